@@ -1,0 +1,159 @@
+/**
+ * Dominator tree and retained sizes: Lengauer–Tarjan (simple version with path compression), fully iterative —
+ * no recursion anywhere, so a million-long linked list is as easy as a flat array.
+ *
+ * Only edges accepted by EdgeRule count. Nodes the root cannot reach that way are attached to the root (as DevTools
+ * does), so the root's retained size is the whole heap. Retained sizes are Float64 (totals pass 4 GB).
+ */
+import type { HeapSnapshot } from '../heap/snapshot.js';
+import type { EdgeRule } from './essential.js';
+import type { Retainers } from './retainers.js';
+
+export interface Dominators {
+  /** immediate dominator of each node (the root's is itself) */
+  idom: Uint32Array;
+  retained: Float64Array;
+  /** 1 for nodes reachable from the root through retaining edges */
+  reachable: Uint8Array;
+  reachableCount: number;
+  /** sum of self sizes of reachable nodes */
+  reachableSize: number;
+  totalSize: number;
+}
+
+export function computeDominators(snap: HeapSnapshot, retainers: Retainers, rule: EdgeRule): Dominators {
+  const { nodeCount, nodes, edges, firstEdge, nodeFieldCount: nf, edgeFieldCount: ef } = snap;
+  const oTo = snap.layout.eToNode;
+  const oType = snap.layout.eType;
+  const oSelf = snap.layout.nSelfSize;
+  const weak = rule.weak;
+  const shortcut = rule.shortcut;
+  const internal = rule.internal;
+  const hasEphemerons = rule.ephemeronTable !== null;
+  const root = snap.rootIndex;
+  const { firstRetainer, retainingNodes, retainingEdges } = retainers;
+
+  // Inline form of EdgeRule.isEssential for the hot loops (kept in step by the EdgeRule tests).
+  const essential = (from: number, e: number): boolean => {
+    const t = edges[e * ef + oType];
+    if (t === weak) return false;
+    if (t === shortcut) return from === root;
+    if (hasEphemerons && t === internal) return rule.isEssential(from, e);
+    return true;
+  };
+
+  // 1. Iterative DFS from the root: preorder numbers (1-based; 0 = not reached).
+  const dfn = new Uint32Array(nodeCount);
+  const vertex = new Uint32Array(nodeCount + 1);
+  const parent = new Uint32Array(nodeCount + 1);
+  const stackNode = new Uint32Array(nodeCount);
+  const stackEdge = new Uint32Array(nodeCount);
+  let count = 1;
+  dfn[root] = 1;
+  vertex[1] = root;
+  let sp = 0;
+  stackNode[0] = root;
+  stackEdge[0] = firstEdge[root];
+  sp = 1;
+  while (sp > 0) {
+    const n = stackNode[sp - 1];
+    const e = stackEdge[sp - 1];
+    if (e < firstEdge[n + 1]) {
+      stackEdge[sp - 1] = e + 1;
+      if (!essential(n, e)) continue;
+      const t = edges[e * ef + oTo];
+      if (dfn[t] !== 0) continue;
+      count++;
+      dfn[t] = count;
+      vertex[count] = t;
+      parent[count] = dfn[n];
+      stackNode[sp] = t;
+      stackEdge[sp] = firstEdge[t];
+      sp++;
+    } else {
+      sp--;
+    }
+  }
+
+  // 2. Semidominators and immediate dominators, in DFS-number space.
+  const semi = new Uint32Array(count + 1);
+  const label = new Uint32Array(count + 1);
+  const ancestor = new Uint32Array(count + 1); // 0 = none
+  const idomDfn = new Uint32Array(count + 1);
+  const bucketHead = new Uint32Array(count + 1);
+  const bucketNext = new Uint32Array(count + 1);
+  for (let i = 1; i <= count; i++) {
+    semi[i] = i;
+    label[i] = i;
+  }
+  const compressStack = stackNode; // reuse: DFS is done
+
+  const evaluate = (v: number): number => {
+    if (ancestor[v] === 0) return v;
+    let top = 0;
+    let x = v;
+    while (ancestor[ancestor[x]] !== 0) {
+      compressStack[top++] = x;
+      x = ancestor[x];
+    }
+    while (top > 0) {
+      const y = compressStack[--top];
+      const a = ancestor[y];
+      if (semi[label[a]] < semi[label[y]]) label[y] = label[a];
+      ancestor[y] = ancestor[a];
+    }
+    return label[v];
+  };
+
+  for (let w = count; w >= 2; w--) {
+    const node = vertex[w];
+    let sw = semi[w];
+    for (let r = firstRetainer[node], end = firstRetainer[node + 1]; r < end; r++) {
+      const from = retainingNodes[r];
+      const v = dfn[from];
+      if (v === 0) continue;
+      if (!essential(from, retainingEdges[r])) continue;
+      const u = evaluate(v);
+      if (semi[u] < sw) sw = semi[u];
+    }
+    semi[w] = sw;
+    bucketNext[w] = bucketHead[sw];
+    bucketHead[sw] = w;
+    const p = parent[w];
+    ancestor[w] = p;
+    for (let v = bucketHead[p]; v !== 0; v = bucketNext[v]) {
+      const u = evaluate(v);
+      idomDfn[v] = semi[u] < semi[v] ? u : p;
+    }
+    bucketHead[p] = 0;
+  }
+  for (let w = 2; w <= count; w++) {
+    if (idomDfn[w] !== semi[w]) idomDfn[w] = idomDfn[idomDfn[w]];
+  }
+
+  // 3. Back to node ordinals; unreached nodes hang off the root.
+  const idom = new Uint32Array(nodeCount);
+  const reachable = new Uint8Array(nodeCount);
+  idom.fill(root);
+  for (let w = 2; w <= count; w++) idom[vertex[w]] = vertex[idomDfn[w]];
+  for (let w = 1; w <= count; w++) reachable[vertex[w]] = 1;
+
+  // 4. Retained sizes: children before parents = reverse preorder; unreached nodes add to the root.
+  const retained = new Float64Array(nodeCount);
+  let totalSize = 0;
+  let reachableSize = 0;
+  for (let n = 0, p = oSelf; n < nodeCount; n++, p += nf) {
+    const s = nodes[p];
+    retained[n] = s;
+    totalSize += s;
+    if (reachable[n] === 1) reachableSize += s;
+  }
+  for (let w = count; w >= 2; w--) {
+    const n = vertex[w];
+    retained[idom[n]] += retained[n];
+  }
+  for (let n = 0; n < nodeCount; n++) {
+    if (reachable[n] === 0) retained[root] += retained[n];
+  }
+  return { idom, retained, reachable, reachableCount: count, reachableSize, totalSize };
+}

@@ -1,0 +1,211 @@
+/**
+ * Shortest retainer paths from the GC roots, and their readable form.
+ *
+ * The path follows BFS distances backwards (so it is cycle-safe: the distance drops by one at every step), only
+ * through retaining edges, and among equally short choices prefers named property / context-variable edges, then
+ * array elements, then V8-internal edges.
+ */
+import { className } from '../heap/classes.js';
+import type { HeapSnapshot, SourceLocation } from '../heap/snapshot.js';
+import { NO_DISTANCE } from './distances.js';
+import type { HeapGraph } from './heap-graph.js';
+
+export interface PathStep {
+  node: number;
+  /** the edge from the previous step's node into this one; -1 for the first step (the root) */
+  edge: number;
+}
+
+export interface ReadableStep {
+  /** how the step reads, e.g. `sessions (Map)`, `module app.js`, `(GC roots)` */
+  text: string;
+  /** edge name: property or variable name, `[index]`, or V8's internal name; null for the first step */
+  edge: string | null;
+  edgeType: string | null;
+  className: string;
+  nodeId: number;
+  location: SourceLocation | null;
+  /** true for V8 plumbing that the one-line form folds into `…` */
+  internal: boolean;
+}
+
+export interface ReadablePath {
+  steps: ReadableStep[];
+  /** one line: `(GC roots) → (Global handles) → … → module app.js → sessions (Map) → table` */
+  text: string;
+}
+
+export function shortestRetainerPath(graph: HeapGraph, node: number): PathStep[] | null {
+  const snap = graph.snap;
+  const dist = graph.distances;
+  if (dist[node] === NO_DISTANCE) return null;
+  const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
+  const steps: PathStep[] = [];
+  let cur = node;
+  while (cur !== snap.rootIndex) {
+    const want = dist[cur] - 1;
+    let best = -1;
+    let bestEdge = -1;
+    let bestRank = 99;
+    for (let r = firstRetainer[cur], end = firstRetainer[cur + 1]; r < end; r++) {
+      const from = retainingNodes[r];
+      if (dist[from] !== want) continue;
+      const e = retainingEdges[r];
+      if (!graph.rule.isEssential(from, e)) continue;
+      const rank = edgeRank(snap, e);
+      if (rank < bestRank) {
+        best = from;
+        bestEdge = e;
+        bestRank = rank;
+        if (rank === 0) break;
+      }
+    }
+    if (best < 0) throw new Error(`broken distance invariant at node #${cur}: no retainer at distance ${want}`);
+    steps.push({ node: cur, edge: bestEdge });
+    cur = best;
+  }
+  steps.push({ node: snap.rootIndex, edge: -1 });
+  return steps.reverse();
+}
+
+function edgeRank(snap: HeapSnapshot, e: number): number {
+  const t = snap.edgeType(e);
+  if (t === snap.edgeProperty || t === snap.edgeContext) return 0;
+  if (t === snap.edgeElement) return 1;
+  if (t === snap.edgeShortcut) return 2;
+  return 3;
+}
+
+/** The label of one edge as code reads it: `name`, `[3]`, or V8's internal name. */
+export function edgeLabel(snap: HeapSnapshot, e: number): string {
+  const t = snap.edgeType(e);
+  if (t === snap.edgeElement) return `[${snap.edgeNameOrIndex(e)}]`;
+  if (t === snap.edgeHidden) return `<${snap.edgeNameOrIndex(e)}>`;
+  return snap.edgeName(e);
+}
+
+const CONTEXT_NAME = 'system / Context';
+
+/** Is this node a closure scope (V8 Context)? */
+export function isContext(snap: HeapSnapshot, n: number): boolean {
+  return snap.nodeName(n) === CONTEXT_NAME;
+}
+
+/**
+ * A context (closure scope) read as code: `module app.js` for a module's top-level scope, `makeHandler() scope in
+ * app.js` for a function's. The function name comes from the ScopeInfo; the file from a closure that uses the scope.
+ */
+export function describeContext(graph: HeapGraph, ctx: number): { text: string; location: SourceLocation | null } {
+  const snap = graph.snap;
+  let fnName = '';
+  const scopeEdge = snap.findEdge(ctx, snap.edgeInternal, 'scope_info');
+  if (scopeEdge >= 0) {
+    const si = snap.edgeTo(scopeEdge);
+    // ScopeInfo lists the scope's context-allocated variable names, then the function's name ('' for a module's
+    // top level), then module data, as hidden edges. The context itself names the variables that hold objects.
+    const variables = new Set<string>();
+    for (let e = snap.firstEdge[ctx], end = snap.firstEdge[ctx + 1]; e < end; e++) {
+      if (snap.edgeType(e) === snap.edgeContext) variables.add(snap.edgeName(e));
+    }
+    for (let e = snap.firstEdge[si], end = snap.firstEdge[si + 1]; e < end; e++) {
+      const t = snap.edgeTo(e);
+      if (snap.edgeType(e) === snap.edgeHidden && snap.nodeType(t) === snap.typeString) {
+        const s = snap.nodeName(t);
+        if (!variables.has(s)) {
+          fnName = s;
+          break;
+        }
+      }
+    }
+  }
+  let previousIsNative = false;
+  const prevEdge = snap.findEdge(ctx, snap.edgeInternal, 'previous');
+  if (prevEdge >= 0) previousIsNative = /NativeContext|ScriptContext/.test(snap.nodeName(snap.edgeTo(prevEdge)));
+  // a closure that uses this scope tells the file
+  let location: SourceLocation | null = null;
+  const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
+  for (let r = firstRetainer[ctx], end = firstRetainer[ctx + 1]; r < end && !location; r++) {
+    const from = retainingNodes[r];
+    if (snap.nodeType(from) === snap.typeClosure && snap.edgeName(retainingEdges[r]) === 'context') location = snap.location(from);
+  }
+  const file = location ? shortFile(location.file) : null;
+  if (fnName === '' && previousIsNative) return { text: file ? `module ${file}` : 'module scope', location };
+  const fn = fnName === '' ? '(anonymous)' : fnName;
+  return { text: file ? `${fn}() scope in ${file}` : `${fn}() scope`, location };
+}
+
+/** The last two path segments of a script name: `src/app.js`, `node:internal/timers` stays. */
+export function shortFile(file: string): string {
+  if (file.startsWith('node:')) return file;
+  const clean = file.replace(/^file:\/\//, '');
+  const parts = clean.split(/[\\/]/).filter(Boolean);
+  return parts.length <= 2 ? parts.join('/') : parts.slice(-2).join('/');
+}
+
+function isPlumbing(snap: HeapSnapshot, node: number, edge: number): boolean {
+  const type = snap.nodeType(node);
+  const t = snap.edgeType(edge);
+  if (t === snap.edgeProperty || t === snap.edgeContext) return false;
+  if (type === snap.typeHidden || type === snap.typeCode || type === snap.typeObjectShape || type === snap.typeSynthetic) return true;
+  if (type === snap.typeArray) return true; // V8's internal FixedArrays (elements, properties, tables)
+  if (snap.nodeName(node).startsWith('system /') && !isContext(snap, node)) return true;
+  return false;
+}
+
+export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath {
+  const snap = graph.snap;
+  const out: ReadableStep[] = [];
+  let previous = -1;
+  for (const { node, edge } of steps) {
+    // an edge out of the root or a synthetic root group is just a slot number: the node alone reads better
+    const fromRoot = previous >= 0 && (previous === snap.rootIndex || snap.nodeType(previous) === snap.typeSynthetic);
+    previous = node;
+    if (node === snap.rootIndex && edge < 0) continue; // the unnamed root: every path starts there
+    const cls = className(snap, node);
+    const label = edge >= 0 ? edgeLabel(snap, edge) : null;
+    let text: string;
+    let location = snap.location(node);
+    let internal = false;
+    if (snap.nodeType(node) === snap.typeSynthetic) {
+      text = snap.nodeName(node);
+    } else if (isContext(snap, node)) {
+      const ctx = describeContext(graph, node);
+      text = ctx.text;
+      location = ctx.location;
+    } else {
+      internal = edge >= 0 && isPlumbing(snap, node, edge);
+      const type = snap.nodeType(node);
+      const isVmInternal = type === snap.typeHidden || type === snap.typeCode || type === snap.typeObjectShape || (type === snap.typeArray && cls === '(array)');
+      const name = type === snap.typeClosure ? `${snap.nodeName(node) || '(anonymous)'}()` : cls;
+      // V8's own structures read best by the edge that leads to them: `sessions (Map) → table`
+      text = label === null || (fromRoot && snap.edgeType(edge) !== snap.edgeProperty) ? name : isVmInternal ? label : `${label} (${name})`;
+    }
+    out.push({
+      text,
+      edge: label,
+      edgeType: edge >= 0 ? snap.edgeTypeName(edge) : null,
+      className: cls,
+      nodeId: snap.nodeId(node),
+      location,
+      internal,
+    });
+  }
+  return { steps: out, text: pathText(out) };
+}
+
+/** Joins steps with `→`, folding runs of V8 plumbing into `…`; the first two steps and the last stay. */
+export function pathText(steps: ReadableStep[]): string {
+  const parts: string[] = [];
+  let folded = false;
+  steps.forEach((s, i) => {
+    const keep = i < 2 || i === steps.length - 1 || !s.internal;
+    if (keep) {
+      parts.push(s.text);
+      folded = false;
+    } else if (!folded) {
+      parts.push('…');
+      folded = true;
+    }
+  });
+  return parts.join(' → ');
+}

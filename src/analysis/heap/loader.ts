@@ -1,0 +1,66 @@
+/**
+ * Streams a `.heapsnapshot` file from disk through the tokenizer, in large chunks, into a HeapSnapshot.
+ */
+import { open } from 'node:fs/promises';
+import { SnapshotFormatError, UserError } from '../../errors.js';
+import { HeapSnapshot } from './snapshot.js';
+import { SnapshotTokenizer } from './tokenizer.js';
+
+export const READ_CHUNK_BYTES = 8 * 1024 * 1024;
+
+export type Progress = (phase: string, done: number, total: number) => void;
+
+export interface LoadOptions {
+  onProgress?: Progress;
+  chunkBytes?: number;
+}
+
+/** Turns file-system errors into one-line user errors. */
+export function fileError(path: string, err: unknown): UserError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return new UserError(`${path}: no such file`, { suggestion: 'check the path' });
+  if (code === 'EISDIR') return new UserError(`${path}: is a directory, not a heap snapshot file`);
+  if (code === 'EACCES' || code === 'EPERM') return new UserError(`${path}: permission denied`);
+  return new UserError(`${path}: cannot read (${code ?? (err as Error)?.message ?? String(err)})`, { cause: err });
+}
+
+export async function loadSnapshot(path: string, options: LoadOptions = {}): Promise<HeapSnapshot> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw fileError(path, err);
+  }
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw fileError(path, Object.assign(new Error('dir'), { code: 'EISDIR' }));
+    if (!stat.isFile()) throw new UserError(`${path}: not a regular file`);
+    const total = stat.size;
+    if (total === 0) throw new SnapshotFormatError('the file is empty', undefined, path);
+    const tokenizer = new SnapshotTokenizer({ expectedBytes: total });
+    const buffer = Buffer.allocUnsafe(Math.max(1024 * 1024, options.chunkBytes ?? READ_CHUNK_BYTES));
+    const progress = options.onProgress;
+    let position = 0;
+    for (;;) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buffer, 0, buffer.length, position));
+      } catch (err) {
+        throw fileError(path, err);
+      }
+      if (bytesRead === 0) break;
+      tokenizer.write(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+      position += bytesRead;
+      progress?.('read', position, total);
+    }
+    progress?.('index', 0, 1);
+    const snapshot = new HeapSnapshot(tokenizer.end());
+    progress?.('index', 1, 1);
+    return snapshot;
+  } catch (err) {
+    if (err instanceof SnapshotFormatError && !err.file) throw err.inFile(path);
+    throw err;
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * A loaded heap snapshot: the raw typed arrays plus index functions. No object per node or edge.
+ *
+ * Nodes are addressed by ordinal (0 .. nodeCount-1), edges by edge index (0 .. edgeCount-1). A node's outgoing edges
+ * are firstEdge[n] .. firstEdge[n+1]-1 (forward CSR). Edge `to` fields hold node ordinals (converted from V8's
+ * offsets during validation).
+ */
+import { SnapshotFormatError } from '../../errors.js';
+import type { Layout, SnapshotHeader } from './layout.js';
+import type { RawSnapshot } from './tokenizer.js';
+
+export interface SourceLocation {
+  /** script name (path or URL) when the snapshot names it, else `script#<id>` */
+  file: string;
+  /** 1-based */
+  line: number;
+  /** 1-based */
+  column: number;
+  scriptId: number;
+}
+
+export class HeapSnapshot {
+  readonly header: SnapshotHeader;
+  readonly layout: Layout;
+  readonly nodes: Uint32Array;
+  readonly edges: Uint32Array;
+  readonly strings: string[];
+  readonly locationsRaw: Uint32Array;
+  readonly samples: Uint32Array;
+  readonly traceFunctionInfos: Uint32Array;
+  readonly traceTree: unknown[] | null;
+  readonly warnings: string[];
+  readonly byteLength: number;
+
+  readonly nodeCount: number;
+  readonly edgeCount: number;
+  readonly nodeFieldCount: number;
+  readonly edgeFieldCount: number;
+  /** forward CSR: edges of node n are firstEdge[n] .. firstEdge[n+1]-1 */
+  readonly firstEdge: Uint32Array;
+  readonly rootIndex = 0;
+
+  // node type indices (-1 when the layout lacks the type)
+  readonly typeHidden: number;
+  readonly typeArray: number;
+  readonly typeString: number;
+  readonly typeObject: number;
+  readonly typeCode: number;
+  readonly typeClosure: number;
+  readonly typeRegexp: number;
+  readonly typeNumber: number;
+  readonly typeNative: number;
+  readonly typeSynthetic: number;
+  readonly typeConsString: number;
+  readonly typeSlicedString: number;
+  readonly typeSymbol: number;
+  readonly typeBigint: number;
+  readonly typeObjectShape: number;
+  // edge type indices
+  readonly edgeContext: number;
+  readonly edgeElement: number;
+  readonly edgeProperty: number;
+  readonly edgeInternal: number;
+  readonly edgeHidden: number;
+  readonly edgeShortcut: number;
+  readonly edgeWeak: number;
+
+  private locationIndex: Map<number, number> | null = null;
+  private scriptNames: Map<number, string> | null = null;
+
+  constructor(raw: RawSnapshot) {
+    this.header = raw.header;
+    this.layout = raw.layout;
+    this.nodes = raw.nodes;
+    this.edges = raw.edges;
+    this.strings = raw.strings;
+    this.locationsRaw = raw.locations;
+    this.samples = raw.samples;
+    this.traceFunctionInfos = raw.traceFunctionInfos;
+    this.traceTree = raw.traceTree;
+    this.warnings = raw.warnings;
+    this.byteLength = raw.byteLength;
+    const L = raw.layout;
+    this.nodeFieldCount = L.nodeFieldCount;
+    this.edgeFieldCount = L.edgeFieldCount;
+    this.nodeCount = raw.nodes.length / L.nodeFieldCount;
+    this.edgeCount = raw.edges.length / L.edgeFieldCount;
+    const nt = (name: string) => L.nodeTypes.indexOf(name);
+    const et = (name: string) => L.edgeTypes.indexOf(name);
+    this.typeHidden = nt('hidden');
+    this.typeArray = nt('array');
+    this.typeString = nt('string');
+    this.typeObject = nt('object');
+    this.typeCode = nt('code');
+    this.typeClosure = nt('closure');
+    this.typeRegexp = nt('regexp');
+    this.typeNumber = nt('number');
+    this.typeNative = nt('native');
+    this.typeSynthetic = nt('synthetic');
+    this.typeConsString = nt('concatenated string');
+    this.typeSlicedString = nt('sliced string');
+    this.typeSymbol = nt('symbol');
+    this.typeBigint = nt('bigint');
+    this.typeObjectShape = nt('object shape');
+    this.edgeContext = et('context');
+    this.edgeElement = et('element');
+    this.edgeProperty = et('property');
+    this.edgeInternal = et('internal');
+    this.edgeHidden = et('hidden');
+    this.edgeShortcut = et('shortcut');
+    this.edgeWeak = et('weak');
+    this.firstEdge = new Uint32Array(this.nodeCount + 1);
+    this.validateAndIndex();
+  }
+
+  /**
+   * One linear pass over nodes and one over edges: checks every index the rest of the code trusts, builds the
+   * forward CSR and turns V8's edge `to_node` offsets into node ordinals in place.
+   */
+  private validateAndIndex(): void {
+    const { nodes, edges, strings, firstEdge, nodeFieldCount: nf, edgeFieldCount: ef, nodeCount, edgeCount } = this;
+    const L = this.layout;
+    const nTypes = L.nodeTypes.length;
+    const nStrings = strings.length;
+    const oType = L.nType;
+    const oName = L.nName;
+    const oEdges = L.nEdgeCount;
+    let e = 0;
+    for (let n = 0, p = 0; n < nodeCount; n++, p += nf) {
+      firstEdge[n] = e;
+      if (nodes[p + oType] >= nTypes) throw new SnapshotFormatError(`node #${n} has type ${nodes[p + oType]}, but meta lists ${nTypes} node types`);
+      if (nodes[p + oName] >= nStrings) throw new SnapshotFormatError(`node #${n} names string ${nodes[p + oName]}, but there are ${nStrings} strings`);
+      e += nodes[p + oEdges];
+    }
+    firstEdge[nodeCount] = e;
+    if (e !== edgeCount) {
+      throw new SnapshotFormatError(`the nodes' edge counts add up to ${e}, but meta's edge_count is ${edgeCount}`);
+    }
+    const eTypes = L.edgeTypes.length;
+    const oeType = L.eType;
+    const oeName = L.eNameOrIndex;
+    const oeTo = L.eToNode;
+    const element = this.edgeElement;
+    const hidden = this.edgeHidden;
+    const nodesLen = nodes.length;
+    for (let i = 0, p = 0; i < edgeCount; i++, p += ef) {
+      const t = edges[p + oeType];
+      if (t >= eTypes) throw new SnapshotFormatError(`edge #${i} has type ${t}, but meta lists ${eTypes} edge types`);
+      if (t !== element && t !== hidden && edges[p + oeName] >= nStrings) {
+        throw new SnapshotFormatError(`edge #${i} names string ${edges[p + oeName]}, but there are ${nStrings} strings`);
+      }
+      const to = edges[p + oeTo];
+      if (to >= nodesLen || to % nf !== 0) {
+        throw new SnapshotFormatError(`edge #${i} points outside the node array (to_node ${to}, ${nodeCount} nodes of ${nf} fields)`);
+      }
+      edges[p + oeTo] = to / nf;
+    }
+  }
+
+  // ---- node accessors (ordinal based) ----
+  nodeType(n: number): number {
+    return this.nodes[n * this.nodeFieldCount + this.layout.nType];
+  }
+  nodeTypeName(n: number): string {
+    return this.layout.nodeTypes[this.nodeType(n)];
+  }
+  nodeName(n: number): string {
+    return this.strings[this.nodes[n * this.nodeFieldCount + this.layout.nName]];
+  }
+  nodeId(n: number): number {
+    return this.nodes[n * this.nodeFieldCount + this.layout.nId];
+  }
+  selfSize(n: number): number {
+    return this.nodes[n * this.nodeFieldCount + this.layout.nSelfSize];
+  }
+  detachedness(n: number): number {
+    return this.layout.nDetachedness < 0 ? 0 : this.nodes[n * this.nodeFieldCount + this.layout.nDetachedness];
+  }
+  traceNodeId(n: number): number {
+    return this.layout.nTraceNodeId < 0 ? 0 : this.nodes[n * this.nodeFieldCount + this.layout.nTraceNodeId];
+  }
+
+  // ---- edge accessors (edge index based) ----
+  edgeType(e: number): number {
+    return this.edges[e * this.edgeFieldCount + this.layout.eType];
+  }
+  edgeTypeName(e: number): string {
+    return this.layout.edgeTypes[this.edgeType(e)];
+  }
+  edgeTo(e: number): number {
+    return this.edges[e * this.edgeFieldCount + this.layout.eToNode];
+  }
+  edgeNameOrIndex(e: number): number {
+    return this.edges[e * this.edgeFieldCount + this.layout.eNameOrIndex];
+  }
+  /** true when the edge's name is an index (element, hidden) rather than a string */
+  edgeHasIndexName(e: number): boolean {
+    const t = this.edgeType(e);
+    return t === this.edgeElement || t === this.edgeHidden;
+  }
+  edgeName(e: number): string {
+    const v = this.edgeNameOrIndex(e);
+    return this.edgeHasIndexName(e) ? String(v) : this.strings[v];
+  }
+
+  /** Finds the first outgoing edge of `n` with the given type and name, or -1. */
+  findEdge(n: number, type: number, name: string): number {
+    for (let e = this.firstEdge[n], end = this.firstEdge[n + 1]; e < end; e++) {
+      if (this.edgeType(e) === type && this.edgeName(e) === name) return e;
+    }
+    return -1;
+  }
+
+  /** Like findEdge, with the name given as a string index (no string compares in loops over many nodes). */
+  findEdgeByNameIndex(n: number, type: number, nameIndex: number): number {
+    if (nameIndex < 0) return -1;
+    const { edges, edgeFieldCount: ef } = this;
+    const oType = this.layout.eType;
+    const oName = this.layout.eNameOrIndex;
+    for (let e = this.firstEdge[n], end = this.firstEdge[n + 1]; e < end; e++) {
+      if (edges[e * ef + oType] === type && edges[e * ef + oName] === nameIndex) return e;
+    }
+    return -1;
+  }
+
+  // ---- source locations ----
+  /** The source location V8 recorded for this node (closures; objects: their constructor), or null. */
+  location(n: number): SourceLocation | null {
+    if (this.locationIndex === null) this.indexLocations();
+    const at = (this.locationIndex as Map<number, number>).get(n);
+    if (at === undefined) return null;
+    const L = this.layout;
+    const raw = this.locationsRaw;
+    const scriptId = raw[at + L.lScriptId];
+    return {
+      file: this.scriptName(scriptId) ?? `script#${scriptId}`,
+      line: raw[at + L.lLine] + 1,
+      column: raw[at + L.lColumn] + 1,
+      scriptId,
+    };
+  }
+
+  /** Script name for a script id, learned from closures: closure -shared-> SharedFunctionInfo -script-> Script. */
+  scriptName(scriptId: number): string | undefined {
+    if (this.scriptNames === null) this.indexLocations();
+    return (this.scriptNames as Map<number, string>).get(scriptId);
+  }
+
+  private indexLocations(): void {
+    const L = this.layout;
+    const raw = this.locationsRaw;
+    const index = new Map<number, number>();
+    const names = new Map<number, string>();
+    const nf = this.nodeFieldCount;
+    for (let at = 0; at + L.locationFieldCount <= raw.length; at += L.locationFieldCount) {
+      const objectIndex = raw[at + L.lObjectIndex];
+      if (objectIndex % nf !== 0 || objectIndex / nf >= this.nodeCount) continue;
+      const n = objectIndex / nf;
+      index.set(n, at);
+      const scriptId = raw[at + L.lScriptId];
+      if (!names.has(scriptId) && this.nodeType(n) === this.typeClosure) {
+        const name = this.closureScriptName(n);
+        if (name) names.set(scriptId, name);
+      }
+    }
+    this.locationIndex = index;
+    this.scriptNames = names;
+  }
+
+  private closureScriptName(closure: number): string | null {
+    const shared = this.findEdge(closure, this.edgeInternal, 'shared');
+    if (shared < 0) return null;
+    const sfi = this.edgeTo(shared);
+    for (const name of ['script_or_debug_info', 'script']) {
+      const e = this.findEdge(sfi, this.edgeInternal, name);
+      if (e >= 0) {
+        const script = this.edgeTo(e);
+        const s = this.nodeName(script);
+        if (s && this.nodeType(script) === this.typeCode) return s;
+      }
+    }
+    return null;
+  }
+}

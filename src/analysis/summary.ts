@@ -1,0 +1,235 @@
+/**
+ * `summary`: the heap at a glance — totals, the top classes (count, self, retained) and the largest objects with
+ * their shortest retainer path and source location. Returns data; reporters render it.
+ */
+import { classifyNodes } from './heap/classes.js';
+import type { HeapSnapshot, SourceLocation } from './heap/snapshot.js';
+import type { HeapGraph } from './graph/heap-graph.js';
+import { NO_DISTANCE } from './graph/distances.js';
+import { describePath, shortestRetainerPath } from './graph/paths.js';
+
+export interface ClassRow {
+  name: string;
+  count: number;
+  selfSize: number;
+  /** DevTools' class retained size: objects of the class not dominated by another object of the same class */
+  retainedSize: number;
+}
+
+export interface LargeObject {
+  id: number;
+  className: string;
+  selfSize: number;
+  retainedSize: number;
+  distance: number | null;
+  retainerPath: string[];
+  pathText: string;
+  location: SourceLocation | null;
+}
+
+export interface SummaryResult {
+  file: string;
+  bytes: number;
+  snapshot: {
+    layout: string;
+    nodeFields: string[];
+    edgeFields: string[];
+    runtime: string | null;
+  };
+  totals: {
+    nodes: number;
+    edges: number;
+    strings: number;
+    selfSize: number;
+    reachableNodes: number;
+    reachableSize: number;
+    unreachableNodes: number;
+  };
+  classes: ClassRow[];
+  largest: LargeObject[];
+  warnings: string[];
+}
+
+export interface SummaryOptions {
+  top: number;
+}
+
+/** A guess at the runtime version: Node keeps `process.version` as a string in the heap. */
+export function detectRuntime(snap: HeapSnapshot): string | null {
+  const versionRe = /^v(\d{1,2})\.\d{1,3}\.\d{1,3}$/;
+  for (const s of snap.strings) {
+    if (s.length <= 12 && versionRe.test(s)) {
+      const major = Number(versionRe.exec(s)?.[1]);
+      if (major >= 12 && major <= 40) return `Node ${s}`;
+    }
+  }
+  return null;
+}
+
+/** Children lists of the dominator tree (CSR by counting). */
+export function dominatorChildren(idom: Uint32Array, root: number): { first: Uint32Array; children: Uint32Array } {
+  const n = idom.length;
+  const first = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) if (i !== root) first[idom[i]]++;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const c = first[i];
+    first[i] = sum;
+    sum += c;
+  }
+  first[n] = sum;
+  const cursor = first.slice(0, n);
+  const children = new Uint32Array(sum);
+  for (let i = 0; i < n; i++) if (i !== root) children[cursor[idom[i]]++] = i;
+  return { first, children };
+}
+
+/**
+ * Per-class count, self size and retained size over reachable nodes. Retained size counts an object only when no
+ * object of the same class dominates it (one iterative walk of the dominator tree with a per-class counter).
+ */
+export function classStats(graph: HeapGraph): { rows: ClassRow[]; classOf: Uint32Array; names: string[] } {
+  const snap = graph.snap;
+  const { classOf, names } = classifyNodes(snap);
+  const dom = graph.dominators;
+  const count = new Float64Array(names.length);
+  const self = new Float64Array(names.length);
+  const retained = new Float64Array(names.length);
+  const { nodes, nodeFieldCount: nf, nodeCount } = snap;
+  const oSelf = snap.layout.nSelfSize;
+  const oType = snap.layout.nType;
+  const typeSynthetic = snap.typeSynthetic;
+  // synthetic nodes ((GC roots), (Stack roots) ...) are groupings, not objects: not listed as classes
+  for (let n = 0; n < nodeCount; n++) {
+    if (dom.reachable[n] === 0 || nodes[n * nf + oType] === typeSynthetic) continue;
+    const c = classOf[n];
+    count[c]++;
+    self[c] += nodes[n * nf + oSelf];
+  }
+  const { first, children } = dominatorChildren(dom.idom, snap.rootIndex);
+  const onPath = new Uint32Array(names.length);
+  const stack = new Uint32Array(nodeCount);
+  const cursor = new Uint32Array(nodeCount);
+  let sp = 0;
+  stack[sp] = snap.rootIndex;
+  cursor[sp] = first[snap.rootIndex];
+  sp++;
+  onPath[classOf[snap.rootIndex]]++;
+  while (sp > 0) {
+    const n = stack[sp - 1];
+    const i = cursor[sp - 1];
+    if (i < first[n + 1]) {
+      cursor[sp - 1] = i + 1;
+      const child = children[i];
+      if (dom.reachable[child] === 0) continue;
+      const c = classOf[child];
+      if (onPath[c] === 0 && nodes[child * nf + oType] !== typeSynthetic) retained[c] += dom.retained[child];
+      onPath[c]++;
+      stack[sp] = child;
+      cursor[sp] = first[child];
+      sp++;
+    } else {
+      onPath[classOf[n]]--;
+      sp--;
+    }
+  }
+  const rows: ClassRow[] = [];
+  for (let c = 0; c < names.length; c++) {
+    if (count[c] > 0) rows.push({ name: names[c], count: count[c], selfSize: self[c], retainedSize: retained[c] });
+  }
+  rows.sort((a, b) => b.retainedSize - a.retainedSize || b.selfSize - a.selfSize || a.name.localeCompare(b.name));
+  return { rows, classOf, names };
+}
+
+/** Objects a developer recognises as theirs: not V8 internals, not roots, not the global object. */
+function isCandidate(snap: HeapSnapshot, n: number): boolean {
+  const t = snap.nodeType(n);
+  if (t !== snap.typeObject && t !== snap.typeArray && t !== snap.typeClosure && t !== snap.typeNative && t !== snap.typeString && t !== snap.typeRegexp) return false;
+  const name = snap.nodeName(n);
+  if (t === snap.typeObject && (name.startsWith('system /') || name === 'global' || name === 'Window' || name.startsWith('global /'))) return false;
+  return true;
+}
+
+/**
+ * The largest objects by retained size. An object whose dominator chain already holds a listed object is left out:
+ * the list shows distinct big things, each once.
+ */
+export function largestObjects(graph: HeapGraph, top: number): LargeObject[] {
+  const snap = graph.snap;
+  const dom = graph.dominators;
+  const candidates: number[] = [];
+  // keep a bounded pool of the biggest candidates, then pick top-level ones among them
+  const pool = Math.max(top * 50, 1000);
+  let threshold = 0;
+  for (let n = 0; n < snap.nodeCount; n++) {
+    if (dom.reachable[n] === 0 || dom.retained[n] < threshold || !isCandidate(snap, n)) continue;
+    candidates.push(n);
+    if (candidates.length >= pool * 2) {
+      candidates.sort((a, b) => dom.retained[b] - dom.retained[a]);
+      candidates.length = pool;
+      threshold = dom.retained[candidates[pool - 1]];
+    }
+  }
+  candidates.sort((a, b) => dom.retained[b] - dom.retained[a] || a - b);
+  const chosen = new Set<number>();
+  const out: LargeObject[] = [];
+  for (const n of candidates) {
+    if (out.length >= top) break;
+    let covered = false;
+    for (let a = dom.idom[n]; a !== snap.rootIndex; a = dom.idom[a]) {
+      if (chosen.has(a)) {
+        covered = true;
+        break;
+      }
+    }
+    if (covered) continue;
+    chosen.add(n);
+    out.push(describeObject(graph, n));
+  }
+  return out;
+}
+
+export function describeObject(graph: HeapGraph, n: number): LargeObject {
+  const snap = graph.snap;
+  const steps = shortestRetainerPath(graph, n);
+  const readable = steps ? describePath(graph, steps) : null;
+  const d = graph.distances[n];
+  return {
+    id: snap.nodeId(n),
+    className: readable?.steps.at(-1)?.className ?? snap.nodeName(n),
+    selfSize: snap.selfSize(n),
+    retainedSize: graph.dominators.retained[n],
+    distance: d === NO_DISTANCE ? null : d,
+    retainerPath: readable ? readable.steps.map((s) => s.text) : [],
+    pathText: readable ? readable.text : '(unreachable)',
+    location: snap.location(n),
+  };
+}
+
+export function summarize(graph: HeapGraph, file: string, options: SummaryOptions): SummaryResult {
+  const snap = graph.snap;
+  const dom = graph.dominators;
+  const { rows } = classStats(graph);
+  return {
+    file,
+    bytes: snap.byteLength,
+    snapshot: {
+      layout: snap.layout.description,
+      nodeFields: snap.layout.nodeFields,
+      edgeFields: snap.layout.edgeFields,
+      runtime: detectRuntime(snap),
+    },
+    totals: {
+      nodes: snap.nodeCount,
+      edges: snap.edgeCount,
+      strings: snap.strings.length,
+      selfSize: dom.totalSize,
+      reachableNodes: dom.reachableCount,
+      reachableSize: dom.reachableSize,
+      unreachableNodes: snap.nodeCount - dom.reachableCount,
+    },
+    classes: rows.slice(0, options.top),
+    largest: largestObjects(graph, options.top),
+    warnings: [...snap.warnings],
+  };
+}

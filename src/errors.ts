@@ -1,0 +1,47 @@
+/**
+ * Error classes shared by every layer.
+ *
+ * - UserError: the user asked for something impossible (bad flag, missing file). One line, exit code 2.
+ * - SnapshotFormatError: the input is not a readable heap snapshot. One line naming the problem and, where it
+ *   applies, the byte offset. Exit code 2.
+ * Anything else is a bug: it is reported with a stack trace under --debug, otherwise as one line with exit code 70.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  leak: 1,
+  usage: 2,
+  targetFailed: 3,
+  internal: 70,
+} as const;
+
+export class UserError extends Error {
+  readonly exitCode: number;
+  readonly suggestion?: string;
+  constructor(message: string, options: { exitCode?: number; suggestion?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'UserError';
+    this.exitCode = options.exitCode ?? ExitCode.usage;
+    this.suggestion = options.suggestion;
+  }
+}
+
+export class SnapshotFormatError extends UserError {
+  readonly detail: string;
+  readonly byteOffset?: number;
+  readonly file?: string;
+  constructor(detail: string, byteOffset?: number, file?: string) {
+    const where = byteOffset === undefined ? '' : ` (at byte ${byteOffset})`;
+    const prefix = file ? `${file}: ` : '';
+    super(`${prefix}not a readable heap snapshot: ${detail}${where}`);
+    this.name = 'SnapshotFormatError';
+    this.detail = detail;
+    this.byteOffset = byteOffset;
+    this.file = file;
+  }
+
+  /** The same error, naming the file it came from. */
+  inFile(file: string): SnapshotFormatError {
+    return new SnapshotFormatError(this.detail, this.byteOffset, file);
+  }
+}
