@@ -1,5 +1,6 @@
 /**
- * Dominator tree and retained sizes: Lengauer–Tarjan (simple version with path compression), fully iterative —
+ * Dominator tree and retained sizes: semi-NCA (Lengauer–Tarjan's semidominators with path compression, then a
+ * nearest-common-ancestor walk for the immediate dominators; Georgiadis, Tarjan & Werneck 2006), fully iterative —
  * no recursion anywhere, so a million-long linked list is as easy as a flat array.
  *
  * Only edges accepted by EdgeRule count. Nodes the root cannot reach that way are attached to the root (as DevTools
@@ -46,23 +47,22 @@ export function computeDominators(snap: HeapSnapshot, retainers: Retainers, rule
   const dfn = new Uint32Array(nodeCount);
   const vertex = new Uint32Array(nodeCount + 1);
   const parent = new Uint32Array(nodeCount + 1);
-  const stackNode = new Uint32Array(nodeCount);
-  const stackEdge = new Uint32Array(nodeCount);
+  const stackNode = new Uint32Array(nodeCount + 1);
+  const stackEdge = new Uint32Array(nodeCount + 1);
   let count = 1;
   dfn[root] = 1;
   vertex[1] = root;
-  let sp = 0;
   stackNode[0] = root;
   stackEdge[0] = firstEdge[root];
-  sp = 1;
+  let sp = 1;
   while (sp > 0) {
     const n = stackNode[sp - 1];
     const e = stackEdge[sp - 1];
     if (e < firstEdge[n + 1]) {
       stackEdge[sp - 1] = e + 1;
-      if (!essential(n, e)) continue;
       const t = edges[e * ef + oTo];
       if (dfn[t] !== 0) continue;
+      if (!essential(n, e)) continue;
       count++;
       dfn[t] = count;
       vertex[count] = t;
@@ -75,36 +75,16 @@ export function computeDominators(snap: HeapSnapshot, retainers: Retainers, rule
     }
   }
 
-  // 2. Semidominators and immediate dominators, in DFS-number space.
-  const semi = new Uint32Array(count + 1);
+  // 2. Semidominators (semi-NCA: Lengauer–Tarjan's first half with path compression, then the nearest common
+  //    ancestor walk instead of buckets), in DFS-number space. The DFS stacks are reused as working arrays.
+  const semi = stackEdge;
   const label = new Uint32Array(count + 1);
   const ancestor = new Uint32Array(count + 1); // 0 = none
-  const idomDfn = new Uint32Array(count + 1);
-  const bucketHead = new Uint32Array(count + 1);
-  const bucketNext = new Uint32Array(count + 1);
+  const compressStack = stackNode;
   for (let i = 1; i <= count; i++) {
     semi[i] = i;
     label[i] = i;
   }
-  const compressStack = stackNode; // reuse: DFS is done
-
-  const evaluate = (v: number): number => {
-    if (ancestor[v] === 0) return v;
-    let top = 0;
-    let x = v;
-    while (ancestor[ancestor[x]] !== 0) {
-      compressStack[top++] = x;
-      x = ancestor[x];
-    }
-    while (top > 0) {
-      const y = compressStack[--top];
-      const a = ancestor[y];
-      if (semi[label[a]] < semi[label[y]]) label[y] = label[a];
-      ancestor[y] = ancestor[a];
-    }
-    return label[v];
-  };
-
   for (let w = count; w >= 2; w--) {
     const node = vertex[w];
     let sw = semi[w];
@@ -113,22 +93,35 @@ export function computeDominators(snap: HeapSnapshot, retainers: Retainers, rule
       const v = dfn[from];
       if (v === 0) continue;
       if (!essential(from, retainingEdges[r])) continue;
-      const u = evaluate(v);
+      let u = v;
+      if (ancestor[v] !== 0) {
+        // evaluate(v) with iterative path compression
+        let top = 0;
+        let x = v;
+        while (ancestor[ancestor[x]] !== 0) {
+          compressStack[top++] = x;
+          x = ancestor[x];
+        }
+        while (top > 0) {
+          const y = compressStack[--top];
+          const a = ancestor[y];
+          if (semi[label[a]] < semi[label[y]]) label[y] = label[a];
+          ancestor[y] = ancestor[a];
+        }
+        u = label[v];
+      }
       if (semi[u] < sw) sw = semi[u];
     }
     semi[w] = sw;
-    bucketNext[w] = bucketHead[sw];
-    bucketHead[sw] = w;
-    const p = parent[w];
-    ancestor[w] = p;
-    for (let v = bucketHead[p]; v !== 0; v = bucketNext[v]) {
-      const u = evaluate(v);
-      idomDfn[v] = semi[u] < semi[v] ? u : p;
-    }
-    bucketHead[p] = 0;
+    ancestor[w] = parent[w];
   }
+  // immediate dominator: the nearest ancestor of the DFS parent whose number is not above semi
+  const idomDfn = parent; // reused: idom starts as the DFS parent
   for (let w = 2; w <= count; w++) {
-    if (idomDfn[w] !== semi[w]) idomDfn[w] = idomDfn[idomDfn[w]];
+    let d = idomDfn[w];
+    const sw = semi[w];
+    while (d > sw) d = idomDfn[d];
+    idomDfn[w] = d;
   }
 
   // 3. Back to node ordinals; unreached nodes hang off the root.

@@ -38,19 +38,28 @@ export async function loadSnapshot(path: string, options: LoadOptions = {}): Pro
     const total = stat.size;
     if (total === 0) throw new SnapshotFormatError('the file is empty', undefined, path);
     const tokenizer = new SnapshotTokenizer({ expectedBytes: total });
-    const buffer = Buffer.allocUnsafe(Math.max(1024 * 1024, options.chunkBytes ?? READ_CHUNK_BYTES));
+    // two buffers: the next read runs in the thread pool while this chunk is tokenized
+    const size = Math.max(1024 * 1024, options.chunkBytes ?? READ_CHUNK_BYTES);
+    const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
     const progress = options.onProgress;
-    let position = 0;
-    for (;;) {
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await handle.read(buffer, 0, buffer.length, position));
-      } catch (err) {
+    const readAt = (k: number, position: number) => {
+      const p = handle.read(buffers[k % 2], 0, size, position).catch((err: unknown) => {
         throw fileError(path, err);
-      }
+      });
+      p.catch(() => {}); // a read left in flight when the tokenizer throws must not become an unhandled rejection
+      return p;
+    };
+    let position = 0;
+    let k = 0;
+    let pending = readAt(k, position);
+    for (;;) {
+      const { bytesRead } = await pending;
       if (bytesRead === 0) break;
-      tokenizer.write(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+      const chunk = buffers[k % 2];
       position += bytesRead;
+      k++;
+      pending = readAt(k, position);
+      tokenizer.write(bytesRead === size ? chunk : chunk.subarray(0, bytesRead));
       progress?.('read', position, total);
     }
     progress?.('index', 0, 1);
