@@ -47,6 +47,65 @@ describe('real snapshots of a real Node program', () => {
     assert.deepEqual(ours.get('object|Session')?.[0], 1200, '400 requests a round, 3 rounds, none freed');
   });
 
+  it('dominators equal a plain iterative data-flow computation (Cooper, Harvey & Kennedy) on every node', () => {
+    const g = new HeapGraph(snap);
+    const N = snap.nodeCount;
+    // predecessors over retaining edges, and a reverse postorder from the root (iterative DFS)
+    const preds: number[][] = Array.from({ length: N }, () => []);
+    for (let n = 0; n < N; n++) {
+      for (let e = snap.firstEdge[n]; e < snap.firstEdge[n + 1]; e++) if (g.rule.isEssential(n, e)) preds[snap.edgeTo(e)].push(n);
+    }
+    const post = new Int32Array(N).fill(-1);
+    const order: number[] = [];
+    const seen = new Uint8Array(N);
+    const stack: Array<[number, number]> = [[0, snap.firstEdge[0]]];
+    seen[0] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const [n, e] = top;
+      if (e < snap.firstEdge[n + 1]) {
+        top[1]++;
+        const t = snap.edgeTo(e);
+        if (!seen[t] && g.rule.isEssential(n, e)) {
+          seen[t] = 1;
+          stack.push([t, snap.firstEdge[t]]);
+        }
+      } else {
+        post[n] = order.length;
+        order.push(n);
+        stack.pop();
+      }
+    }
+    const idom = new Int32Array(N).fill(-1);
+    idom[0] = 0;
+    const intersect = (a: number, b: number) => {
+      while (a !== b) {
+        while (post[a] < post[b]) a = idom[a];
+        while (post[b] < post[a]) b = idom[b];
+      }
+      return a;
+    };
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (let k = order.length - 2; k >= 0; k--) {
+        const b = order[k];
+        let d = -1;
+        for (const p of preds[b]) if (idom[p] !== -1) d = d === -1 ? p : intersect(p, d);
+        if (idom[b] !== d) {
+          idom[b] = d;
+          changed = true;
+        }
+      }
+    }
+    let compared = 0;
+    for (let n = 1; n < N; n++) {
+      if (!seen[n]) continue;
+      assert.equal(g.dominators.idom[n], idom[n], `idom of node #${n}`);
+      compared++;
+    }
+    assert.ok(compared > 10000);
+  });
+
   it('names the culprit in the summary: the sessions Map, its path and its module', () => {
     const result = summarize(new HeapGraph(snap), file, { top: 10 });
     const session = result.classes.find((c) => c.name === 'Session');

@@ -32,7 +32,7 @@ export function computeDominators(snap: HeapSnapshot, retainers: Retainers, rule
   const internal = rule.internal;
   const hasEphemerons = rule.ephemeronTable !== null;
   const root = snap.rootIndex;
-  const { firstRetainer, retainingNodes, retainingEdges } = retainers;
+  const { firstRetainer, retainingNodes } = retainers;
 
   // Inline form of EdgeRule.isEssential for the hot loops (kept in step by the EdgeRule tests).
   const essential = (from: number, e: number): boolean => {
@@ -91,8 +91,7 @@ export function computeDominators(snap: HeapSnapshot, retainers: Retainers, rule
     for (let r = firstRetainer[node], end = firstRetainer[node + 1]; r < end; r++) {
       const from = retainingNodes[r];
       const v = dfn[from];
-      if (v === 0) continue;
-      if (!essential(from, retainingEdges[r])) continue;
+      if (v === 0) continue; // (retainers hold retaining edges only)
       let u = v;
       if (ancestor[v] !== 0) {
         // evaluate(v) with iterative path compression

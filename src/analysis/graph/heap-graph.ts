@@ -24,7 +24,7 @@ export class HeapGraph {
   get retainers(): Retainers {
     if (!this._retainers) {
       this.onPhase('retainers');
-      this._retainers = buildRetainers(this.snap);
+      this._retainers = buildRetainers(this.snap, this.rule);
     }
     return this._retainers;
   }

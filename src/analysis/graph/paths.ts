@@ -51,7 +51,6 @@ export function shortestRetainerPath(graph: HeapGraph, node: number): PathStep[]
       const from = retainingNodes[r];
       if (dist[from] !== want) continue;
       const e = retainingEdges[r];
-      if (!graph.rule.isEssential(from, e)) continue;
       const rank = edgeRank(snap, e);
       if (rank < bestRank) {
         best = from;

@@ -1,9 +1,11 @@
 /**
- * Retainers: the reverse CSR of the edge list, built by counting (two linear passes, no per-node arrays).
- * The retainers of node n are retainingNodes/retainingEdges[firstRetainer[n] .. firstRetainer[n+1]-1].
- * Every edge is listed, weak ones too; callers apply EdgeRule.
+ * Retainers: the reverse CSR of the retaining edges (EdgeRule), built by counting — two linear passes over the
+ * edges, no per-node arrays. The retainers of node n are retainingNodes/retainingEdges[firstRetainer[n] ..
+ * firstRetainer[n+1]-1]. Edges that do not retain (weak, shortcuts off the root, WeakMap table -> value) are left
+ * out here, once, so no consumer (dominators, paths, detectors) has to test them again.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
+import type { EdgeRule } from './essential.js';
 
 export interface Retainers {
   firstRetainer: Uint32Array;
@@ -11,11 +13,25 @@ export interface Retainers {
   retainingEdges: Uint32Array;
 }
 
-export function buildRetainers(snap: HeapSnapshot): Retainers {
+export function buildRetainers(snap: HeapSnapshot, rule: EdgeRule): Retainers {
   const { nodeCount, edgeCount, edges, firstEdge, edgeFieldCount: ef } = snap;
   const oTo = snap.layout.eToNode;
+  const oType = snap.layout.eType;
+  const { weak, shortcut, internal, root } = rule;
+  const ephemerons = rule.ephemeronTable !== null;
+  // pass 1: which edges retain (EdgeRule, inlined), and how many retainers each node has
+  const mask = new Uint8Array(edgeCount);
   const firstRetainer = new Uint32Array(nodeCount + 1);
-  for (let p = oTo, end = edgeCount * ef; p < end; p += ef) firstRetainer[edges[p]]++;
+  for (let n = 0; n < nodeCount; n++) {
+    for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
+      const p = e * ef;
+      const t = edges[p + oType];
+      if (t === weak || (t === shortcut && n !== root)) continue;
+      if (ephemerons && t === internal && !rule.isEssential(n, e)) continue;
+      mask[e] = 1;
+      firstRetainer[edges[p + oTo]]++;
+    }
+  }
   // exclusive prefix sum; firstRetainer[n] becomes the write cursor, then the start
   let sum = 0;
   for (let n = 0; n < nodeCount; n++) {
@@ -24,12 +40,12 @@ export function buildRetainers(snap: HeapSnapshot): Retainers {
     sum += c;
   }
   firstRetainer[nodeCount] = sum;
-  const retainingNodes = new Uint32Array(edgeCount);
-  const retainingEdges = new Uint32Array(edgeCount);
+  const retainingNodes = new Uint32Array(sum);
+  const retainingEdges = new Uint32Array(sum);
   for (let n = 0; n < nodeCount; n++) {
     for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
-      const to = edges[e * ef + oTo];
-      const slot = firstRetainer[to]++;
+      if (mask[e] === 0) continue;
+      const slot = firstRetainer[edges[e * ef + oTo]]++;
       retainingNodes[slot] = n;
       retainingEdges[slot] = e;
     }

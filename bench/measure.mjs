@@ -1,23 +1,26 @@
 /**
- * Measures one snapshot in a fresh process (so peak RSS is this file's alone) and prints one JSON line:
- * parse seconds and MB/s, full analysis seconds (parse + retainers + dominators + retained sizes), peak RSS.
+ * Measures one snapshot in a fresh process (so peak RSS is this file's alone) with the built code (dist/), and
+ * prints one JSON line: parse seconds and MB/s, full analysis seconds (parse + retainers + dominators + retained
+ * sizes), then the rest of `summary` (classes, distances, paths), and peak RSS.
  *
- *   node --import tsx bench/measure.ts <file> [summary]
+ *   node bench/measure.mjs <file> [analysis|summary]
+ * `analysis` stops after retained sizes (peak RSS of the full analysis alone); `summary` goes on to the whole
+ * `leakscope summary` computation in the same process.
  */
 import { statSync } from 'node:fs';
-import { loadSnapshot } from '../src/analysis/heap/loader.js';
-import { HeapGraph } from '../src/analysis/graph/heap-graph.js';
-import { summarize } from '../src/analysis/summary.js';
+import { loadSnapshot } from '../dist/analysis/heap/loader.js';
+import { HeapGraph } from '../dist/analysis/graph/heap-graph.js';
+import { summarize } from '../dist/analysis/summary.js';
 
-const [file, mode] = process.argv.slice(2);
+const [file, mode = 'summary'] = process.argv.slice(2);
 const bytes = statSync(file).size;
 const t0 = performance.now();
 const snap = await loadSnapshot(file);
 const t1 = performance.now();
 const graph = new HeapGraph(snap);
-const phases: Record<string, number> = {};
+const phases = {};
 let last = performance.now();
-const mark = (name: string) => {
+const mark = (name) => {
   const now = performance.now();
   phases[name] = (now - last) / 1000;
   last = now;
@@ -29,7 +32,7 @@ mark('dominators');
 const t2 = performance.now();
 if (mode === 'summary') {
   summarize(graph, file, { top: 20 });
-  mark('summary (classes, distances, paths)');
+  mark('summary');
 }
 const t3 = performance.now();
 const rss = process.resourceUsage().maxRSS * 1024;
