@@ -17,6 +17,8 @@ export interface Dominators {
   /** 1 for nodes reachable from the root through retaining edges */
   reachable: Uint8Array;
   reachableCount: number;
+  /** reachable nodes in DFS preorder (the root first): every node comes after its immediate dominator */
+  preorder: Uint32Array;
   /** sum of self sizes of reachable nodes */
   reachableSize: number;
   totalSize: number;
@@ -147,5 +149,5 @@ export function computeDominators(snap: HeapSnapshot, retainers: Retainers, rule
   for (let n = 0; n < nodeCount; n++) {
     if (reachable[n] === 0) retained[root] += retained[n];
   }
-  return { idom, retained, reachable, reachableCount: count, reachableSize, totalSize };
+  return { idom, retained, reachable, reachableCount: count, reachableSize, totalSize, preorder: vertex.subarray(1, count + 1) };
 }

@@ -233,7 +233,7 @@ export class HeapSnapshot {
     const raw = this.locationsRaw;
     const scriptId = raw[at + L.lScriptId];
     return {
-      file: this.scriptName(scriptId) ?? `script#${scriptId}`,
+      file: (this.scriptName(scriptId) ?? `script#${scriptId}`).replace(/^file:\/\//, ''),
       line: raw[at + L.lLine] + 1,
       column: raw[at + L.lColumn] + 1,
       scriptId,
@@ -268,17 +268,31 @@ export class HeapSnapshot {
   }
 
   private closureScriptName(closure: number): string | null {
+    const script = this.closureScript(closure);
+    return script < 0 ? null : this.nodeName(script) || null;
+  }
+
+  /** The Script node of a closure (closure -shared-> SharedFunctionInfo -script-> Script), or -1. */
+  closureScript(closure: number): number {
     const shared = this.findEdge(closure, this.edgeInternal, 'shared');
-    if (shared < 0) return null;
+    if (shared < 0) return -1;
     const sfi = this.edgeTo(shared);
     for (const name of ['script_or_debug_info', 'script']) {
       const e = this.findEdge(sfi, this.edgeInternal, name);
       if (e >= 0) {
         const script = this.edgeTo(e);
-        const s = this.nodeName(script);
-        if (s && this.nodeType(script) === this.typeCode) return s;
+        if (this.nodeType(script) === this.typeCode && this.nodeName(script)) return script;
       }
     }
-    return null;
+    return -1;
+  }
+
+  /** The source text V8 keeps for a Script node, when the snapshot has it as a plain string. */
+  scriptSource(script: number): string | null {
+    const e = this.findEdge(script, this.edgeInternal, 'source');
+    if (e < 0) return null;
+    const src = this.edgeTo(e);
+    const t = this.nodeType(src);
+    return t === this.typeString ? this.nodeName(src) : null;
   }
 }

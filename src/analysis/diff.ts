@@ -1,0 +1,372 @@
+/**
+ * `diff`: what grew between snapshots of one process, and who holds it.
+ *
+ * Reads only what it needs: every snapshot but the last is reduced to a digest (class counts, sorted ids) and
+ * dropped; the last one gets the full graph (dominators, paths). Then:
+ *
+ * 1. per-class growth, first -> last and at every step; with 3+ snapshots a class is *monotonic* when its count
+ *    rose above its previous peak at every step (objgraph's peak trick: a sawtooth never qualifies);
+ * 2. new and still alive, by object id: objects of the last snapshot that were not in the first and (with 3+
+ *    snapshots) already existed at the one before last — memlab's baseline / target / final;
+ * 3. the culprit: each new object is charged to its nearest dominator that is *not* new (the Map whose table grew,
+ *    the array whose elements grew, the scope that holds them), so 10,000 sessions in one Map are one finding; the
+ *    holder's shortest retainer path and source location name it;
+ * 4. a verdict with its reason.
+ */
+import type { HeapSnapshot, SourceLocation } from './heap/snapshot.js';
+import { classifyNodes } from './heap/classes.js';
+import { HeapGraph } from './graph/heap-graph.js';
+import { loadSnapshot } from './heap/loader.js';
+import { describePath, shortestRetainerPath, shortFile } from './graph/paths.js';
+import { compareIds, digestSnapshot, type IdComparability, type SnapshotDigest } from './digest.js';
+import { declarationLocation } from './source.js';
+import { UserError } from '../errors.js';
+
+export type Verdict = 'leak' | 'no-leak' | 'inconclusive';
+export type Severity = 'high' | 'medium' | 'low';
+
+export interface ClassGrowth {
+  name: string;
+  countByStep: number[];
+  bytesByStep: number[];
+  deltaCount: number;
+  deltaBytes: number;
+  /** grew above its previous peak at every step (3+ snapshots) */
+  monotonic: boolean;
+}
+
+export interface Finding {
+  kind: 'growing-collection' | 'class-growth' | 'timer' | 'listener' | 'closure' | 'pending-promise';
+  /** the collection or holder, e.g. `sessions` (Map), or the class name */
+  name: string;
+  /** class of the holder, e.g. `Map` */
+  holderClass: string;
+  /** what piles up in it, e.g. `Session` */
+  itemClass: string;
+  retainerPath: string[];
+  pathText: string;
+  location: SourceLocation | null;
+  countByStep: number[];
+  bytesByStep: number[];
+  /** new-and-alive objects charged to this holder in the last snapshot, and the bytes they retain */
+  newObjects: number;
+  newBytes: number;
+  severity: Severity;
+  confidence: number;
+  hint: string;
+  summary: string;
+}
+
+export interface DiffResult {
+  files: string[];
+  snapshots: Array<{ file: string; bytes: number; nodes: number; totalSize: number }>;
+  idsComparable: boolean;
+  idCheck: IdComparability[];
+  verdict: Verdict;
+  reason: string;
+  classes: ClassGrowth[];
+  findings: Finding[];
+  warnings: string[];
+}
+
+export interface DiffOptions {
+  top: number;
+  /** minimum new-and-alive objects under one holder to report it */
+  minObjects: number;
+  /** minimum bytes those objects retain */
+  minBytes: number;
+}
+
+export const DEFAULT_DIFF_OPTIONS: DiffOptions = { top: 20, minObjects: 50, minBytes: 16 * 1024 };
+
+/** Internal kinds whose growth is V8's business (JIT code, shapes, feedback), not the program's. */
+function isVmClass(name: string): boolean {
+  return name === '(compiled code)' || name === '(system)' || name === '(object shape)' || name === '(number)' || name.startsWith('system /');
+}
+
+export function classGrowth(digests: SnapshotDigest[]): ClassGrowth[] {
+  const names = new Set<string>();
+  for (const d of digests) for (const k of d.classes.keys()) names.add(k);
+  const out: ClassGrowth[] = [];
+  for (const name of names) {
+    const countByStep = digests.map((d) => d.classes.get(name)?.count ?? 0);
+    const bytesByStep = digests.map((d) => d.classes.get(name)?.selfSize ?? 0);
+    const deltaCount = countByStep[countByStep.length - 1] - countByStep[0];
+    const deltaBytes = bytesByStep[bytesByStep.length - 1] - bytesByStep[0];
+    let monotonic = digests.length >= 3;
+    let peak = countByStep[0];
+    for (let k = 1; k < countByStep.length && monotonic; k++) {
+      if (countByStep[k] <= peak) monotonic = false;
+      peak = Math.max(peak, countByStep[k]);
+    }
+    if (deltaCount !== 0 || deltaBytes !== 0) out.push({ name, countByStep, bytesByStep, deltaCount, deltaBytes, monotonic });
+  }
+  out.sort((a, b) => b.deltaBytes - a.deltaBytes || b.deltaCount - a.deltaCount || a.name.localeCompare(b.name));
+  return out;
+}
+
+/** Marks the nodes of `snap` whose id is in `later` but not in `first` (both ascending id lists). */
+function markNew(graph: HeapGraph, first: SnapshotDigest, middle: SnapshotDigest | null): Uint8Array {
+  const snap = graph.snap;
+  const { sortedIds, ordinals } = graph.ids;
+  const isNew = new Uint8Array(snap.nodeCount);
+  const A = first.ids;
+  const M = middle?.ids;
+  let i = 0;
+  let m = 0;
+  for (let k = 0; k < sortedIds.length; k++) {
+    const id = sortedIds[k];
+    while (i < A.length && A[i] < id) i++;
+    if (i < A.length && A[i] === id) continue; // existed at the first snapshot
+    if (M) {
+      while (m < M.length && M[m] < id) m++;
+      if (!(m < M.length && M[m] === id)) continue; // allocated after the one before last: may be in flight
+    }
+    isNew[ordinals[k]] = 1;
+  }
+  return isNew;
+}
+
+interface Group {
+  holder: number;
+  count: number;
+  bytes: number;
+  /** class id -> count of new objects */
+  classes: Map<number, number>;
+}
+
+/** Which kinds of node a developer counts as objects (not code, shapes, V8 internals). */
+function isCountable(snap: HeapSnapshot, type: number): boolean {
+  return type === snap.typeObject || type === snap.typeArray || type === snap.typeClosure || type === snap.typeString || type === snap.typeConsString || type === snap.typeSlicedString || type === snap.typeRegexp || type === snap.typeNative || type === snap.typeBigint;
+}
+
+/** V8's own structures (a Map's hash table, an array's backing store, shapes, code): never a holder by themselves. */
+function isVmStructure(snap: HeapSnapshot, n: number): boolean {
+  const t = snap.nodeType(n);
+  if (t === snap.typeHidden || t === snap.typeArray || t === snap.typeCode || t === snap.typeObjectShape) return true;
+  if (t === snap.typeObject) {
+    const name = snap.nodeName(n);
+    return name.startsWith('system /') && name !== 'system / Context';
+  }
+  return false;
+}
+
+/**
+ * Charges every new object to its nearest dominator that is neither new nor one of V8's own structures: the Map
+ * (not its hash table, which is reallocated as it grows), the array (not its backing store), the scope.
+ */
+function groupByHolder(graph: HeapGraph, isNew: Uint8Array, classOf: Uint32Array): Map<number, Group> {
+  const snap = graph.snap;
+  const dom = graph.dominators;
+  const holderOf = new Uint32Array(snap.nodeCount);
+  const groups = new Map<number, Group>();
+  const order = dom.preorder;
+  const { nodes, nodeFieldCount: nf } = snap;
+  const oType = snap.layout.nType;
+  for (let k = 1; k < order.length; k++) {
+    const n = order[k];
+    const d = dom.idom[n];
+    // preorder: d's holder is known; pass through new objects and V8 structures
+    const passThrough = isNew[d] === 1 || (d !== snap.rootIndex && isVmStructure(snap, d));
+    const holder = passThrough ? holderOf[d] : d;
+    holderOf[n] = holder;
+    if (isNew[n] === 0) continue;
+    let g = groups.get(holder);
+    if (!g) {
+      g = { holder, count: 0, bytes: 0, classes: new Map() };
+      groups.set(holder, g);
+    }
+    if (isNew[d] === 0) g.bytes += dom.retained[n]; // topmost new nodes: their retained sizes add up exactly
+    if (isCountable(snap, nodes[n * nf + oType])) {
+      g.count++;
+      const c = classOf[n];
+      g.classes.set(c, (g.classes.get(c) ?? 0) + 1);
+    }
+  }
+  return groups;
+}
+
+const COLLECTIONS = new Set(['Map', 'Set', 'Array', 'Object', 'WeakMap', 'WeakSet']);
+
+function hintFor(kind: Finding['kind'], holderClass: string, name: string): string {
+  if (kind === 'growing-collection') {
+    if (holderClass === 'Array') return `${name} only grows: cap it (drop the oldest entries, or a ring buffer), or ship entries out instead of keeping them`;
+    return `${name} only grows: bound it (an LRU with a max size), expire entries with an active sweeper, delete on every exit path, or key it with a WeakMap`;
+  }
+  return `objects of this kind are created and kept: find who holds them on the path above and release them when done`;
+}
+
+export interface DiffInput {
+  /** digests of every snapshot but the last, in order */
+  digests: SnapshotDigest[];
+  /** the last snapshot, whole */
+  last: HeapGraph;
+  files: string[];
+  warnings?: string[];
+}
+
+export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_DIFF_OPTIONS): DiffResult {
+  const { last } = input;
+  const files = input.files;
+  const lastDigest = digestSnapshot(last.snap, files[files.length - 1], last.ids);
+  const digests = [...input.digests, lastDigest];
+  const warnings = [...(input.warnings ?? [])];
+  const idCheck: IdComparability[] = [];
+  for (let k = 1; k < digests.length; k++) idCheck.push(compareIds(digests[k - 1], digests[k]));
+  idCheck.forEach((c, k) => {
+    // one process, listed newest first: the ids agree, but the "new" ones are all older
+    if (!c.comparable && c.sameKindShare >= 0.97 && c.reusedShare > 0.5) {
+      throw new UserError(`${files[k + 1]} was taken before ${files[k]}: list the snapshots oldest first`);
+    }
+  });
+  const idsComparable = idCheck.every((c) => c.comparable);
+  const classes = classGrowth(digests);
+  const steps = digests.length;
+  const findings: Finding[] = [];
+
+  if (idsComparable) {
+    const { classOf, names } = classifyNodes(last.snap);
+    const isNew = markNew(last, digests[0], steps >= 3 ? digests[steps - 2] : null);
+    const groups = groupByHolder(last, isNew, classOf);
+    const byClass = new Map(classes.map((c) => [c.name, c]));
+    const ranked = [...groups.values()].filter((g) => g.count >= options.minObjects && g.bytes >= options.minBytes).sort((a, b) => b.bytes - a.bytes);
+    for (const g of ranked) {
+      if (findings.length >= options.top) break;
+      const f = describeGroup(last, g, names, byClass, steps);
+      // with 3+ snapshots only steady growth is reported; with 2, any growth (as a suspect)
+      if (f && f.confidence >= 0.5) findings.push(f);
+    }
+  } else {
+    warnings.push(`object ids are not comparable (${idCheck.find((c) => !c.comparable)?.reason}); falling back to per-class count differences`);
+    for (const c of classes) {
+      if (findings.length >= options.top) break;
+      if (!c.monotonic || isVmClass(c.name) || c.name.startsWith('(') || c.deltaCount < options.minObjects || c.deltaBytes < options.minBytes) continue;
+      findings.push({
+        kind: 'class-growth',
+        name: c.name,
+        holderClass: '',
+        itemClass: c.name,
+        retainerPath: [],
+        pathText: '',
+        location: null,
+        countByStep: c.countByStep,
+        bytesByStep: c.bytesByStep,
+        newObjects: c.deltaCount,
+        newBytes: c.deltaBytes,
+        severity: 'low',
+        confidence: 0.3,
+        hint: hintFor('class-growth', '', c.name),
+        summary: `${c.name}: ${c.countByStep.join(' → ')} objects (ids not comparable: no retainer path)`,
+      });
+    }
+  }
+
+  const { verdict, reason } = judge(findings, steps, idsComparable);
+  return {
+    files,
+    snapshots: digests.map((d) => ({ file: d.file, bytes: d.bytes, nodes: d.nodeCount, totalSize: d.totalSize })),
+    idsComparable,
+    idCheck,
+    verdict,
+    reason,
+    classes,
+    findings,
+    warnings,
+  };
+}
+
+function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map<string, ClassGrowth>, steps: number): Finding | null {
+  const snap = graph.snap;
+  // objects hanging off the root itself are unreachable garbage the snapshot caught, not a holder's
+  if (g.holder === snap.rootIndex) return null;
+  const pathSteps = shortestRetainerPath(graph, g.holder);
+  if (!pathSteps) return null;
+  const readable = describePath(graph, pathSteps);
+  const last = readable.steps.at(-1);
+  if (!last) return null;
+  // what piles up: the most numerous class among the new objects, preferring the program's own objects
+  const items = [...g.classes.entries()].sort((a, b) => b[1] - a[1]);
+  const preferred = items.find(([c]) => !names[c].startsWith('(')) ?? items[0];
+  const itemClass = names[preferred[0]];
+  const growth = byClass.get(itemClass);
+  const holderClass = last.className;
+  const isCollection = COLLECTIONS.has(holderClass) || holderClass.startsWith('{');
+  const kind: Finding['kind'] = isCollection ? 'growing-collection' : 'class-growth';
+  const name = last.edge && !/^\[|^<|^\d/.test(last.edge) ? last.edge : holderClass;
+  const countByStep = growth?.countByStep ?? [];
+  const bytesByStep = growth?.bytesByStep ?? [];
+  const monotonic = growth?.monotonic ?? false;
+  const grew = countByStep.length > 1 && countByStep[countByStep.length - 1] > countByStep[0];
+  // a holder whose items keep growing at every step is a leak; growth once or twice is a suspect
+  const confidence = steps >= 3 ? (monotonic ? 0.9 : grew ? 0.4 : 0.2) : grew ? 0.5 : 0.2;
+  const severity: Severity = confidence >= 0.9 && g.bytes >= 1e6 ? 'high' : confidence >= 0.5 || g.bytes >= 1e6 ? 'medium' : 'low';
+  const location = declarationLocation(graph, pathSteps) ?? last.location ?? snap.location(g.holder);
+  const where = location ? ` in ${shortFile(location.file)}:${location.line}` : '';
+  const holderStep = readable.steps.length >= 2 ? readable.steps[readable.steps.length - 2].text : '';
+  return {
+    kind,
+    name,
+    holderClass,
+    itemClass,
+    retainerPath: readable.steps.map((s) => s.text),
+    pathText: readable.text,
+    location,
+    countByStep,
+    bytesByStep,
+    newObjects: g.count,
+    newBytes: g.bytes,
+    severity,
+    confidence,
+    hint: hintFor(kind, holderClass, name),
+    summary: `${name} (${holderClass})${where}${holderStep ? ` held by ${holderStep}` : ''}: +${g.count.toLocaleString('en-US')} new objects still alive (mostly ${itemClass}), retaining ${formatSize(g.bytes)}; ${itemClass} ${countByStep.join(' → ')}`,
+  };
+}
+
+function formatSize(b: number): string {
+  return b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3).toFixed(1)} kB`;
+}
+
+/**
+ * leak: with 3+ snapshots of one process, a holder keeps new objects whose class grew at every step.
+ * inconclusive: growth seen, but only 2 snapshots (warm-up and leak look alike), or ids not comparable.
+ * no-leak: nothing above the thresholds grew steadily.
+ */
+function judge(findings: Finding[], steps: number, idsComparable: boolean): { verdict: Verdict; reason: string } {
+  const strong = findings.filter((f) => f.confidence >= 0.9);
+  if (!idsComparable) {
+    return findings.length > 0
+      ? { verdict: 'inconclusive', reason: `classes grew at every step, but the snapshots' object ids are not comparable, so no holder can be named` }
+      : { verdict: 'no-leak', reason: 'no class grew at every step (ids not comparable: per-class counts only)' };
+  }
+  if (strong.length > 0) {
+    const f = strong[0];
+    return { verdict: 'leak', reason: `${f.name} (${f.holderClass}) keeps new ${f.itemClass} objects, and ${f.itemClass} grew at every one of ${steps} snapshots` };
+  }
+  const suspects = findings.filter((f) => f.confidence >= 0.4);
+  if (steps < 3 && suspects.length > 0) {
+    return { verdict: 'inconclusive', reason: `objects grew between the two snapshots; take a third to tell a leak from warm-up` };
+  }
+  return { verdict: 'no-leak', reason: steps < 3 ? 'nothing new and alive above the thresholds' : `nothing grew at every one of ${steps} snapshots above the thresholds` };
+}
+
+export interface DiffFilesOptions extends DiffOptions {
+  onProgress?: (phase: string, done?: number, total?: number) => void;
+}
+
+/**
+ * Loads the files one at a time (at most one whole snapshot in memory): every one but the last is reduced to its
+ * digest, the last is kept whole for dominators and paths.
+ */
+export async function diffFiles(files: string[], options: DiffFilesOptions): Promise<DiffResult> {
+  const progress = options.onProgress ?? (() => {});
+  const digests: SnapshotDigest[] = [];
+  for (let k = 0; k < files.length - 1; k++) {
+    const snap = await loadSnapshot(files[k], { onProgress: (phase, done, total) => progress(`${k + 1}/${files.length} ${phase}`, done, total) });
+    progress(`${k + 1}/${files.length} digest`);
+    digests.push(digestSnapshot(snap, files[k]));
+  }
+  const k = files.length - 1;
+  const snap = await loadSnapshot(files[k], { onProgress: (phase, done, total) => progress(`${k + 1}/${files.length} ${phase}`, done, total) });
+  const graph = new HeapGraph(snap, (phase) => progress(`${k + 1}/${files.length} ${phase}`));
+  return diffSnapshots({ digests, last: graph, files }, options);
+}

@@ -1,0 +1,106 @@
+/**
+ * Where in the program a holder is declared: `const sessions = new Map()` at app.js:14.
+ *
+ * V8 records locations for functions and for objects' constructors, not for variables. But it keeps each script's
+ * source text, and a retainer path names the variable (a closure-scope variable) or the property that holds the
+ * leak, so the declaration can be found in the text of the script whose scope or class holds it.
+ */
+import type { SourceLocation } from './heap/snapshot.js';
+import type { HeapGraph } from './graph/heap-graph.js';
+import { isContext, type PathStep } from './graph/paths.js';
+
+const sourceCache = new WeakMap<object, Map<number, string | null>>();
+
+function scriptOfContext(graph: HeapGraph, ctx: number): number {
+  const snap = graph.snap;
+  const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
+  for (let r = firstRetainer[ctx], end = firstRetainer[ctx + 1]; r < end; r++) {
+    const from = retainingNodes[r];
+    if (snap.nodeType(from) === snap.typeClosure && snap.edgeName(retainingEdges[r]) === 'context') {
+      const script = snap.closureScript(from);
+      if (script >= 0) return script;
+    }
+  }
+  return -1;
+}
+
+function scriptOfObject(graph: HeapGraph, obj: number): number {
+  // an instance's constructor: obj -map-> shape -constructor_or_back_pointer-> constructor closure ... V8 also
+  // records the constructor's location for the object itself, which names the script id.
+  const loc = graph.snap.location(obj);
+  if (!loc) return -1;
+  return scriptByName(graph, loc.file);
+}
+
+function scriptByName(graph: HeapGraph, file: string): number {
+  const snap = graph.snap;
+  for (let n = 0; n < snap.nodeCount; n++) {
+    if (snap.nodeType(n) === snap.typeCode && snap.nodeName(n) === file && snap.findEdge(n, snap.edgeInternal, 'source') >= 0) return n;
+  }
+  return -1;
+}
+
+function sourceOf(graph: HeapGraph, script: number): string | null {
+  let cache = sourceCache.get(graph);
+  if (!cache) {
+    cache = new Map();
+    sourceCache.set(graph, cache);
+  }
+  if (!cache.has(script)) cache.set(script, graph.snap.scriptSource(script));
+  return cache.get(script) ?? null;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Finds the first declaration or assignment of `name` in `source`; 1-based line and column. */
+export function findDeclaration(source: string, name: string, kind: 'variable' | 'property'): { line: number; column: number } | null {
+  const n = escapeRe(name);
+  const patterns =
+    kind === 'variable'
+      ? [new RegExp(`\\b(?:const|let|var)\\s+${n}\\b`), new RegExp(`\\b(?:function|class)\\s+${n}\\b`), new RegExp(`(?:^|[^.\\w$])${n}\\s*=[^=]`, 'm')]
+      : [new RegExp(`\\bthis\\.${n}\\s*=[^=]`), new RegExp(`^\\s*(?:static\\s+)?#?${n}\\s*=`, 'm'), new RegExp(`\\.${n}\\s*=[^=]`), new RegExp(`\\b${n}\\s*:`)];
+  for (const re of patterns) {
+    const m = re.exec(source);
+    if (!m) continue;
+    const at = m.index + m[0].indexOf(name);
+    const before = source.slice(0, at);
+    const line = before.split('\n').length;
+    const column = at - before.lastIndexOf('\n');
+    return { line, column };
+  }
+  return null;
+}
+
+/**
+ * The declaration of the holder at the end of a retainer path: the variable a scope holds it in, or the property of
+ * an object of the program's own class.
+ */
+export function declarationLocation(graph: HeapGraph, steps: PathStep[]): SourceLocation | null {
+  const snap = graph.snap;
+  for (let k = steps.length - 1; k >= 1; k--) {
+    const { edge } = steps[k];
+    const holder = steps[k - 1].node;
+    const type = snap.edgeType(edge);
+    let script = -1;
+    let kind: 'variable' | 'property';
+    if (type === snap.edgeContext && isContext(snap, holder)) {
+      script = scriptOfContext(graph, holder);
+      kind = 'variable';
+    } else if (type === snap.edgeProperty && snap.nodeType(holder) === snap.typeObject) {
+      script = scriptOfObject(graph, holder);
+      kind = 'property';
+    } else {
+      continue;
+    }
+    if (script < 0) return null;
+    const source = sourceOf(graph, script);
+    if (!source) return null;
+    const found = findDeclaration(source, snap.edgeName(edge), kind);
+    if (!found) return null;
+    const file = snap.nodeName(script).replace(/^file:\/\//, '');
+    return { file, line: found.line, column: found.column, scriptId: -1 };
+  }
+  return null;
+}

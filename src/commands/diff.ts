@@ -1,0 +1,59 @@
+import { Args, Flags } from '@oclif/core';
+import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/diff.js';
+import { BaseCommand } from '../cli/base.js';
+import { ExitCode, UserError } from '../errors.js';
+import { diffMarkdown, diffTable } from '../reporters/diff.js';
+import { createProgress } from '../reporters/progress.js';
+
+export default class Diff extends BaseCommand {
+  static override summary = 'What grew between heap snapshots of one process, who holds it, and where it is declared.';
+
+  static override description = `Compares two or more .heapsnapshot files of one process, oldest first. Reports per-class growth, the objects
+allocated after the first snapshot that are still alive in the last one grouped by the collection or scope that
+holds them (with its retainer path and source location), and a verdict: leak, no-leak or inconclusive.
+Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a leak look alike.`;
+
+  static override examples = [
+    '<%= config.bin %> diff s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot',
+    '<%= config.bin %> diff s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot --fail-on-leak --format markdown',
+    '<%= config.bin %> diff s1.heapsnapshot s3.heapsnapshot --json | jq .findings[0]',
+  ];
+
+  static override strict = false;
+
+  static override args = {
+    files: Args.string({ description: 'two or more .heapsnapshot files of one process, oldest first', required: true }),
+  };
+
+  static override flags = {
+    'fail-on-leak': Flags.boolean({ description: 'exit with code 1 when the verdict is leak', default: false }),
+    top: Flags.integer({ description: 'how many findings and classes to list', default: 20, min: 1, max: 1000 }),
+    format: Flags.string({ description: 'output format', options: ['table', 'markdown'], default: 'table' }),
+    'min-objects': Flags.integer({ description: 'least new objects under one holder to report it', default: DEFAULT_DIFF_OPTIONS.minObjects, min: 1 }),
+    'min-bytes': Flags.integer({ description: 'least bytes those objects retain to report them', default: DEFAULT_DIFF_OPTIONS.minBytes, min: 0 }),
+  };
+
+  async run(): Promise<DiffResult & { schema: string }> {
+    const { argv, flags } = await this.parse(Diff);
+    const files = argv as string[];
+    if (files.length < 2) {
+      throw new UserError('diff needs at least two snapshots of one process', { suggestion: 'leakscope diff before.heapsnapshot after.heapsnapshot [later.heapsnapshot ...]' });
+    }
+    if (new Set(files).size !== files.length) throw new UserError('the same snapshot file is given twice');
+    const progress = createProgress(this.showProgress, 'diff');
+    let result: DiffResult;
+    try {
+      result = await diffFiles(files, {
+        top: flags.top,
+        minObjects: flags['min-objects'],
+        minBytes: flags['min-bytes'],
+        onProgress: (phase, done, total) => progress.update(phase, done, total),
+      });
+    } finally {
+      progress.stop();
+    }
+    if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? diffMarkdown(result, flags.top) : diffTable(result, flags.top));
+    if (flags['fail-on-leak'] && result.verdict === 'leak') process.exitCode = ExitCode.leak;
+    return { schema: 'leakscope.diff/v1', ...result };
+  }
+}

@@ -1,0 +1,81 @@
+/** Renders a DiffResult: verdict, findings (worst first, each with path, location and hint), class growth. */
+import Table from 'cli-table3';
+import type { DiffResult, Finding } from '../analysis/diff.js';
+import { formatBytes, formatCount, formatLocation } from './format.js';
+import { mdEscape, mdTable } from './markdown.js';
+
+const KIND_TITLE: Record<Finding['kind'], string> = {
+  'growing-collection': 'Growing collections',
+  timer: 'Dangling timers',
+  listener: 'Listener build-up',
+  closure: 'Leaked closures',
+  'pending-promise': 'Pending promises',
+  'class-growth': 'Growing classes',
+};
+
+function byKind(findings: Finding[]): Array<[Finding['kind'], Finding[]]> {
+  const groups = new Map<Finding['kind'], Finding[]>();
+  for (const f of findings) {
+    const list = groups.get(f.kind) ?? [];
+    list.push(f);
+    groups.set(f.kind, list);
+  }
+  // worst first: groups by their worst finding's bytes
+  return [...groups.entries()].sort((a, b) => b[1][0].newBytes - a[1][0].newBytes);
+}
+
+function steps(values: number[], fmt: (n: number) => string): string {
+  return values.map(fmt).join(' → ');
+}
+
+export function diffTable(r: DiffResult, top: number): string {
+  const out: string[] = [];
+  out.push(`Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`);
+  out.push(`${r.snapshots.length} snapshots: ${r.snapshots.map((s) => `${s.file} (${formatBytes(s.totalSize)})`).join(', ')}`);
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  out.push('');
+  if (r.findings.length === 0) out.push('No findings.');
+  for (const [kind, list] of byKind(r.findings)) {
+    out.push(`${KIND_TITLE[kind]}`);
+    list.forEach((f, i) => {
+      out.push(`  ${i + 1}. [${f.severity}] ${f.summary}`);
+      if (f.pathText) out.push(`     path:     ${f.pathText}`);
+      if (f.location) out.push(`     location: ${formatLocation(f.location)}`);
+      out.push(`     fix:      ${f.hint}`);
+    });
+    out.push('');
+  }
+  const growing = r.classes.filter((c) => c.deltaCount > 0).slice(0, top);
+  if (growing.length) {
+    out.push('Per-class growth (first → last), by bytes');
+    const t = new Table({ head: ['Class', 'Count by snapshot', 'Δ count', 'Δ self size', 'Every step'], style: { head: [], border: [] }, wordWrap: true, colWidths: [40, 36, 11, 13, 12] });
+    for (const c of growing) {
+      t.push([c.name.length > 38 ? `${c.name.slice(0, 37)}…` : c.name, steps(c.countByStep, (n) => formatCount(n)), formatCount(c.deltaCount, true), formatBytes(c.deltaBytes, true), c.monotonic ? 'yes' : '']);
+    }
+    out.push(t.toString());
+  }
+  return out.join('\n');
+}
+
+export function diffMarkdown(r: DiffResult, top: number): string {
+  const out: string[] = [];
+  out.push(`# leakscope diff: ${r.verdict}`, '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '');
+  out.push(mdTable(['#', 'Snapshot', 'Total size', 'Nodes'], r.snapshots.map((s, i) => [String(i + 1), s.file, formatBytes(s.totalSize), formatCount(s.nodes)])));
+  for (const w of r.warnings) out.push('', `> warning: ${mdEscape(w)}`);
+  for (const [kind, list] of byKind(r.findings)) {
+    out.push('', `## ${KIND_TITLE[kind]}`, '');
+    for (const f of list) {
+      out.push(`### ${mdEscape(f.name)} (${mdEscape(f.holderClass || f.itemClass)}) — ${f.severity}`, '');
+      out.push(mdEscape(f.summary), '');
+      if (f.pathText) out.push(`- path: \`${f.pathText.replace(/`/g, "'")}\``);
+      if (f.location) out.push(`- location: \`${formatLocation(f.location)}\``);
+      out.push(`- fix: ${mdEscape(f.hint)}`);
+    }
+  }
+  const growing = r.classes.filter((c) => c.deltaCount > 0).slice(0, top);
+  if (growing.length) {
+    out.push('', '## Per-class growth', '');
+    out.push(mdTable(['Class', 'Count by snapshot', 'Δ count', 'Δ self size', 'Every step'], growing.map((c) => [c.name, steps(c.countByStep, (n) => formatCount(n)), formatCount(c.deltaCount, true), formatBytes(c.deltaBytes, true), c.monotonic ? 'yes' : ''])));
+  }
+  return out.join('\n') + '\n';
+}

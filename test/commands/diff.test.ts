@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { cli } from '../helpers/cli.js';
+import { fixtureSnapshots, repoRoot } from '../helpers/fixtures.js';
+
+function json(args: string[]) {
+  const r = cli([...args, '--json']);
+  assert.equal(r.stderr, '');
+  return { status: r.status, j: JSON.parse(r.stdout) };
+}
+
+describe('leakscope diff', () => {
+  let leak: string[];
+  let log: string[];
+  let healthy: string[];
+  before(() => {
+    leak = fixtureSnapshots('session-leak');
+    log = fixtureSnapshots('log-leak');
+    healthy = fixtureSnapshots('bounded-cache');
+  });
+
+  it('names the Map that leaks sessions: path, declaration line, entries per snapshot', () => {
+    const { status, j } = json(['diff', ...leak]);
+    assert.equal(status, 0);
+    assert.equal(j.schema, 'leakscope.diff/v1');
+    assert.equal(j.verdict, 'leak');
+    assert.equal(j.idsComparable, true);
+    const f = j.findings[0];
+    assert.equal(f.kind, 'growing-collection');
+    assert.equal(f.name, 'sessions');
+    assert.equal(f.holderClass, 'Map');
+    assert.equal(f.itemClass, 'Session');
+    assert.deepEqual(f.countByStep, [400, 800, 1200]);
+    assert.equal(f.bytesByStep.length, 3);
+    assert.deepEqual(f.retainerPath.slice(-2), ['module programs/session-leak.mjs', 'sessions (Map)']);
+    assert.deepEqual(f.location, { file: path.join(repoRoot, 'fixtures/programs/session-leak.mjs'), line: 15, column: 7, scriptId: -1 });
+    assert.equal(f.severity === 'high' || f.severity === 'medium', true);
+    assert.match(f.hint, /LRU|sweeper|WeakMap/);
+    assert.equal(j.findings.length, 1, JSON.stringify(j.findings.map((x: { name: string }) => x.name)));
+  });
+
+  it('names the array used as a log', () => {
+    const { j } = json(['diff', ...log]);
+    assert.equal(j.verdict, 'leak');
+    const f = j.findings[0];
+    assert.equal(f.name, 'requestLog');
+    assert.equal(f.holderClass, 'Array');
+    assert.equal(f.itemClass, 'RequestRecord');
+    assert.equal(f.location.line, 14);
+    assert.match(f.location.file, /log-leak\.mjs$/);
+    assert.deepEqual(f.countByStep, [400, 800, 1200]);
+  });
+
+  it('says no-leak, with no finding at all, for the healthy twin (bounded LRU cache)', () => {
+    const { status, j } = json(['diff', ...healthy, '--fail-on-leak']);
+    assert.equal(status, 0);
+    assert.equal(j.verdict, 'no-leak');
+    assert.deepEqual(j.findings, []);
+  });
+
+  it('with two snapshots, growth is inconclusive (warm-up and leak look alike)', () => {
+    const { status, j } = json(['diff', leak[0], leak[2], '--fail-on-leak']);
+    assert.equal(status, 0);
+    assert.equal(j.verdict, 'inconclusive');
+    assert.equal(j.findings[0].name, 'sessions');
+  });
+
+  it('--fail-on-leak exits 1 on a leak, and the table names the culprit', () => {
+    const r = cli(['diff', ...leak, '--fail-on-leak']);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^Verdict: LEAK — sessions \(Map\) keeps new Session objects/);
+    assert.match(r.stdout, /sessions \(Map\) in programs\/session-leak\.mjs:15 held by module programs\/session-leak\.mjs/);
+    assert.match(r.stdout, /path: +\(GC roots\) → .* → sessions \(Map\)/);
+  });
+
+  it('markdown output', () => {
+    const r = cli(['diff', ...leak, '--format', 'markdown']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^# leakscope diff: leak/);
+    assert.match(r.stdout, /## Growing collections/);
+    assert.match(r.stdout, /### sessions \(Map\)/);
+  });
+
+  it('snapshots of different processes: says so and falls back to per-class counts', () => {
+    const { status, j } = json(['diff', leak[0], log[1], log[2]]);
+    assert.equal(status, 0);
+    assert.equal(j.idsComparable, false);
+    assert.match(j.warnings[0], /object ids are not comparable .*not snapshots of one process/);
+    assert.notEqual(j.verdict, 'leak');
+    for (const f of j.findings) assert.equal(f.kind, 'class-growth');
+  });
+
+  describe('bad input: one line, exit 2', () => {
+    let tmp: string;
+    before(() => {
+      tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-diff-'));
+    });
+    const cases: Array<[string, () => string[], RegExp]> = [
+      ['one snapshot only', () => [leak[0]], /at least two snapshots/],
+      ['the same file twice', () => [leak[0], leak[0]], /same snapshot file is given twice/],
+      ['snapshots out of order', () => [leak[2], leak[1], leak[0]], /was taken before .*oldest first/],
+      ['a non-snapshot in the list', () => { const f = path.join(tmp, 'notes.json'); writeFileSync(f, '{"a":1}'); return [leak[0], f]; }, /notes\.json: not a readable heap snapshot: no "snapshot" header/],
+      ['a missing file in the list', () => [leak[0], path.join(tmp, 'gone.heapsnapshot')], /gone\.heapsnapshot: no such file/],
+    ];
+    for (const [what, files, re] of cases) {
+      it(what, () => {
+        const r = cli(['diff', ...files()]);
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, re);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      });
+    }
+  });
+});
