@@ -3,7 +3,9 @@
  * 50 MB and 300 MB (and ~900 MB with --large), then measures each in a fresh process (bench/measure.ts) and prints
  * parse MB/s, seconds for the full analysis, and peak RSS as a multiple of the file size.
  *
- *   npm run bench [-- --large] [-- --only 50,300]
+ *   npm run bench [-- --large] [-- --only 50,300] [-- --no-diff]
+ * Then a diff of three ~300 MB snapshots of one process (baseline, target with extra retained objects, final with
+ * part of them released), as `leakscope diff` runs it.
  * (plain JavaScript over the built dist/: the figures are those of the shipped code)
  */
 import { execFileSync } from 'node:child_process';
@@ -56,3 +58,13 @@ for (const mb of sizes) {
 console.log('');
 console.log('analysis = parse + retainers + dominators + retained sizes; summary = all of `leakscope summary`.');
 console.log('RSS/file = peak resident memory of a fresh process / snapshot file size.');
+
+if (!args.includes('--no-diff')) {
+  const base = path.join(outDir, 'series-300.heapsnapshot');
+  generate(300, base, 3);
+  const files = [1, 2, 3].map((k) => base.replace(/\.heapsnapshot$/, `-${k}.heapsnapshot`));
+  const d = measure('measure-diff.mjs', files);
+  console.log('');
+  console.log(`diff of 3 snapshots of one process (largest ${(d.largest / MB).toFixed(0)} MB): ${d.seconds.toFixed(2)} s, peak RSS ${(d.peakRss / MB).toFixed(0)} MB = ${d.rssMultiple.toFixed(2)}x the largest file`);
+  console.log(`  verdict ${d.verdict}; top finding: ${d.findings[0] ?? 'none'}`);
+}

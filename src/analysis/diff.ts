@@ -17,6 +17,7 @@ import type { HeapSnapshot, SourceLocation } from './heap/snapshot.js';
 import { classifyNodes } from './heap/classes.js';
 import { HeapGraph } from './graph/heap-graph.js';
 import { loadSnapshot } from './heap/loader.js';
+import { releaseMemory } from './heap/release.js';
 import { describePath, shortestRetainerPath, shortFile } from './graph/paths.js';
 import { compareIds, digestSnapshot, type IdComparability, type SnapshotDigest } from './digest.js';
 import { declarationLocation } from './source.js';
@@ -208,7 +209,8 @@ export interface DiffInput {
 export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_DIFF_OPTIONS): DiffResult {
   const { last } = input;
   const files = input.files;
-  const lastDigest = digestSnapshot(last.snap, files[files.length - 1], last.ids);
+  const classification = classifyNodes(last.snap);
+  const lastDigest = digestSnapshot(last.snap, files[files.length - 1], last.ids, classification);
   const digests = [...input.digests, lastDigest];
   const warnings = [...(input.warnings ?? [])];
   const idCheck: IdComparability[] = [];
@@ -225,7 +227,9 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
   const findings: Finding[] = [];
 
   if (idsComparable) {
-    const { classOf, names } = classifyNodes(last.snap);
+    const { classOf, names } = classification;
+    void last.dominators;
+    releaseMemory(); // the dominator computation's working arrays are garbage now
     const isNew = markNew(last, digests[0], steps >= 3 ? digests[steps - 2] : null);
     const groups = groupByHolder(last, isNew, classOf);
     const byClass = new Map(classes.map((c) => [c.name, c]));
@@ -360,10 +364,14 @@ export interface DiffFilesOptions extends DiffOptions {
 export async function diffFiles(files: string[], options: DiffFilesOptions): Promise<DiffResult> {
   const progress = options.onProgress ?? (() => {});
   const digests: SnapshotDigest[] = [];
-  for (let k = 0; k < files.length - 1; k++) {
+  const digestFile = async (k: number): Promise<SnapshotDigest> => {
     const snap = await loadSnapshot(files[k], { onProgress: (phase, done, total) => progress(`${k + 1}/${files.length} ${phase}`, done, total) });
     progress(`${k + 1}/${files.length} digest`);
-    digests.push(digestSnapshot(snap, files[k]));
+    return digestSnapshot(snap, files[k]);
+  };
+  for (let k = 0; k < files.length - 1; k++) {
+    digests.push(await digestFile(k));
+    releaseMemory(); // that snapshot is unreachable now: free its arrays before the next one is read
   }
   const k = files.length - 1;
   const snap = await loadSnapshot(files[k], { onProgress: (phase, done, total) => progress(`${k + 1}/${files.length} ${phase}`, done, total) });

@@ -3,7 +3,7 @@
  * sorted object ids with a signature of each object's kind (to tell whether two snapshots' ids are comparable).
  * A few bytes per node; the snapshot itself can be dropped once its digest is taken.
  */
-import { classifyNodes } from './heap/classes.js';
+import { classifyNodes, type Classification } from './heap/classes.js';
 import type { HeapSnapshot } from './heap/snapshot.js';
 import { IdIndex } from './graph/ids.js';
 
@@ -37,8 +37,8 @@ export function hashString(s: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-export function digestSnapshot(snap: HeapSnapshot, file: string, ids: IdIndex = new IdIndex(snap)): SnapshotDigest {
-  const { classOf, names } = classifyNodes(snap);
+export function digestSnapshot(snap: HeapSnapshot, file: string, ids: IdIndex = new IdIndex(snap), classes: Classification = classifyNodes(snap)): SnapshotDigest {
+  const { classOf, names } = classes;
   const counts = new Float64Array(names.length);
   const self = new Float64Array(names.length);
   const { nodes, nodeFieldCount: nf, nodeCount } = snap;
@@ -53,8 +53,8 @@ export function digestSnapshot(snap: HeapSnapshot, file: string, ids: IdIndex = 
     self[c] += s;
     total += s;
   }
-  const classes = new Map<string, ClassAggregate>();
-  for (let c = 0; c < names.length; c++) if (counts[c] > 0) classes.set(names[c], { count: counts[c], selfSize: self[c] });
+  const byName = new Map<string, ClassAggregate>();
+  for (let c = 0; c < names.length; c++) if (counts[c] > 0) byName.set(names[c], { count: counts[c], selfSize: self[c] });
   // signature per node: type and name (strings are hashed once per string index)
   const typeNames = snap.layout.nodeTypes;
   const nameHash = new Uint32Array(snap.strings.length);
@@ -75,7 +75,7 @@ export function digestSnapshot(snap: HeapSnapshot, file: string, ids: IdIndex = 
     bytes: snap.byteLength,
     nodeCount,
     totalSize: total,
-    classes,
+    classes: byName,
     ids: ids.sortedIds,
     signatures,
     maxObjectId: maxOdd(ids.sortedIds),
