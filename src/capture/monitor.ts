@@ -1,0 +1,116 @@
+/**
+ * The sampling plan of a live capture: heap usage every few seconds, and every interval a forced GC, a heap
+ * snapshot streamed to disk and the sampling profiler's live allocations saved beside it. Stops early (keeping what
+ * it gathered) when aborted (Ctrl-C) or when the target goes away; always detaches.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UserError } from '../errors.js';
+import type { HeapUsage, InspectorSession } from './session.js';
+import { CaptureExit } from './target.js';
+
+export interface CapturePlan {
+  intervalMs: number;
+  snapshots: number;
+  usageEveryMs: number;
+  outDir: string;
+  /** files are named <prefix>-<k>.heapsnapshot / .heapprofile */
+  prefix: string;
+  gc: boolean;
+  sampling: boolean;
+  /** take snapshots even when the target is close to its heap limit */
+  force: boolean;
+}
+
+export interface CaptureEvents {
+  usage?(u: HeapUsage): void;
+  snapshotStart?(k: number, expectedPauseMs: number): void;
+  snapshotProgress?(k: number, done: number, total: number): void;
+  snapshotDone?(k: number, file: string, bytes: number, ms: number): void;
+  waiting?(k: number, msLeft: number): void;
+}
+
+export interface CaptureResult {
+  snapshots: string[];
+  profiles: string[];
+  usage: HeapUsage[];
+  interrupted: boolean;
+  /** the error that stopped the capture early (the target died, the transfer broke ...), if any */
+  error: UserError | null;
+  detach: { inspectorClosed: boolean | null; errors: string[] };
+  snapshotMs: number[];
+}
+
+/** How close to its heap limit a target may be before a snapshot is refused (without --force). */
+export const HEADROOM_LIMIT = 0.7;
+
+/** A rough pause estimate for a snapshot of a heap of this size (measured: ~60-120 MB of heap per second). */
+export function expectedPauseMs(used: number): number {
+  return Math.round((used / 60e6) * 1000);
+}
+
+function writeAtomic(file: string, text: string): void {
+  const partial = `${file}.partial`;
+  writeFileSync(partial, text, { mode: 0o600 });
+  renameSync(partial, file);
+}
+
+export async function runCapture(session: InspectorSession, plan: CapturePlan, events: CaptureEvents, signal: AbortSignal): Promise<CaptureResult> {
+  const result: CaptureResult = { snapshots: [], profiles: [], usage: [], interrupted: false, error: null, detach: { inspectorClosed: null, errors: [] }, snapshotMs: [] };
+  const sampleUsage = async () => {
+    const u = await session.heapUsage();
+    result.usage.push(u);
+    events.usage?.(u);
+    return u;
+  };
+  try {
+    if (plan.sampling) await session.startSampling();
+    for (let k = 1; k <= plan.snapshots; k++) {
+      if (k > 1) {
+        const until = Date.now() + plan.intervalMs;
+        while (Date.now() < until && !signal.aborted) {
+          events.waiting?.(k, until - Date.now());
+          await sleep(Math.min(plan.usageEveryMs, Math.max(0, until - Date.now())), undefined, { signal }).catch(() => {});
+          if (!signal.aborted) await sampleUsage();
+        }
+      }
+      if (signal.aborted) {
+        result.interrupted = true;
+        break;
+      }
+      const u = await sampleUsage();
+      if (u.used / u.limit > HEADROOM_LIMIT && !plan.force) {
+        throw new UserError(
+          `the target uses ${(u.used / 1e6).toFixed(0)} MB of its ${(u.limit / 1e6).toFixed(0)} MB heap limit: a snapshot could push it over (nodejs/node#50711); not taking one`,
+          { exitCode: CaptureExit.badTarget, suggestion: 'pass --force to take it anyway' },
+        );
+      }
+      if (plan.gc) await session.collectGarbage();
+      events.snapshotStart?.(k, expectedPauseMs(u.used));
+      const file = path.join(plan.outDir, `${plan.prefix}-${k}.heapsnapshot`);
+      const t0 = Date.now();
+      const bytes = await session.takeSnapshot(file, (done, total) => events.snapshotProgress?.(k, done, total));
+      result.snapshotMs.push(Date.now() - t0);
+      result.snapshots.push(file);
+      events.snapshotDone?.(k, file, bytes, Date.now() - t0);
+      if (plan.sampling) {
+        const profile = await session.samplingProfile();
+        const pfile = path.join(plan.outDir, `${plan.prefix}-${k}.heapprofile`);
+        writeAtomic(pfile, JSON.stringify(profile));
+        result.profiles.push(pfile);
+      }
+    }
+  } catch (err) {
+    if (session.isDisconnected) {
+      result.error = new UserError(`the target went away during the run (kept ${result.snapshots.length} snapshot${result.snapshots.length === 1 ? '' : 's'})`, { exitCode: CaptureExit.targetDied });
+    } else if (err instanceof UserError) {
+      result.error = err;
+    } else {
+      result.error = new UserError(`the inspector session failed: ${(err as Error).message}`, { exitCode: CaptureExit.inspector });
+    }
+  } finally {
+    result.detach = await session.detach();
+  }
+  return result;
+}

@@ -1,0 +1,175 @@
+/**
+ * One inspector (CDP) session with a target: heap usage, forced GC, heap snapshots streamed to disk, the sampling
+ * heap profiler, and a clean detach that leaves the target as it was found.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import CDP from 'chrome-remote-interface';
+import { UserError } from '../errors.js';
+import type { SamplingProfile } from '../formats/heapprofile.js';
+import { CaptureExit, probeInspector, type InspectorAddress } from './target.js';
+
+export interface HeapUsage {
+  /** ms since the session started */
+  t: number;
+  used: number;
+  total: number;
+  external: number;
+  rss: number;
+  limit: number;
+}
+
+type Client = Awaited<ReturnType<typeof CDP>>;
+
+export class InspectorSession {
+  private sampling = false;
+  private heapProfilerEnabled = false;
+  private closed = false;
+  private readonly started = Date.now();
+  private disconnected = false;
+
+  private constructor(
+    private readonly client: Client,
+    readonly address: InspectorAddress,
+    private readonly openedByUs: boolean,
+  ) {
+    client.on('disconnect', () => {
+      this.disconnected = true;
+    });
+  }
+
+  static async connect(address: InspectorAddress, openedByUs: boolean): Promise<InspectorSession> {
+    let client: Client;
+    try {
+      client = await CDP({ target: address.webSocketDebuggerUrl, local: true });
+    } catch (err) {
+      throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, { exitCode: CaptureExit.inspector });
+    }
+    return new InspectorSession(client, address, openedByUs);
+  }
+
+  get isDisconnected(): boolean {
+    return this.disconnected;
+  }
+
+  private async evaluate<T>(expression: string): Promise<T> {
+    const r = await this.client.Runtime.evaluate({ expression, returnByValue: true, includeCommandLineAPI: true, silent: true });
+    if (r.exceptionDetails) throw new Error(`evaluation failed in the target: ${r.exceptionDetails.text}`);
+    return r.result.value as T;
+  }
+
+  async heapUsage(): Promise<HeapUsage> {
+    const v = await this.evaluate<{ used: number; total: number; external: number; rss: number; limit: number }>(
+      `(() => { const m = process.memoryUsage(); const h = require('v8').getHeapStatistics(); return { used: m.heapUsed, total: m.heapTotal, external: m.external, rss: m.rss, limit: h.heap_size_limit }; })()`,
+    );
+    return { t: Date.now() - this.started, ...v };
+  }
+
+  async collectGarbage(): Promise<void> {
+    await this.enableHeapProfiler();
+    await this.client.HeapProfiler.collectGarbage();
+  }
+
+  private async enableHeapProfiler(): Promise<void> {
+    if (this.heapProfilerEnabled) return;
+    await this.client.HeapProfiler.enable();
+    this.heapProfilerEnabled = true;
+  }
+
+  /**
+   * Streams a heap snapshot into `file`: written to `<file>.partial` (mode 0600: a snapshot holds every secret the
+   * process holds) chunk by chunk with synchronous writes — the socket is not read while a chunk is written, so a
+   * 1 GB snapshot never sits in memory — and renamed when whole. A broken transfer leaves no file under `file`.
+   */
+  async takeSnapshot(file: string, onProgress?: (done: number, total: number) => void): Promise<number> {
+    await this.enableHeapProfiler();
+    const partial = `${file}.partial`;
+    const fd = openSync(partial, 'w', 0o600);
+    let bytes = 0;
+    let failed: Error | null = null;
+    const onChunk = (params: { chunk: string }) => {
+      if (failed) return;
+      try {
+        bytes += writeSync(fd, params.chunk, null, 'utf8');
+      } catch (err) {
+        failed = err as Error;
+      }
+    };
+    const onProgressEvent = (params: { done: number; total: number }) => onProgress?.(params.done, params.total);
+    const emitter = this.client as unknown as NodeJS.EventEmitter;
+    emitter.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+    emitter.on('HeapProfiler.reportHeapSnapshotProgress', onProgressEvent);
+    try {
+      await this.client.HeapProfiler.takeHeapSnapshot({ reportProgress: Boolean(onProgress) });
+      if (failed) throw failed;
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(partial, file);
+      return bytes;
+    } catch (err) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+      try {
+        unlinkSync(partial);
+      } catch {
+        // gone
+      }
+      if (err instanceof UserError) throw err;
+      throw new UserError(`the snapshot transfer broke: ${(err as Error).message}`, { exitCode: this.disconnected ? CaptureExit.targetDied : CaptureExit.transfer });
+    } finally {
+      emitter.removeListener('HeapProfiler.addHeapSnapshotChunk', onChunk);
+      emitter.removeListener('HeapProfiler.reportHeapSnapshotProgress', onProgressEvent);
+    }
+  }
+
+  async startSampling(samplingInterval = 32768): Promise<void> {
+    await this.enableHeapProfiler();
+    await this.client.HeapProfiler.startSampling({ samplingInterval });
+    this.sampling = true;
+  }
+
+  /** The sampled allocations still alive now, by call stack (tracemalloc's snapshot). */
+  async samplingProfile(): Promise<SamplingProfile> {
+    const { profile } = await this.client.HeapProfiler.getSamplingProfile();
+    return profile as unknown as SamplingProfile;
+  }
+
+  /**
+   * Leaves the target as found: stops the sampling profiler, disables the domain, closes the inspector if we opened
+   * it and checks that its port no longer listens. Never throws: the target may already be gone.
+   */
+  async detach(): Promise<{ inspectorClosed: boolean | null; errors: string[] }> {
+    if (this.closed) return { inspectorClosed: null, errors: [] };
+    this.closed = true;
+    const errors: string[] = [];
+    const step = async (what: string, fn: () => Promise<unknown>) => {
+      if (this.disconnected) return;
+      try {
+        await Promise.race([fn(), sleep(3000).then(() => Promise.reject(new Error('timed out')))]);
+      } catch (err) {
+        errors.push(`${what}: ${(err as Error).message}`);
+      }
+    };
+    if (this.sampling) await step('stop the sampling profiler', () => this.client.HeapProfiler.stopSampling());
+    if (this.heapProfilerEnabled) await step('disable HeapProfiler', () => this.client.HeapProfiler.disable());
+    if (this.openedByUs) await step('close the inspector', () => this.evaluate(`setImmediate(() => process._debugEnd()), 'closing'`));
+    try {
+      await this.client.close();
+    } catch {
+      // already gone
+    }
+    let inspectorClosed: boolean | null = null;
+    if (this.openedByUs && !this.disconnected) {
+      inspectorClosed = false;
+      for (let i = 0; i < 30 && !inspectorClosed; i++) {
+        await sleep(100);
+        inspectorClosed = (await probeInspector(this.address.host, this.address.port, 300)) === null;
+      }
+      if (!inspectorClosed) errors.push(`the inspector still listens on ${this.address.host}:${this.address.port}`);
+    }
+    return { inspectorClosed, errors };
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Finding a target: is this pid a Node.js process, which loopback port does its inspector listen on, and opening
+ * the inspector with SIGUSR1 when it has none — only ever on a process confirmed to be Node (SIGUSR1 terminates
+ * most other programs).
+ */
+import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import path from 'node:path';
+import { ExitCode, UserError } from '../errors.js';
+
+export const CaptureExit = {
+  badTarget: ExitCode.usage, // no such pid, not a Node process
+  targetDied: ExitCode.targetFailed, // the target exited during the run
+  permission: 4,
+  inspector: 5, // the inspector did not open / could not be reached
+  transfer: 6, // a snapshot transfer broke
+} as const;
+
+export interface TargetInfo {
+  pid: number;
+  executable: string;
+  commandLine: string[];
+}
+
+export interface InspectorAddress {
+  host: string;
+  port: number;
+  webSocketDebuggerUrl: string;
+  /** the script the inspector reports (its `url`) */
+  title: string;
+}
+
+function readProc(pid: number, file: string): string {
+  return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+}
+
+/** Confirms that `pid` exists and runs Node.js; throws a UserError with a distinct exit code otherwise. */
+export function inspectProcess(pid: number): TargetInfo {
+  if (!Number.isSafeInteger(pid) || pid <= 0) throw new UserError(`"${pid}" is not a process id`);
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') throw new UserError(`no process with pid ${pid}`, { exitCode: CaptureExit.badTarget });
+    if (code !== 'EPERM') throw err;
+  }
+  let commandLine: string[] = [];
+  let executable = '';
+  try {
+    commandLine = readProc(pid, 'cmdline').split('\0').filter(Boolean);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`no process with pid ${pid}`, { exitCode: CaptureExit.badTarget });
+    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`permission denied reading process ${pid}`, { exitCode: CaptureExit.permission, suggestion: 'run as the same user as the target, or as root' });
+    throw err;
+  }
+  try {
+    executable = readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    executable = commandLine[0] ?? '';
+  }
+  const names = [executable, commandLine[0] ?? ''].map((p) => path.basename(p.replace(/ \(deleted\)$/, '')));
+  const isNode = names.some((n) => /^(node|nodejs)(\d+(\.\d+)*)?$/.test(n));
+  if (!isNode) {
+    const what = commandLine.length ? commandLine.join(' ').slice(0, 80) : executable;
+    throw new UserError(`pid ${pid} is not a Node.js process (${what}): not sending SIGUSR1, which would terminate it`, { exitCode: CaptureExit.badTarget });
+  }
+  return { pid, executable, commandLine };
+}
+
+/** Loopback TCP ports on which `pid` listens (from /proc: its socket inodes matched against the TCP tables). */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m) inodes.add(m[1]);
+      } catch {
+        // the fd closed meanwhile
+      }
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`permission denied reading process ${pid}'s sockets`, { exitCode: CaptureExit.permission, suggestion: 'run as the same user as the target, or as root' });
+    return [];
+  }
+  const ports = new Set<number>();
+  for (const table of ['tcp', 'tcp6']) {
+    let text = '';
+    try {
+      text = readProc(pid, `net/${table}`);
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '0A' || !inodes.has(f[9])) continue; // 0A = LISTEN
+      const [addr, portHex] = f[1].split(':');
+      const loopback = addr === '0100007F' || addr === '00000000000000000000000001000000' || addr === '00000000' || /^0+$/.test(addr);
+      if (loopback) ports.add(parseInt(portHex, 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** Asks http://host:port/json/list whether an inspector answers there. */
+export async function probeInspector(host: string, port: number, timeoutMs = 1000): Promise<InspectorAddress | null> {
+  try {
+    const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/json/list`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return null;
+    const list = (await res.json()) as Array<{ webSocketDebuggerUrl?: string; url?: string; title?: string }>;
+    const target = Array.isArray(list) ? list.find((t) => typeof t.webSocketDebuggerUrl === 'string') : undefined;
+    if (!target?.webSocketDebuggerUrl) return null;
+    return { host, port, webSocketDebuggerUrl: target.webSocketDebuggerUrl, title: target.url ?? target.title ?? '' };
+  } catch {
+    return null;
+  }
+}
+
+/** The inspector `pid` is listening with, if any (looks only at the pid's own loopback listening sockets). */
+export async function findInspector(pid: number): Promise<InspectorAddress | null> {
+  for (const port of listeningPorts(pid)) {
+    const found = await probeInspector('127.0.0.1', port);
+    if (found) return found;
+  }
+  return null;
+}
+
+export interface OpenedInspector {
+  address: InspectorAddress;
+  /** true when leakscope opened it (SIGUSR1), so it must close it when done */
+  openedByUs: boolean;
+}
+
+/** Finds the target's inspector, or opens it with SIGUSR1 (Node only) and waits for it to listen. */
+export async function openInspector(target: TargetInfo, timeoutMs = 5000): Promise<OpenedInspector> {
+  const existing = await findInspector(target.pid);
+  if (existing) return { address: existing, openedByUs: false };
+  try {
+    process.kill(target.pid, 'SIGUSR1');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EPERM') throw new UserError(`permission denied sending SIGUSR1 to pid ${target.pid}`, { exitCode: CaptureExit.permission, suggestion: 'run as the same user as the target, or as root' });
+    if (code === 'ESRCH') throw new UserError(`process ${target.pid} exited`, { exitCode: CaptureExit.targetDied });
+    throw err;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    await sleep(100);
+    const found = await findInspector(target.pid);
+    if (found) return { address: found, openedByUs: true };
+    try {
+      process.kill(target.pid, 0);
+    } catch {
+      throw new UserError(`process ${target.pid} exited after SIGUSR1`, { exitCode: CaptureExit.targetDied });
+    }
+  }
+  const taken = await probeInspector('127.0.0.1', 9229, 500);
+  const why = taken ? ': port 9229 is already taken by another inspector, so the target could not open its own' : '';
+  throw new UserError(`the inspector of pid ${target.pid} did not open within ${timeoutMs / 1000} s${why}`, {
+    exitCode: CaptureExit.inspector,
+    suggestion: 'start the target with --inspect-port=0 (or another free port), or pass --port if it already listens',
+  });
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}

@@ -1,0 +1,37 @@
+/** Flags and helpers shared by the commands that talk to a live process (attach, snapshot). */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import ms from 'ms';
+import { UserError } from '../errors.js';
+
+export const targetArgs = {
+  pid: Args.integer({ description: 'pid of a running Node.js process (or use --port / --ws)', required: false }),
+};
+
+export const targetFlags = {
+  port: Flags.integer({ description: 'inspector port of a process started with --inspect', min: 1, max: 65535, exclusive: ['ws'] }),
+  ws: Flags.string({ description: 'inspector WebSocket URL (ws://127.0.0.1:9229/<id>)', exclusive: ['port'] }),
+  host: Flags.string({ description: 'inspector host; anything but loopback must be given explicitly', default: '127.0.0.1' }),
+};
+
+/** "30s", "5m", "1500ms", or a bare number of seconds -> milliseconds. */
+export function parseDuration(value: string, flag: string): number {
+  const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : ms(value as ms.StringValue);
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+    throw new UserError(`--${flag} "${value}" is not a duration`, { suggestion: 'use e.g. 30s, 5m, 1500ms' });
+  }
+  return n;
+}
+
+/** A fresh output folder for a capture: ./.leakscope/<pid>-<date-time>/ unless given; created 0700. */
+export function captureDir(out: string | undefined, pid: number | null): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..+$/, '').replace('T', '-');
+  const dir = out ?? path.join('.leakscope', `${pid ?? 'inspector'}-${stamp}`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new UserError(`cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return dir;
+}

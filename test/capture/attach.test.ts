@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { before, describe, it } from 'node:test';
+import { loadSnapshot } from '../../src/analysis/heap/loader.js';
+import { findInspector, listeningPorts, probeInspector } from '../../src/capture/target.js';
+import { cli } from '../helpers/cli.js';
+import { cliAsync } from '../helpers/cli-async.js';
+import { isAlive, withTarget } from '../helpers/targets.js';
+
+// Targets start with --inspect-port=0: SIGUSR1 then opens the inspector on a free port, which leakscope finds
+// through /proc — so parallel test files never fight over 9229.
+const INSPECT_ANY_PORT = ['--inspect-port=0'];
+
+describe('leakscope attach / snapshot against real Node processes', () => {
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-attach-'));
+  });
+
+  it('attach <pid>: names the leaking Map, then leaves the target alive with its inspector closed', async () => {
+    await withTarget('session-leak', INSPECT_ANY_PORT, async (t) => {
+      assert.equal(await findInspector(t.pid), null, 'no inspector before');
+      const out = path.join(tmp, 'leak');
+      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--out', out, '--json', '--fail-on-leak']);
+      const j = JSON.parse(r.stdout);
+      assert.equal(r.status, 1, `${r.stderr} verdict=${j.verdict} reason=${j.reason}`);
+      assert.equal(j.schema, 'leakscope.attach/v1');
+      assert.equal(j.target.pid, t.pid);
+      assert.equal(j.target.openedByUs, true);
+      assert.equal(j.verdict, 'leak');
+      const f = j.diff.findings[0];
+      assert.equal(f.name, 'sessions');
+      assert.equal(f.holderClass, 'Map');
+      assert.equal(f.itemClass, 'Session');
+      assert.match(f.location.file, /fixtures\/programs\/session-leak\.mjs$/);
+      assert.equal(f.location.line, 15);
+      // tracemalloc's view: the constructor line of Session allocates the memory that stays
+      assert.ok(j.allocationSites.some((s: { file: string; line: number }) => s.file.endsWith('session-leak.mjs') && (s.line === 7 || s.line === 17)), JSON.stringify(j.allocationSites));
+      assert.equal(j.snapshots.length, 3);
+      for (const file of [...j.snapshots, ...j.profiles]) assert.equal(statSync(file).mode & 0o777, 0o600, file);
+      assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.partial')), []);
+      assert.ok(j.usage.length >= 3);
+      assert.equal(j.detach.inspectorClosed, true);
+      assert.ok(isAlive(t.pid), 'the target is still alive');
+      assert.equal(await findInspector(t.pid), null, 'its inspector is closed again');
+      assert.deepEqual(listeningPorts(t.pid).length, 1, `only its own HTTP port listens: ${listeningPorts(t.pid)}`);
+    });
+  });
+
+  it('attach <pid> on the healthy twin: no-leak and no finding', async () => {
+    await withTarget('bounded-cache', INSPECT_ANY_PORT, async (t) => {
+      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--out', path.join(tmp, 'healthy'), '--json', '--fail-on-leak']);
+      assert.equal(r.status, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.verdict, 'no-leak');
+      assert.deepEqual(j.diff.findings, []);
+      assert.ok(isAlive(t.pid));
+    });
+  });
+
+  it('attach --port to a process started with --inspect: works, and leaves its own inspector open', async () => {
+    await withTarget('log-leak', ['--inspect=127.0.0.1:0'], async (t) => {
+      assert.ok(t.inspectPort, t.stderr());
+      const r = cli(['attach', '--port', String(t.inspectPort), '--interval', '1s', '--snapshots', '3', '--out', path.join(tmp, 'port')]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /Verdict: LEAK — requestLog \(Array\) keeps new RequestRecord objects/);
+      assert.match(r.stdout, /requestLog \(Array\) in programs\/log-leak\.mjs:14/);
+      assert.ok(await probeInspector('127.0.0.1', t.inspectPort as number), 'we did not open it, so we do not close it');
+      assert.ok(isAlive(t.pid));
+    });
+  });
+
+  it('snapshot <pid>: one loadable snapshot, mode 0600, inspector closed after', async () => {
+    await withTarget('session-leak', INSPECT_ANY_PORT, async (t) => {
+      const file = path.join(tmp, 'one', 'x.heapsnapshot');
+      const r = cli(['snapshot', String(t.pid), '-o', file, '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.file, file);
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      const snap = await loadSnapshot(file);
+      assert.ok(snap.nodeCount > 10000);
+      assert.equal(await findInspector(t.pid), null);
+      assert.ok(isAlive(t.pid));
+    });
+  });
+
+  it('refuses a process that is not Node (sleep 60), which survives', () => {
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const r = cli(['attach', String(sleeper.pid), '--interval', '1s']);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /is not a Node\.js process \(sleep 60\): not sending SIGUSR1/);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.ok(isAlive(sleeper.pid as number), 'sleep was not signalled');
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
+  it('a pid that does not exist: exit 2, one line', () => {
+    const r = cli(['snapshot', '4194000']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /no process with pid 4194000/);
+  });
+
+  it('a target killed mid-run: a clear error, exit 3, and the snapshots taken so far are kept', async () => {
+    await withTarget('session-leak', INSPECT_ANY_PORT, async (t) => {
+      const out = path.join(tmp, 'killed');
+      const run = cliAsync(['attach', String(t.pid), '--interval', '3s', '--snapshots', '4', '--out', out]);
+      // wait for the first snapshot to land, then kill the target
+      for (let i = 0; i < 100 && !(existsSync(out) && readdirSync(out).some((f) => f.endsWith('-1.heapsnapshot'))); i++) await sleep(100);
+      process.kill(t.pid, 'SIGKILL');
+      const r = await run.done;
+      assert.equal(r.status, 3, r.stderr);
+      assert.match(r.stderr, /the target went away during the run \(kept 1 snapshot\)/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      assert.match(r.stdout, /Captured 1 snapshot into/);
+      assert.ok(readdirSync(out).includes(`pid${t.pid}-1.heapsnapshot`));
+      assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.partial')), []);
+    });
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * Real target processes for capture tests: a fixture program started as a Node child process on loopback, bounded
+ * in time, always killed by pid in `finally` (see withTarget).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from './fixtures.js';
+
+export interface Target {
+  child: ChildProcess;
+  pid: number;
+  stderr: () => string;
+  /** the inspector port, when started with --inspect */
+  inspectPort: number | null;
+}
+
+export async function startTarget(program: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Target> {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'fixtures', 'programs', `${program}.mjs`)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${program} did not start: ${err}`)), 15_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${program} exited with ${code}: ${err}`));
+    });
+  });
+  const m = /Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(err);
+  return { child, pid: child.pid as number, stderr: () => err, inspectPort: m ? Number(m[1]) : null };
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function withTarget<T>(program: string, nodeArgs: string[], fn: (t: Target) => Promise<T>, env: NodeJS.ProcessEnv = {}): Promise<T> {
+  const t = await startTarget(program, nodeArgs, env);
+  try {
+    return await fn(t);
+  } finally {
+    try {
+      process.kill(t.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
