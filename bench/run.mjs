@@ -3,7 +3,7 @@
  * 50 MB and 300 MB (and ~900 MB with --large), then measures each in a fresh process (bench/measure.ts) and prints
  * parse MB/s, seconds for the full analysis, and peak RSS as a multiple of the file size.
  *
- *   npm run bench [-- --large] [-- --only 50,300] [-- --no-diff]
+ *   npm run bench [-- --large] [-- --only 50,300] [-- --no-diff] [-- --capture]
  * Then a diff of three ~300 MB snapshots of one process (baseline, target with extra retained objects, final with
  * part of them released), as `leakscope diff` runs it.
  * (plain JavaScript over the built dist/: the figures are those of the shipped code)
@@ -67,4 +67,10 @@ if (!args.includes('--no-diff')) {
   console.log('');
   console.log(`diff of 3 snapshots of one process (largest ${(d.largest / MB).toFixed(0)} MB): ${d.seconds.toFixed(2)} s, peak RSS ${(d.peakRss / MB).toFixed(0)} MB = ${d.rssMultiple.toFixed(2)}x the largest file`);
   console.log(`  verdict ${d.verdict}; top finding: ${d.findings[0] ?? 'none'}`);
+}
+
+if (args.includes('--capture')) {
+  console.log('');
+  console.log('capture (bench/capture.mjs): a live target with a ~300 MB heap');
+  execFileSync(process.execPath, [path.join(here, 'capture.mjs'), '300', '8'], { stdio: ['ignore', 'inherit', 'ignore'] });
 }

@@ -45,9 +45,12 @@ export interface CaptureResult {
 /** How close to its heap limit a target may be before a snapshot is refused (without --force). */
 export const HEADROOM_LIMIT = 0.7;
 
-/** A rough pause estimate for a snapshot of a heap of this size (measured: ~60-120 MB of heap per second). */
+/**
+ * A rough pause estimate for a snapshot of a heap of this size. Measured on a 2-core machine (docs/BENCHMARKS.md):
+ * a 300 MB heap takes ~27-30 s to serialize, whether written in-process or streamed to leakscope: ~11 MB/s.
+ */
 export function expectedPauseMs(used: number): number {
-  return Math.round((used / 60e6) * 1000);
+  return Math.round((used / 11e6) * 1000);
 }
 
 function writeAtomic(file: string, text: string): void {

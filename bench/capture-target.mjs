@@ -1,0 +1,34 @@
+// A benchmark target: a web server whose session cache holds about <heapMB> MB of heap, with two endpoints —
+// GET /work (a small JSON response, for throughput) and GET /write-snapshot?file=... (v8.writeHeapSnapshot inside
+// the process, timed, as the in-process baseline leakscope is compared with).
+import http from 'node:http';
+import v8 from 'node:v8';
+
+const heapMB = Number(process.argv[2] ?? 300);
+class Session {
+  constructor(id) {
+    this.id = id;
+    this.user = { name: `user-${id}`, roles: ['reader', 'user'] };
+    this.cart = new Map([[`sku-${id % 1000}`, { qty: id % 5 }]]);
+    this.history = [{ path: `/item/${id % 300}` }];
+    this.onExpire = () => this.id;
+  }
+}
+const sessions = new Map();
+let i = 0;
+while (process.memoryUsage().heapUsed < heapMB * 1e6) {
+  for (let k = 0; k < 10000; k++, i++) sessions.set(`s${i}`, new Session(i));
+}
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  if (url.pathname === '/write-snapshot') {
+    const t = performance.now();
+    v8.writeHeapSnapshot(url.searchParams.get('file'));
+    res.end(JSON.stringify({ ms: performance.now() - t }));
+    return;
+  }
+  const s = sessions.get(`s${Math.floor(Math.random() * i)}`);
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ id: s.id, user: s.user.name, items: [...s.cart.keys()], at: Date.now() }));
+});
+server.listen(0, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port} heapUsed=${process.memoryUsage().heapUsed}`));
