@@ -22,9 +22,9 @@ import { describePath, shortestRetainerPath, shortFile } from './graph/paths.js'
 import { compareIds, digestSnapshot, type IdComparability, type SnapshotDigest } from './digest.js';
 import { declarationLocation } from './source.js';
 import { UserError } from '../errors.js';
-
-export type Verdict = 'leak' | 'no-leak' | 'inconclusive';
-export type Severity = 'high' | 'medium' | 'low';
+import { confidenceOf, KIND_ORDER, risesEveryStep, severityOf, type Finding, type Verdict } from './findings.js';
+import { collectSamples, runDetectors } from './detectors/index.js';
+export type { Finding, Severity, Verdict } from './findings.js';
 
 export interface ClassGrowth {
   name: string;
@@ -36,27 +36,6 @@ export interface ClassGrowth {
   monotonic: boolean;
 }
 
-export interface Finding {
-  kind: 'growing-collection' | 'class-growth' | 'timer' | 'listener' | 'closure' | 'pending-promise';
-  /** the collection or holder, e.g. `sessions` (Map), or the class name */
-  name: string;
-  /** class of the holder, e.g. `Map` */
-  holderClass: string;
-  /** what piles up in it, e.g. `Session` */
-  itemClass: string;
-  retainerPath: string[];
-  pathText: string;
-  location: SourceLocation | null;
-  countByStep: number[];
-  bytesByStep: number[];
-  /** new-and-alive objects charged to this holder in the last snapshot, and the bytes they retain */
-  newObjects: number;
-  newBytes: number;
-  severity: Severity;
-  confidence: number;
-  hint: string;
-  summary: string;
-}
 
 export interface DiffResult {
   files: string[];
@@ -94,12 +73,7 @@ export function classGrowth(digests: SnapshotDigest[]): ClassGrowth[] {
     const bytesByStep = digests.map((d) => d.classes.get(name)?.selfSize ?? 0);
     const deltaCount = countByStep[countByStep.length - 1] - countByStep[0];
     const deltaBytes = bytesByStep[bytesByStep.length - 1] - bytesByStep[0];
-    let monotonic = digests.length >= 3;
-    let peak = countByStep[0];
-    for (let k = 1; k < countByStep.length && monotonic; k++) {
-      if (countByStep[k] <= peak) monotonic = false;
-      peak = Math.max(peak, countByStep[k]);
-    }
+    const monotonic = digests.length >= 3 && risesEveryStep(countByStep);
     if (deltaCount !== 0 || deltaBytes !== 0) out.push({ name, countByStep, bytesByStep, deltaCount, deltaBytes, monotonic });
   }
   out.sort((a, b) => b.deltaBytes - a.deltaBytes || b.deltaCount - a.deltaCount || a.name.localeCompare(b.name));
@@ -156,7 +130,7 @@ function isVmStructure(snap: HeapSnapshot, n: number): boolean {
  * Charges every new object to its nearest dominator that is neither new nor one of V8's own structures: the Map
  * (not its hash table, which is reallocated as it grows), the array (not its backing store), the scope.
  */
-function groupByHolder(graph: HeapGraph, isNew: Uint8Array, classOf: Uint32Array): Map<number, Group> {
+function groupByHolder(graph: HeapGraph, isNew: Uint8Array, classOf: Uint32Array): { groups: Map<number, Group>; holderOf: Uint32Array } {
   const snap = graph.snap;
   const dom = graph.dominators;
   const holderOf = new Uint32Array(snap.nodeCount);
@@ -184,7 +158,7 @@ function groupByHolder(graph: HeapGraph, isNew: Uint8Array, classOf: Uint32Array
       g.classes.set(c, (g.classes.get(c) ?? 0) + 1);
     }
   }
-  return groups;
+  return { groups, holderOf };
 }
 
 const COLLECTIONS = new Set(['Map', 'Set', 'Array', 'Object', 'WeakMap', 'WeakSet']);
@@ -211,6 +185,7 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
   const files = input.files;
   const classification = classifyNodes(last.snap);
   const lastDigest = digestSnapshot(last.snap, files[files.length - 1], last.ids, classification);
+  lastDigest.detectors = collectSamples(last.snap);
   const digests = [...input.digests, lastDigest];
   const warnings = [...(input.warnings ?? [])];
   const idCheck: IdComparability[] = [];
@@ -231,15 +206,29 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     void last.dominators;
     releaseMemory(); // the dominator computation's working arrays are garbage now
     const isNew = markNew(last, digests[0], steps >= 3 ? digests[steps - 2] : null);
-    const groups = groupByHolder(last, isNew, classOf);
+    const { groups, holderOf } = groupByHolder(last, isNew, classOf);
+    // the detectors name the kind of mistake; a holder they already explain is not reported again
+    const detected = runDetectors(digests.map((d) => d.detectors ?? {}), { last, steps, minGrowth: options.minObjects });
+    const explained = new Set<number>();
+    for (const f of detected) {
+      explained.add(f.representative);
+      explained.add(holderOf[f.representative]);
+    }
+    const isExplained = (holder: number) => {
+      for (let a = holder, k = 0; k < 4 && a !== last.snap.rootIndex; a = last.dominators.idom[a], k++) if (explained.has(a)) return true;
+      return false;
+    };
     const byClass = new Map(classes.map((c) => [c.name, c]));
-    const ranked = [...groups.values()].filter((g) => g.count >= options.minObjects && g.bytes >= options.minBytes).sort((a, b) => b.bytes - a.bytes);
+    const ranked = [...groups.values()].filter((g) => g.count >= options.minObjects && g.bytes >= options.minBytes && !isExplained(g.holder)).sort((a, b) => b.bytes - a.bytes);
+    const grouped: Finding[] = [];
     for (const g of ranked) {
-      if (findings.length >= options.top) break;
+      if (grouped.length >= options.top) break;
       const f = describeGroup(last, g, names, byClass, steps);
       // with 3+ snapshots only steady growth is reported; with 2, any growth (as a suspect)
-      if (f && f.confidence >= 0.5) findings.push(f);
+      if (f && f.confidence >= 0.5) grouped.push(f);
     }
+    const specific = detected.map(({ representative: _, ...f }) => f);
+    findings.push(...[...specific, ...grouped].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || b.confidence - a.confidence || b.newBytes - a.newBytes).slice(0, options.top));
   } else {
     warnings.push(`object ids are not comparable (${idCheck.find((c) => !c.comparable)?.reason}); falling back to per-class count differences`);
     for (const c of classes) {
@@ -299,11 +288,9 @@ function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map
   const name = last.edge && !/^\[|^<|^\d/.test(last.edge) ? last.edge : holderClass;
   const countByStep = growth?.countByStep ?? [];
   const bytesByStep = growth?.bytesByStep ?? [];
-  const monotonic = growth?.monotonic ?? false;
-  const grew = countByStep.length > 1 && countByStep[countByStep.length - 1] > countByStep[0];
   // a holder whose items keep growing at every step is a leak; growth once or twice is a suspect
-  const confidence = steps >= 3 ? (monotonic ? 0.9 : grew ? 0.4 : 0.2) : grew ? 0.5 : 0.2;
-  const severity: Severity = confidence >= 0.9 && g.bytes >= 1e6 ? 'high' : confidence >= 0.5 || g.bytes >= 1e6 ? 'medium' : 'low';
+  const confidence = countByStep.length === steps ? confidenceOf(countByStep) : 0.2;
+  const severity = severityOf(confidence, g.bytes);
   const location = declarationLocation(graph, pathSteps) ?? last.location ?? snap.location(g.holder);
   const where = location ? ` in ${shortFile(location.file)}:${location.line}` : '';
   const holderStep = readable.steps.length >= 2 ? readable.steps[readable.steps.length - 2].text : '';
@@ -330,6 +317,23 @@ function formatSize(b: number): string {
   return b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3).toFixed(1)} kB`;
 }
 
+function leakSentence(f: Finding): string {
+  switch (f.kind) {
+    case 'growing-collection':
+      return `${f.name} (${f.holderClass})${f.itemClass ? ` holding ${f.itemClass}` : ''}`;
+    case 'timer':
+      return `setInterval(${f.name}) timers`;
+    case 'listener':
+      return `'${f.name}' listeners on ${f.holderClass}`;
+    case 'closure':
+      return `closures ${f.name}`;
+    case 'pending-promise':
+      return 'pending promises';
+    default:
+      return `${f.itemClass} objects held by ${f.name}${f.holderClass ? ` (${f.holderClass})` : ''}`;
+  }
+}
+
 /**
  * leak: with 3+ snapshots of one process, a holder keeps new objects whose class grew at every step.
  * inconclusive: growth seen, but only 2 snapshots (warm-up and leak look alike), or ids not comparable.
@@ -344,7 +348,7 @@ function judge(findings: Finding[], steps: number, idsComparable: boolean): { ve
   }
   if (strong.length > 0) {
     const f = strong[0];
-    return { verdict: 'leak', reason: `${f.name} (${f.holderClass}) keeps new ${f.itemClass} objects, and ${f.itemClass} grew at every one of ${steps} snapshots` };
+    return { verdict: 'leak', reason: `${leakSentence(f)} grew at every one of ${steps} snapshots (${f.countByStep.join(' → ')})` };
   }
   const suspects = findings.filter((f) => f.confidence >= 0.4);
   if (steps < 3 && suspects.length > 0) {
@@ -367,7 +371,9 @@ export async function diffFiles(files: string[], options: DiffFilesOptions): Pro
   const digestFile = async (k: number): Promise<SnapshotDigest> => {
     const snap = await loadSnapshot(files[k], { onProgress: (phase, done, total) => progress(`${k + 1}/${files.length} ${phase}`, done, total) });
     progress(`${k + 1}/${files.length} digest`);
-    return digestSnapshot(snap, files[k]);
+    const digest = digestSnapshot(snap, files[k]);
+    digest.detectors = collectSamples(snap);
+    return digest;
   };
   for (let k = 0; k < files.length - 1; k++) {
     digests.push(await digestFile(k));

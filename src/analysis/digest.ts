@@ -6,6 +6,7 @@
 import { classifyNodes, type Classification } from './heap/classes.js';
 import type { HeapSnapshot } from './heap/snapshot.js';
 import { IdIndex } from './graph/ids.js';
+import type { DetectorSamples } from './detectors/index.js';
 
 export interface ClassAggregate {
   count: number;
@@ -25,6 +26,8 @@ export interface SnapshotDigest {
   /** the largest odd id: V8 gives heap objects odd ids from one rising counter (embedder nodes get even ids
    * derived from addresses, which say nothing about order) */
   maxObjectId: number;
+  /** the detectors' samples of this snapshot (filled by the diff) */
+  detectors?: DetectorSamples;
 }
 
 /** FNV-1a over a string: a cheap, stable 32-bit signature. */

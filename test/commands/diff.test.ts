@@ -71,7 +71,7 @@ describe('leakscope diff', () => {
   it('--fail-on-leak exits 1 on a leak, and the table names the culprit', () => {
     const r = cli(['diff', ...leak, '--fail-on-leak']);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /^Verdict: LEAK — sessions \(Map\) keeps new Session objects/);
+    assert.match(r.stdout, /^Verdict: LEAK — sessions \(Map\) holding Session grew at every one of 3 snapshots/);
     assert.match(r.stdout, /sessions \(Map\) in programs\/session-leak\.mjs:15 held by module programs\/session-leak\.mjs/);
     assert.match(r.stdout, /path: +\(GC roots\) → .* → sessions \(Map\)/);
   });

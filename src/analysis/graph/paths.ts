@@ -192,18 +192,29 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
   return { steps: out, text: pathText(out) };
 }
 
-/** Joins steps with `→`, folding runs of V8 plumbing into `…`; the first two steps and the last stay. */
+/**
+ * Joins steps with `→`, folding runs of V8 plumbing into `…` (the first two steps and the last stay) and runs of
+ * one repeated step into `step ×N` (a linked list: `_idleNext (Timeout) ×399`).
+ */
 export function pathText(steps: ReadableStep[]): string {
   const parts: string[] = [];
   let folded = false;
+  let repeat = 1;
   steps.forEach((s, i) => {
     const keep = i < 2 || i === steps.length - 1 || !s.internal;
     if (keep) {
+      if (!folded && parts.length > 0 && parts[parts.length - 1].replace(/ ×\d+$/, '') === s.text) {
+        repeat++;
+        parts[parts.length - 1] = `${s.text} ×${repeat}`;
+        return;
+      }
+      repeat = 1;
       parts.push(s.text);
       folded = false;
     } else if (!folded) {
       parts.push('…');
       folded = true;
+      repeat = 1;
     }
   });
   return parts.join(' → ');

@@ -1,0 +1,93 @@
+/** What every detector says about the node a finding is about: its path, its holder's name, where it is declared. */
+import type { SourceLocation } from '../heap/snapshot.js';
+import type { HeapGraph } from '../graph/heap-graph.js';
+import { describePath, shortestRetainerPath, shortFile } from '../graph/paths.js';
+import { declarationLocation } from '../source.js';
+
+export interface NodeDescription {
+  retainerPath: string[];
+  pathText: string;
+  /** the name the path gives it: the variable or property holding it, else its class */
+  name: string;
+  className: string;
+  /** the step before it, e.g. `module app.js` */
+  heldBy: string;
+  declaration: SourceLocation | null;
+  retained: number;
+}
+
+export function describeNode(graph: HeapGraph, n: number): NodeDescription | null {
+  const steps = shortestRetainerPath(graph, n);
+  if (!steps) return null;
+  const readable = describePath(graph, steps);
+  const last = readable.steps.at(-1);
+  if (!last) return null;
+  const name = last.edge && !/^\[|^<|^\d/.test(last.edge) ? last.edge : last.className;
+  return {
+    retainerPath: readable.steps.map((s) => s.text),
+    pathText: readable.text,
+    name,
+    className: last.className,
+    // the nearest step before it that is not V8 plumbing (a Set's hash table reads as the Set)
+    heldBy: readable.steps.slice(0, -1).reverse().find((s) => !s.internal)?.text ?? '',
+    declaration: declarationLocation(graph, steps),
+    retained: graph.dominators.retained[n],
+  };
+}
+
+export function where(loc: SourceLocation | null): string {
+  return loc ? ` in ${shortFile(loc.file)}:${loc.line}` : '';
+}
+
+export function locationKey(loc: SourceLocation): string {
+  return `${loc.file}:${loc.line}:${loc.column}`;
+}
+
+/** "big (Array, 1.2 MB), cfg (Object, 3 kB)": what a closure scope keeps alive, biggest first. */
+export function scopeContents(graph: HeapGraph, ctx: number, max = 3): string {
+  const snap = graph.snap;
+  const vars: Array<[string, string, number]> = [];
+  for (let e = snap.firstEdge[ctx], end = snap.firstEdge[ctx + 1]; e < end; e++) {
+    if (snap.edgeType(e) !== snap.edgeContext) continue;
+    const t = snap.edgeTo(e);
+    vars.push([snap.edgeName(e), snap.nodeName(t) || snap.nodeTypeName(t), graph.dominators.retained[t]]);
+  }
+  vars.sort((a, b) => b[2] - a[2]);
+  return vars
+    .slice(0, max)
+    .map(([name, cls, bytes]) => `${name} (${cls}, ${bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`})`)
+    .join(', ');
+}
+
+/** The closure's scope (its `context` edge), or -1. */
+export function closureContext(graph: HeapGraph, closure: number): number {
+  const e = graph.snap.findEdge(closure, graph.snap.edgeInternal, 'context');
+  return e < 0 ? -1 : graph.snap.edgeTo(e);
+}
+
+/** A bound function's target, or the closure itself. */
+export function unbind(graph: HeapGraph['snap'], closure: number): number {
+  const e = graph.findEdge(closure, graph.edgeInternal, 'bound_function');
+  return e < 0 ? closure : graph.edgeTo(e);
+}
+
+/** The most common class among a collection's entries (its element edges, or its hash table's slots). */
+export function entryClass(graph: HeapGraph, collection: number): string {
+  const snap = graph.snap;
+  let holder = collection;
+  const table = snap.findEdge(collection, snap.edgeInternal, 'table');
+  if (table >= 0) holder = snap.edgeTo(table);
+  const counts = new Map<string, number>();
+  for (let e = snap.firstEdge[holder], end = snap.firstEdge[holder + 1]; e < end; e++) {
+    const t = snap.edgeType(e);
+    if (t !== snap.edgeElement && t !== snap.edgeInternal && t !== snap.edgeProperty) continue;
+    if (snap.edgeName(e) === 'map' || snap.edgeName(e) === '__proto__') continue;
+    const to = snap.edgeTo(e);
+    const type = snap.nodeType(to);
+    const name = type === snap.typeObject ? snap.nodeName(to) : type === snap.typeClosure ? '(closure)' : type === snap.typeString || type === snap.typeConsString || type === snap.typeSlicedString ? '(string)' : '';
+    if (name && !name.startsWith('system /')) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  // prefer the program's own classes over strings (Map keys)
+  const ranked = [...counts.entries()].sort((a, b) => Number(a[0].startsWith('(')) - Number(b[0].startsWith('(')) || b[1] - a[1]);
+  return ranked[0]?.[0] ?? '';
+}

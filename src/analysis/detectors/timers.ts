@@ -1,0 +1,93 @@
+/**
+ * Dangling timers: repeating Timeouts (setInterval) whose number keeps growing, grouped by their callback's
+ * function and source location — and what each callback's closure keeps alive.
+ *
+ * A Timeout repeats when its `_repeat` field holds a number: V8 writes no edge for a small integer, so a Timeout
+ * with no `_repeat` property edge (or one to a heap number) is an interval; setTimeout's `_repeat` is null.
+ */
+import type { HeapSnapshot } from '../heap/snapshot.js';
+import { confidenceOf, severityOf } from '../findings.js';
+import { closureContext, describeNode, locationKey, scopeContents, unbind } from './describe.js';
+import { risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
+
+function repeatingTimeouts(snap: HeapSnapshot, visit: (timeout: number, callback: number) => void): void {
+  const timeoutIdx = snap.strings.indexOf('Timeout');
+  if (timeoutIdx < 0) return;
+  const { nodes, nodeFieldCount: nf, nodeCount } = snap;
+  const oType = snap.layout.nType;
+  const oName = snap.layout.nName;
+  for (let n = 0; n < nodeCount; n++) {
+    if (nodes[n * nf + oType] !== snap.typeObject || nodes[n * nf + oName] !== timeoutIdx) continue;
+    const repeat = snap.findEdge(n, snap.edgeProperty, '_repeat');
+    if (repeat >= 0 && snap.nodeType(snap.edgeTo(repeat)) !== snap.typeNumber) continue;
+    const cb = snap.findEdge(n, snap.edgeProperty, '_onTimeout');
+    if (cb < 0) continue;
+    const callback = snap.edgeTo(cb);
+    if (snap.nodeType(callback) !== snap.typeClosure) continue;
+    visit(n, unbind(snap, callback));
+  }
+}
+
+function callbackKey(snap: HeapSnapshot, callback: number): string {
+  const loc = snap.location(callback);
+  return `${snap.nodeName(callback) || '(anonymous)'}@${loc ? locationKey(loc) : '?'}`;
+}
+
+function collect(snap: HeapSnapshot): Map<string, number> {
+  const counts = new Map<string, number>();
+  repeatingTimeouts(snap, (_t, cb) => {
+    const key = callbackKey(snap, cb);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  });
+  return counts;
+}
+
+function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): DetectorFinding[] {
+  const snap = ctx.last.snap;
+  const out: DetectorFinding[] = [];
+  const rising = risingKeys(samples, Math.max(5, Math.floor(ctx.minGrowth / 5)));
+  if (rising.length === 0) return out;
+  const firstOf = new Map<string, { timeout: number; callback: number; retained: number }>();
+  repeatingTimeouts(snap, (t, cb) => {
+    const key = callbackKey(snap, cb);
+    const entry = firstOf.get(key) ?? { timeout: t, callback: cb, retained: 0 };
+    entry.retained += ctx.last.dominators.retained[t];
+    firstOf.set(key, entry);
+  });
+  for (const { key, counts } of rising) {
+    const confidence = confidenceOf(counts);
+    const rep = firstOf.get(key);
+    if (confidence < 0.5 || !rep) continue;
+    const d = describeNode(ctx.last, rep.timeout);
+    const fn = snap.nodeName(rep.callback) || '(anonymous)';
+    const location = snap.location(rep.callback);
+    const scope = closureContext(ctx.last, rep.callback);
+    const keeps = scope >= 0 ? scopeContents(ctx.last, scope) : '';
+    out.push({
+      kind: 'timer',
+      name: fn,
+      holderClass: 'setInterval',
+      itemClass: 'Timeout',
+      retainerPath: d?.retainerPath ?? [],
+      pathText: d?.pathText ?? '',
+      location,
+      countByStep: counts,
+      bytesByStep: [],
+      newObjects: counts[counts.length - 1] - counts[0],
+      newBytes: rep.retained,
+      severity: severityOf(confidence, rep.retained),
+      confidence,
+      hint: 'keep the handle setInterval returns and clearInterval it when the work is done (in `finally`); unref() does not free memory',
+      summary: `setInterval(${fn}) at ${location ? `${location.file.split('/').slice(-2).join('/')}:${location.line}` : 'unknown location'}: ${counts.join(' → ')} live intervals${keeps ? `; each callback's scope keeps ${keeps}` : ''}`,
+      representative: rep.timeout,
+    });
+  }
+  return out;
+}
+
+export const timersDetector: Detector<Map<string, number>> = {
+  kind: 'timer',
+  summary: 'setInterval timers that are never cleared, by callback location',
+  collect,
+  judge,
+};

@@ -1,0 +1,40 @@
+/**
+ * The detector contract. A detector looks at a series of snapshots of one process in two steps, so that only the
+ * last snapshot has to stay whole in memory:
+ *   collect(snapshot)  -> a small sample, taken while each snapshot is loaded (forward edges only);
+ *   judge(samples, ctx) -> findings, with the last snapshot's full graph for paths and retained sizes.
+ */
+import type { Finding, FindingKind } from '../findings.js';
+import type { HeapSnapshot } from '../heap/snapshot.js';
+import type { HeapGraph } from '../graph/heap-graph.js';
+
+export interface DetectorFinding extends Finding {
+  /** ordinal, in the last snapshot, of the node the finding is about (for de-duplication; not in the JSON) */
+  representative: number;
+}
+
+export interface JudgeContext {
+  last: HeapGraph;
+  steps: number;
+  /** least growth (first -> last) of a count to report it */
+  minGrowth: number;
+}
+
+export interface Detector<S> {
+  kind: FindingKind;
+  summary: string;
+  collect(snap: HeapSnapshot): S;
+  judge(samples: S[], ctx: JudgeContext): DetectorFinding[];
+}
+
+/** A count per key, per snapshot: which keys rose (at every step with 3+ snapshots) by at least minGrowth. */
+export function risingKeys(samples: Array<Map<string, number>>, minGrowth: number): Array<{ key: string; counts: number[] }> {
+  const last = samples[samples.length - 1];
+  const out: Array<{ key: string; counts: number[] }> = [];
+  for (const [key, n] of last) {
+    const counts = samples.map((s) => s.get(key) ?? 0);
+    if (n - counts[0] < minGrowth) continue;
+    out.push({ key, counts });
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * Findings: what every analysis (diff's holders, the detectors) reports, and the shared rules for confidence and
+ * severity, so that all of them judge growth the same way.
+ */
+import type { SourceLocation } from './heap/snapshot.js';
+
+export type Verdict = 'leak' | 'no-leak' | 'inconclusive';
+export type Severity = 'high' | 'medium' | 'low';
+export type FindingKind = 'growing-collection' | 'timer' | 'listener' | 'closure' | 'pending-promise' | 'class-growth';
+
+export interface Finding {
+  kind: FindingKind;
+  /** the collection or holder, e.g. `sessions` (Map), or the class name */
+  name: string;
+  /** class of the holder, e.g. `Map` */
+  holderClass: string;
+  /** what piles up in it, e.g. `Session` */
+  itemClass: string;
+  retainerPath: string[];
+  pathText: string;
+  location: SourceLocation | null;
+  countByStep: number[];
+  bytesByStep: number[];
+  /** new-and-alive objects charged to this holder in the last snapshot, and the bytes they retain */
+  newObjects: number;
+  newBytes: number;
+  severity: Severity;
+  confidence: number;
+  hint: string;
+  summary: string;
+}
+
+/** true when every value is above the highest before it (objgraph's peak trick: a sawtooth never qualifies) */
+export function risesEveryStep(values: number[]): boolean {
+  let peak = values[0];
+  for (let k = 1; k < values.length; k++) {
+    if (values[k] <= peak) return false;
+    peak = values[k];
+  }
+  return values.length >= 2;
+}
+
+/**
+ * How sure a series makes us: 0.9 when it rose at every one of 3+ snapshots; 0.5 when it rose between just two
+ * (warm-up looks the same); 0.4 when it rose overall but not at every step; 0.2 otherwise. Findings below 0.5 are
+ * not reported; a `leak` verdict needs 0.9.
+ */
+export function confidenceOf(values: number[]): number {
+  if (values.length < 2) return 0.2;
+  const grew = values[values.length - 1] > values[0];
+  if (values.length >= 3) return risesEveryStep(values) ? 0.9 : grew ? 0.4 : 0.2;
+  return grew ? 0.5 : 0.2;
+}
+
+export function severityOf(confidence: number, bytes: number): Severity {
+  if (confidence >= 0.9 && bytes >= 1e6) return 'high';
+  if (confidence >= 0.5 || bytes >= 1e6) return 'medium';
+  return 'low';
+}
+
+export const KIND_ORDER: FindingKind[] = ['growing-collection', 'timer', 'listener', 'closure', 'pending-promise', 'class-growth'];

@@ -1,0 +1,103 @@
+/**
+ * Each detector against a real program that leaks that way, and each healthy twin (which looks the same but does
+ * not leak) — real Node processes under real HTTP load, three snapshots each. Precision first: a healthy twin must
+ * produce no finding at all.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_DIFF_OPTIONS, diffFiles, type Finding } from '../../src/analysis/diff.js';
+import { fixtureSnapshots } from '../helpers/fixtures.js';
+
+async function findingsOf(program: string) {
+  const r = await diffFiles(fixtureSnapshots(program), DEFAULT_DIFF_OPTIONS);
+  return r;
+}
+
+function only(findings: Finding[], kind: Finding['kind']): Finding {
+  const f = findings.find((x) => x.kind === kind);
+  assert.ok(f, `a ${kind} finding among ${JSON.stringify(findings.map((x) => [x.kind, x.name]))}`);
+  return f;
+}
+
+function at(f: Finding, file: string, line: number) {
+  assert.ok(f.location, `${f.kind} ${f.name} has a location`);
+  assert.ok(f.location.file.endsWith(`fixtures/programs/${file}`), f.location.file);
+  assert.equal(f.location.line, line, `${f.kind} ${f.name} at ${file}:${line}`);
+}
+
+describe('detectors: the leak each fixture makes is named, with kind, name and file:line', () => {
+  it('growing collection: a Map of sessions', async () => {
+    const r = await findingsOf('session-leak');
+    const f = only(r.findings, 'growing-collection');
+    assert.equal(f.name, 'sessions');
+    assert.equal(f.holderClass, 'Map');
+    assert.equal(f.itemClass, 'Session');
+    assert.deepEqual(f.countByStep, [400, 800, 1200], 'real entries, not hash-table capacity');
+    at(f, 'session-leak.mjs', 15);
+    assert.equal(r.verdict, 'leak');
+  });
+
+  it('growing collection: an array used as a log', async () => {
+    const f = only((await findingsOf('log-leak')).findings, 'growing-collection');
+    assert.equal(f.name, 'requestLog');
+    assert.equal(f.holderClass, 'Array');
+    assert.equal(f.itemClass, 'RequestRecord');
+    at(f, 'log-leak.mjs', 14);
+    assert.match(f.hint, /cap it/);
+  });
+
+  it('dangling timer: setInterval never cleared, by callback, with what its scope keeps', async () => {
+    const r = await findingsOf('timer-leak');
+    const f = only(r.findings, 'timer');
+    assert.equal(f.name, 'keepAlive');
+    assert.equal(f.itemClass, 'Timeout');
+    assert.deepEqual(f.countByStep, [400, 800, 1200]);
+    at(f, 'timer-leak.mjs', 9);
+    assert.match(f.summary, /scope keeps buffer \(Array/);
+    assert.match(f.hint, /clearInterval/);
+    assert.equal(r.findings.filter((x) => x.kind === 'closure').length, 0, 'the callback closures are the same leak, not a second one');
+    assert.equal(r.verdict, 'leak');
+  });
+
+  it('listener build-up: per-request listeners on a shared emitter', async () => {
+    const r = await findingsOf('listener-leak');
+    const f = only(r.findings, 'listener');
+    assert.equal(f.name, 'config-changed');
+    assert.equal(f.holderClass, 'ConfigBus');
+    assert.equal(f.itemClass, 'onConfigChanged');
+    assert.deepEqual(f.countByStep, [400, 800, 1200]);
+    at(f, 'listener-leak.mjs', 11);
+    assert.match(f.pathText, /bus \(ConfigBus\)$/);
+    assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((x) => [x.kind, x.name])));
+  });
+
+  it('leaked closures: the shared-scope case keeps the big payload alive', async () => {
+    const r = await findingsOf('closure-leak');
+    const f = only(r.findings, 'closure');
+    assert.equal(f.name, 'formatter');
+    at(f, 'closure-leak.mjs', 10);
+    assert.match(f.summary, /scope keeps payload \(Object/);
+    const holder = only(r.findings, 'growing-collection');
+    assert.equal(holder.name, 'formatters');
+    at(holder, 'closure-leak.mjs', 5);
+  });
+
+  it('pending promises that never settle', async () => {
+    const r = await findingsOf('promise-leak');
+    const f = only(r.findings, 'pending-promise');
+    assert.ok(f.countByStep[2] - f.countByStep[0] >= 800, JSON.stringify(f.countByStep));
+    assert.match(f.pathText, /auditing \(Array\)/);
+    at(f, 'promise-leak.mjs', 19);
+    assert.match(f.hint, /timeout/);
+  });
+});
+
+describe('detectors: healthy twins produce no finding at all', () => {
+  for (const program of ['bounded-cache', 'timer-healthy', 'listener-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth']) {
+    it(program, async () => {
+      const r = await findingsOf(program);
+      assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name}`), []);
+      assert.equal(r.verdict, 'no-leak', r.reason);
+    });
+  }
+});
