@@ -21,6 +21,8 @@ export interface CapturePlan {
   sampling: boolean;
   /** take snapshots even when the target is close to its heap limit */
   force: boolean;
+  /** force a GC before every heap-usage sample, so the series is post-GC heap used (soak tests) */
+  gcBeforeUsage?: boolean;
 }
 
 export interface CaptureEvents {
@@ -62,6 +64,7 @@ function writeAtomic(file: string, text: string): void {
 export async function runCapture(session: InspectorSession, plan: CapturePlan, events: CaptureEvents, signal: AbortSignal): Promise<CaptureResult> {
   const result: CaptureResult = { snapshots: [], profiles: [], usage: [], interrupted: false, error: null, detach: { inspectorClosed: null, errors: [] }, snapshotMs: [] };
   const sampleUsage = async () => {
+    if (plan.gcBeforeUsage) await session.collectGarbage();
     const u = await session.heapUsage();
     result.usage.push(u);
     events.usage?.(u);

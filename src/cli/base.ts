@@ -30,7 +30,12 @@ export abstract class BaseCommand extends Command {
     } else if (err.oclif && typeof err.oclif.exit === 'number') {
       // oclif's own usage errors (unknown flag, missing argument): exit 2; help/version exits pass through
       code = err.oclif.exit === 0 ? 0 : ExitCode.usage;
-      message = String(err.message).split('\n')[0];
+      // oclif's messages span lines ("The following error occurred:", the problem, "See more help ..."): keep the problem
+      message = String(err.message)
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !/^The following errors? occurred:?$/.test(l) && !/^See more help with/.test(l))
+        .join('; ');
       if (code === 0) {
         process.exitCode = 0;
         return;
