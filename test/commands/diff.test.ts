@@ -73,7 +73,7 @@ describe('leakscope diff', () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^Verdict: LEAK — sessions \(Map\) holding Session grew at every one of 3 snapshots/);
     assert.match(r.stdout, /sessions \(Map\) in programs\/session-leak\.mjs:15 held by module programs\/session-leak\.mjs/);
-    assert.match(r.stdout, /path: +\(GC roots\) → .* → sessions \(Map\)/);
+    assert.match(r.stdout, /path: +.* → module programs\/session-leak\.mjs → sessions \(Map\)\n/);
   });
 
   it('markdown output', () => {

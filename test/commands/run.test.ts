@@ -1,0 +1,115 @@
+/**
+ * `leakscope run` end to end: real programs started by leakscope, real load, real exit codes and CI reports.
+ * Uses --quick (3 s warm-up, 6 s of measuring) so the suite stays within minutes.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { cli } from '../helpers/cli.js';
+
+describe('leakscope run', () => {
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-run-'));
+  });
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['run', '--quick', '--out', path.join(tmp, `snap-${Math.random().toString(36).slice(2)}`), ...args], { env, timeoutMs: 120_000 });
+
+  it('a leaking program: exit 1, and the JSON names the culprit, its path and its line', () => {
+    const r = run(['--json', '--', 'node', 'fixtures/programs/session-leak.mjs']);
+    assert.equal(r.status, 1, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.schema, 'leakscope.run/v1');
+    assert.equal(j.verdict, 'leak');
+    assert.equal(j.exitCode, 1);
+    const f = j.failing[0];
+    assert.equal(f.kind, 'growing-collection');
+    assert.equal(f.name, 'sessions');
+    assert.match(f.location.file, /session-leak\.mjs$/);
+    assert.equal(f.location.line, 15);
+    assert.match(f.pathText, /module programs\/session-leak\.mjs → sessions \(Map\)$/);
+    assert.ok(j.trend.low > 0, `the heap rises with confidence: ${JSON.stringify(j.trend)}`);
+    assert.equal(j.program.stoppedByUs, true);
+  });
+
+  it('JUnit and SARIF reports name the culprit; --output writes the file and prints one line', () => {
+    const xml = path.join(tmp, 'leakscope.xml');
+    const r = run(['--format', 'junit', '--output', xml, '--', 'node', 'fixtures/programs/timer-leak.mjs'], { LEAKSCOPE_REQUESTS: '20' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /^leakscope: leak — /);
+    const text = readFileSync(xml, 'utf8');
+    assert.match(text, /<testcase classname="leakscope" name="timer: setInterval timers are cleared">\s*<failure message="1 leak: keepAlive \(timer-leak\.mjs:9\)" type="timer">/);
+    const sarifFile = path.join(tmp, 'leakscope.sarif');
+    const s = run(['--format', 'sarif', '--output', sarifFile, '--', 'node', 'fixtures/programs/timer-leak.mjs'], { LEAKSCOPE_REQUESTS: '20' });
+    assert.equal(s.status, 1, s.stderr);
+    const sarif = JSON.parse(readFileSync(sarifFile, 'utf8'));
+    const result = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'timer');
+    assert.equal(result.level, 'error');
+    assert.match(result.locations[0].physicalLocation.artifactLocation.uri, /fixtures\/programs\/timer-leak\.mjs$/);
+    assert.equal(result.locations[0].physicalLocation.region.startLine, 9);
+  });
+
+  for (const program of ['bounded-cache', 'warm-cache', 'sawtooth']) {
+    it(`a healthy program (${program}): exit 0, one quiet line`, () => {
+      const r = run(['--', 'node', `fixtures/programs/${program}.mjs`]);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^leakscope: no leak — no new leak finding; post-GC heap [+-][\d.]+ MB\/min/);
+      assert.equal(r.stdout.trim().split('\n').length, 1, r.stdout);
+    });
+  }
+
+  it('a program that crashes at start: exit 3, with its stderr shown', () => {
+    const r = run(['--', 'node', 'fixtures/programs/crash-at-start.mjs']);
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /the program exited \(exit code 1\) before it was ready; its stderr ended with:\nfatal: DATABASE_URL is not set/);
+    assert.match(r.stdout, /fatal: DATABASE_URL is not set/);
+  });
+
+  it('a --load command that fails is reported: exit 3 with its output', () => {
+    const r = run(['--ready-log', 'listening on (http://\\S+)', '--load', 'node fixtures/load.mjs --fail', '--', 'node', 'fixtures/programs/session-leak.mjs'], { LEAKSCOPE_SELF_LOAD: '0' });
+    assert.equal(r.status, 3, r.stdout);
+    assert.match(r.stderr, /the --load command failed \(exit code 1\); its output ended with:\nload: cannot reach the target \(simulated failure\)/);
+    assert.match(r.stdout, /Load: node fixtures\/load\.mjs --fail — 1 run, FAILED/);
+  });
+
+  it('--load drives a program that does not load itself; --ready-log passes the URL; a baseline accepts the known leak', () => {
+    const baseline = path.join(tmp, 'baseline.json');
+    const args = ['--ready-log', 'listening on (http://\\S+)', '--load', 'node fixtures/load.mjs --seconds 30', '--baseline', baseline];
+    const env = { LEAKSCOPE_SELF_LOAD: '0' };
+    const update = run([...args, '--update-baseline', '--json', '--', 'node', 'fixtures/programs/log-leak.mjs'], env);
+    assert.equal(update.status, 0, update.stderr);
+    const written = JSON.parse(readFileSync(baseline, 'utf8'));
+    assert.equal(written.schema, 'leakscope.baseline/v1');
+    assert.ok(written.accepted.some((a: { kind: string; name: string; location: string }) => a.kind === 'growing-collection' && a.name === 'requestLog' && a.location === 'fixtures/programs/log-leak.mjs:14'), JSON.stringify(written));
+    // the heap-growth limit is raised so that only findings decide: the accepted one must not fail the run
+    const again = run([...args, '--max-growth', '1GB/min', '--json', '--', 'node', 'fixtures/programs/log-leak.mjs'], env);
+    const j = JSON.parse(again.stdout);
+    assert.equal(again.status, 0, j.reason);
+    assert.ok(j.accepted.some((f: { name: string }) => f.name === 'requestLog'));
+    assert.deepEqual(j.failing, []);
+  });
+
+  it('markdown goes to $GITHUB_STEP_SUMMARY', () => {
+    const summary = path.join(tmp, 'summary.md');
+    writeFileSync(summary, '');
+    const r = run(['--', 'node', 'fixtures/programs/session-leak.mjs'], { GITHUB_STEP_SUMMARY: summary });
+    assert.equal(r.status, 1);
+    const md = readFileSync(summary, 'utf8');
+    assert.match(md, /^# leakscope run: leak/);
+    assert.match(md, /### sessions \(Map\)/);
+  });
+
+  it('usage errors: exit 2', () => {
+    for (const [args, re] of [
+      [['--quick'], /no program to run/],
+      [['--max-growth', 'fast', '--', 'node', 'x.js'], /--max-growth "fast" is not a rate/],
+      [['--fail-on', 'bogus', '--', 'node', 'x.js'], /--fail-on: unknown kind "bogus"/],
+      [['--update-baseline', '--', 'node', 'x.js'], /--update-baseline needs --baseline/],
+    ] as Array<[string[], RegExp]>) {
+      const r = cli(['run', ...args]);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+  });
+});
