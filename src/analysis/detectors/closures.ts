@@ -4,9 +4,8 @@
  * because a sibling closure in the same scope uses it (V8 gives all closures of a scope one context).
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { confidenceOf, severityOf } from '../findings.js';
 import { closureContext, describeNode, locationKey, scopeContents } from './describe.js';
-import { risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
+import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 function programClosures(snap: HeapSnapshot, visit: (closure: number, key: string) => void): void {
   for (let n = 0; n < snap.nodeCount; n++) {
@@ -38,32 +37,27 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
     reps.set(key, entry);
   });
   for (const { key, counts } of rising) {
-    const confidence = confidenceOf(counts);
     const rep = reps.get(key);
-    if (confidence < 0.5 || !rep) continue;
-    const d = describeNode(ctx.last, rep.closure);
+    if (!rep) continue;
     const fn = snap.nodeName(rep.closure) || '(anonymous)';
     const location = snap.location(rep.closure);
     const scope = closureContext(ctx.last, rep.closure);
     const keeps = scope >= 0 ? scopeContents(ctx.last, scope) : '';
-    out.push({
+    const d = describeNode(ctx.last, rep.closure);
+    const f = growthFinding(ctx, {
       kind: 'closure',
       name: fn,
       holderClass: d?.heldBy ?? '',
       itemClass: '(closure)',
-      retainerPath: d?.retainerPath ?? [],
-      pathText: d?.pathText ?? '',
+      pathOf: rep.closure,
+      described: d,
       location,
       countByStep: counts,
-      bytesByStep: [],
-      newObjects: counts[counts.length - 1] - counts[0],
-      newBytes: rep.scopeRetained,
-      severity: severityOf(confidence, rep.scopeRetained),
-      confidence,
+      bytes: rep.scopeRetained,
       hint: 'release the closures you register (delete them, or remove the listener); a closure keeps its whole scope alive, including variables only a sibling closure uses: move big values out of that scope or null them when done',
       summary: `closures ${fn} created at ${location ? `${location.file.split('/').slice(-2).join('/')}:${location.line}` : '?'}: ${counts.join(' → ')} alive${keeps ? `; each one's scope keeps ${keeps}` : ''}`,
-      representative: rep.closure,
     });
+    if (f) out.push(f);
   }
   return out;
 }

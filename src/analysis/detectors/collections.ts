@@ -3,9 +3,8 @@
  * not hash-table capacity) rises at every snapshot.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { confidenceOf, severityOf } from '../findings.js';
 import { describeNode, entryClass, where } from './describe.js';
-import type { Detector, DetectorFinding, JudgeContext } from './types.js';
+import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 const MIN_ENTRIES = 8;
 /** plain objects count as dictionaries only from this many properties on */
@@ -127,36 +126,29 @@ function judge(samples: CollectionSample[], ctx: JudgeContext): DetectorFinding[
     if (at.some((i) => i < 0)) continue; // not a collection of that size in every snapshot
     const countByStep = samples.map((s, i) => s.entries[at[i]]);
     if (countByStep[countByStep.length - 1] - countByStep[0] < ctx.minGrowth) continue;
-    const confidence = confidenceOf(countByStep);
-    if (confidence < 0.5) continue;
     const n = ctx.last.ids.ordinalOf(id);
     if (n < 0) continue;
     const d = describeNode(ctx.last, n);
     if (!d) continue;
     const holderClass = d.className.startsWith('{') ? 'Object' : d.className;
-    const location = d.declaration;
-    const hint =
-      holderClass === 'Array'
-        ? `${d.name} only grows: cap it (drop the oldest entries, or a ring buffer), or ship entries out instead of keeping them`
-        : `${d.name} only grows: bound it (an LRU with a max size), expire entries with an active sweeper, delete on every exit path, or key it with a WeakMap`;
-    out.push({
+    const f = growthFinding(ctx, {
       kind: 'growing-collection',
       name: d.name,
       holderClass,
       itemClass: entryClass(ctx.last, n),
-      retainerPath: d.retainerPath,
-      pathText: d.pathText,
-      location,
+      pathOf: n,
+      described: d,
+      location: d.declaration,
       countByStep,
       bytesByStep: samples.map((s, i) => s.bytes[at[i]]),
-      newObjects: countByStep[countByStep.length - 1] - countByStep[0],
-      newBytes: d.retained,
-      severity: severityOf(confidence, d.retained),
-      confidence,
-      hint,
-      summary: `${d.name} (${holderClass})${where(location)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${countByStep.join(' → ')} entries, retaining ${(d.retained / 1e3).toFixed(1)} kB`,
-      representative: n,
+      bytes: d.retained,
+      hint:
+        holderClass === 'Array'
+          ? `${d.name} only grows: cap it (drop the oldest entries, or a ring buffer), or ship entries out instead of keeping them`
+          : `${d.name} only grows: bound it (an LRU with a max size), expire entries with an active sweeper, delete on every exit path, or key it with a WeakMap`,
+      summary: `${d.name} (${holderClass})${where(d.declaration)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${countByStep.join(' → ')} entries, retaining ${(d.retained / 1e3).toFixed(1)} kB`,
     });
+    if (f) out.push(f);
   }
   return out;
 }

@@ -3,9 +3,8 @@
  * emitter, event name and listener function location.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { confidenceOf, severityOf } from '../findings.js';
 import { describeNode, unbind } from './describe.js';
-import { risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
+import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 const MIN_LISTENERS = 2;
 
@@ -49,8 +48,6 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
     const key = `${snap.nodeId(emitter)}|${event}`;
     const counts = wanted.get(key);
     if (!counts) return;
-    const confidence = confidenceOf(counts);
-    if (confidence < 0.5) return;
     const d = describeNode(ctx.last, emitter);
     // the most recent listener tells where they are added
     const listener = unbind(snap, listeners[listeners.length - 1]);
@@ -59,24 +56,20 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
     const emitterName = d ? `${d.name}${d.name !== d.className ? ` (${d.className})` : ''}` : snap.nodeName(emitter);
     let retained = 0;
     for (const l of listeners) retained += ctx.last.dominators.retained[l];
-    out.push({
+    const f = growthFinding(ctx, {
       kind: 'listener',
       name: event,
       holderClass: snap.nodeName(emitter),
       itemClass: fn,
-      retainerPath: d?.retainerPath ?? [],
-      pathText: d?.pathText ?? '',
+      pathOf: emitter,
+      described: d,
       location,
       countByStep: counts,
-      bytesByStep: [],
-      newObjects: counts[counts.length - 1] - counts[0],
-      newBytes: retained,
-      severity: severityOf(confidence, retained),
-      confidence,
+      bytes: retained,
       hint: `remove the listener with the same function reference (emitter.off('${event}', fn)), use once(), or events.on() with an AbortSignal`,
       summary: `'${event}' listeners on ${emitterName}: ${counts.join(' → ')}, added by ${fn}${location ? ` at ${location.file.split('/').slice(-2).join('/')}:${location.line}` : ''}`,
-      representative: emitter,
     });
+    if (f) out.push(f);
   });
   return out;
 }

@@ -4,9 +4,9 @@
  * small-integer result has none either, so those count too — rare in leaks, and the growth rule filters noise).
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { confidenceOf, severityOf } from '../findings.js';
+import { confidenceOf } from '../findings.js';
 import { describeNode } from './describe.js';
-import type { Detector, DetectorFinding, JudgeContext } from './types.js';
+import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 function pendingPromises(snap: HeapSnapshot, visit: (promise: number) => void): void {
   const promiseIdx = snap.strings.indexOf('Promise');
@@ -32,9 +32,7 @@ function collect(snap: HeapSnapshot): number {
 
 function judge(samples: number[], ctx: JudgeContext): DetectorFinding[] {
   const counts = samples;
-  if (counts[counts.length - 1] - counts[0] < ctx.minGrowth) return [];
-  const confidence = confidenceOf(counts);
-  if (confidence < 0.5) return [];
+  if (counts[counts.length - 1] - counts[0] < ctx.minGrowth || confidenceOf(counts) < 0.5) return [];
   // the most recent pending promise (highest id) stands for them: where is it held?
   const snap = ctx.last.snap;
   let rep = -1;
@@ -45,26 +43,20 @@ function judge(samples: number[], ctx: JudgeContext): DetectorFinding[] {
   });
   if (rep < 0) return [];
   const d = describeNode(ctx.last, rep);
-  return [
-    {
-      kind: 'pending-promise',
-      name: d?.name ?? 'Promise',
-      holderClass: d?.heldBy ?? '',
-      itemClass: 'Promise',
-      retainerPath: d?.retainerPath ?? [],
-      pathText: d?.pathText ?? '',
-      location: d?.declaration ?? null,
-      countByStep: counts,
-      bytesByStep: [],
-      newObjects: counts[counts.length - 1] - counts[0],
-      newBytes: retained,
-      severity: severityOf(confidence, retained),
-      confidence,
-      hint: 'promises that never settle pile up: give every await on I/O a timeout (AbortSignal.timeout), settle or reject pending requests on error and shutdown, and do not keep promises you no longer need',
-      summary: `${counts.join(' → ')} pending promises${d ? `; the newest is held by ${d.pathText.split(' → ').slice(-2).join(' → ')}` : ''}`,
-      representative: rep,
-    },
-  ];
+  const f = growthFinding(ctx, {
+    kind: 'pending-promise',
+    name: d?.name ?? 'Promise',
+    holderClass: d?.heldBy ?? '',
+    itemClass: 'Promise',
+    pathOf: rep,
+    described: d,
+    location: d?.declaration ?? null,
+    countByStep: counts,
+    bytes: retained,
+    hint: 'promises that never settle pile up: give every await on I/O a timeout (AbortSignal.timeout), settle or reject pending requests on error and shutdown, and do not keep promises you no longer need',
+    summary: `${counts.join(' → ')} pending promises${d ? `; the newest is held by ${d.pathText.split(' → ').slice(-2).join(' → ')}` : ''}`,
+  });
+  return f ? [f] : [];
 }
 
 export const promisesDetector: Detector<number> = {

@@ -6,9 +6,8 @@
  * with no `_repeat` property edge (or one to a heap number) is an interval; setTimeout's `_repeat` is null.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { confidenceOf, severityOf } from '../findings.js';
-import { closureContext, describeNode, locationKey, scopeContents, unbind } from './describe.js';
-import { risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
+import { closureContext, locationKey, scopeContents, unbind } from './describe.js';
+import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 function repeatingTimeouts(snap: HeapSnapshot, visit: (timeout: number, callback: number) => void): void {
   const timeoutIdx = snap.strings.indexOf('Timeout');
@@ -55,32 +54,25 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
     firstOf.set(key, entry);
   });
   for (const { key, counts } of rising) {
-    const confidence = confidenceOf(counts);
     const rep = firstOf.get(key);
-    if (confidence < 0.5 || !rep) continue;
-    const d = describeNode(ctx.last, rep.timeout);
+    if (!rep) continue;
     const fn = snap.nodeName(rep.callback) || '(anonymous)';
     const location = snap.location(rep.callback);
     const scope = closureContext(ctx.last, rep.callback);
     const keeps = scope >= 0 ? scopeContents(ctx.last, scope) : '';
-    out.push({
+    const f = growthFinding(ctx, {
       kind: 'timer',
       name: fn,
       holderClass: 'setInterval',
       itemClass: 'Timeout',
-      retainerPath: d?.retainerPath ?? [],
-      pathText: d?.pathText ?? '',
+      pathOf: rep.timeout,
       location,
       countByStep: counts,
-      bytesByStep: [],
-      newObjects: counts[counts.length - 1] - counts[0],
-      newBytes: rep.retained,
-      severity: severityOf(confidence, rep.retained),
-      confidence,
+      bytes: rep.retained,
       hint: 'keep the handle setInterval returns and clearInterval it when the work is done (in `finally`); unref() does not free memory',
       summary: `setInterval(${fn}) at ${location ? `${location.file.split('/').slice(-2).join('/')}:${location.line}` : 'unknown location'}: ${counts.join(' → ')} live intervals${keeps ? `; each callback's scope keeps ${keeps}` : ''}`,
-      representative: rep.timeout,
     });
+    if (f) out.push(f);
   }
   return out;
 }

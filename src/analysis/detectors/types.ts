@@ -4,9 +4,10 @@
  *   collect(snapshot)  -> a small sample, taken while each snapshot is loaded (forward edges only);
  *   judge(samples, ctx) -> findings, with the last snapshot's full graph for paths and retained sizes.
  */
-import type { Finding, FindingKind } from '../findings.js';
+import { confidenceOf, severityOf, type Finding, type FindingKind } from '../findings.js';
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
+import { describeNode, type NodeDescription } from './describe.js';
 
 export interface DetectorFinding extends Finding {
   /** ordinal, in the last snapshot, of the node the finding is about (for de-duplication; not in the JSON) */
@@ -37,4 +38,51 @@ export function risingKeys(samples: Array<Map<string, number>>, minGrowth: numbe
     out.push({ key, counts });
   }
   return out;
+}
+
+export interface GrowthFacts {
+  kind: FindingKind;
+  name: string;
+  holderClass: string;
+  itemClass: string;
+  /** the node whose retainer path is shown */
+  pathOf: number;
+  /** its description, when the detector already made it */
+  described?: NodeDescription | null;
+  location: Finding['location'];
+  countByStep: number[];
+  bytesByStep?: number[];
+  /** bytes the leaking objects retain in the last snapshot */
+  bytes: number;
+  hint: string;
+  summary: string;
+}
+
+/**
+ * One finding from a count series and the node that shows it, with the shared rules for confidence and severity;
+ * null when the series is not growth worth reporting (confidence below 0.5).
+ */
+export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFinding | null {
+  const confidence = confidenceOf(facts.countByStep);
+  if (confidence < 0.5) return null;
+  const d = facts.described !== undefined ? facts.described : describeNode(ctx.last, facts.pathOf);
+  const counts = facts.countByStep;
+  return {
+    kind: facts.kind,
+    name: facts.name,
+    holderClass: facts.holderClass,
+    itemClass: facts.itemClass,
+    retainerPath: d?.retainerPath ?? [],
+    pathText: d?.pathText ?? '',
+    location: facts.location,
+    countByStep: counts,
+    bytesByStep: facts.bytesByStep ?? [],
+    newObjects: counts[counts.length - 1] - counts[0],
+    newBytes: facts.bytes,
+    severity: severityOf(confidence, facts.bytes),
+    confidence,
+    hint: facts.hint,
+    summary: facts.summary,
+    representative: facts.pathOf,
+  };
 }
