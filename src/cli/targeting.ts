@@ -24,14 +24,22 @@ export function parseDuration(value: string, flag: string): number {
   return n;
 }
 
-/** A fresh output folder for a capture: ./.leakscope/<pid>-<date-time>/ unless given; created 0700. */
-export function captureDir(out: string | undefined, pid: number | null): string {
+/** The output folder for a capture: ./.leakscope/<pid>-<date-time>/ unless given. */
+export function captureDirName(out: string | undefined, pid: number | null): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..+$/, '').replace('T', '-');
-  const dir = out ?? path.join('.leakscope', `${pid ?? 'inspector'}-${stamp}`);
+  return out ?? path.join('.leakscope', `${pid ?? 'inspector'}-${stamp}`);
+}
+
+/** Creates a capture folder (0700: snapshots hold the process's secrets). */
+export function makeCaptureDir(dir: string): string {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new UserError(`cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return dir;
+}
+
+export function captureDir(out: string | undefined, pid: number | null): string {
+  return makeCaptureDir(captureDirName(out, pid));
 }

@@ -3,10 +3,9 @@ import { Flags } from '@oclif/core';
 import { compareProfiles } from '../analysis/allocations.js';
 import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/diff.js';
 import { connectToTarget } from '../capture/connect.js';
-import { inspectProcess } from '../capture/target.js';
 import { runCapture } from '../capture/monitor.js';
 import { BaseCommand } from '../cli/base.js';
-import { captureDir, parseDuration, targetArgs, targetFlags } from '../cli/targeting.js';
+import { captureDirName, makeCaptureDir, parseDuration, targetArgs, targetFlags } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
 import { attachMarkdown, attachTable, type AttachReport } from '../reporters/attach.js';
@@ -54,9 +53,14 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     }
     const usageEveryMs = Math.min(parseDuration(flags['usage-every'], 'usage-every'), Math.max(250, intervalMs / 2));
     const live = createLiveView(this.showProgress);
-    if (args.pid !== undefined) inspectProcess(args.pid); // refuse a bad pid before creating any folder
-    const outDir = captureDir(flags.out, args.pid ?? null);
+    const outDir = captureDirName(flags.out, args.pid ?? null);
     const conn = await connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host });
+    try {
+      makeCaptureDir(outDir); // only now: a refused target leaves no empty folder behind
+    } catch (err) {
+      await conn.session.detach();
+      throw err;
+    }
     const plan = { intervalMs, snapshots: flags.snapshots, usageEveryMs, outDir, prefix: args.pid !== undefined ? `pid${args.pid}` : 'heap', gc: flags.gc, sampling: flags.sampling, force: flags.force };
 
     const controller = new AbortController();

@@ -2,9 +2,9 @@ import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { connectToTarget } from '../capture/connect.js';
 import { expectedPauseMs, HEADROOM_LIMIT } from '../capture/monitor.js';
-import { CaptureExit, inspectProcess } from '../capture/target.js';
+import { CaptureExit } from '../capture/target.js';
 import { BaseCommand } from '../cli/base.js';
-import { captureDir, targetArgs, targetFlags } from '../cli/targeting.js';
+import { captureDirName, makeCaptureDir, targetArgs, targetFlags } from '../cli/targeting.js';
 import { UserError } from '../errors.js';
 import { formatBytes } from '../reporters/format.js';
 import { createLiveView } from '../reporters/live.js';
@@ -36,14 +36,13 @@ export default class Snapshot extends BaseCommand {
 
   async run(): Promise<SnapshotReport> {
     const { args, flags } = await this.parse(Snapshot);
-    if (args.pid !== undefined) inspectProcess(args.pid); // refuse a bad pid before creating any folder
-    const file = flags.output ?? path.join(captureDir(undefined, args.pid ?? null), `${args.pid !== undefined ? `pid${args.pid}` : 'heap'}.heapsnapshot`);
-    if (flags.output) captureDir(path.dirname(flags.output), null);
+    const file = flags.output ?? path.join(captureDirName(undefined, args.pid ?? null), `${args.pid !== undefined ? `pid${args.pid}` : 'heap'}.heapsnapshot`);
     const live = createLiveView(this.showProgress);
     const conn = await connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host });
     const { session } = conn;
     let report: SnapshotReport;
     try {
+      makeCaptureDir(path.dirname(file)); // only now: a refused target leaves no empty folder behind
       const u = await session.heapUsage();
       if (u.used / u.limit > HEADROOM_LIMIT && !flags.force) {
         throw new UserError(`the target uses ${formatBytes(u.used)} of its ${formatBytes(u.limit)} heap limit: a snapshot could push it over; not taking one`, { exitCode: CaptureExit.badTarget, suggestion: 'pass --force to take it anyway' });

@@ -108,6 +108,36 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     assert.match(r.stderr, /no process with pid 4194000/);
   });
 
+  it('Ctrl-C (SIGINT) stops early, still writes the report, detaches, and the target lives on', async () => {
+    await withTarget('session-leak', INSPECT_ANY_PORT, async (t) => {
+      const out = path.join(tmp, 'interrupted');
+      const run = cliAsync(['attach', String(t.pid), '--interval', '30s', '--snapshots', '3', '--out', out, '--json']);
+      for (let i = 0; i < 100 && !(existsSync(out) && readdirSync(out).some((f) => f.endsWith('-1.heapprofile'))); i++) await sleep(100);
+      process.kill(run.pid, 'SIGINT');
+      const r = await run.done;
+      assert.equal(r.status, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.interrupted, true);
+      assert.equal(j.snapshots.length, 1);
+      assert.equal(j.verdict, 'inconclusive');
+      assert.equal(j.detach.inspectorClosed, true);
+      assert.ok(isAlive(t.pid));
+      assert.equal(await findInspector(t.pid), null);
+    });
+  });
+
+  it('a non-loopback inspector address is refused unless --host names it', () => {
+    const r = cli(['snapshot', '--ws', 'ws://10.1.2.3:9229/abc']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /10\.1\.2\.3 is not a loopback address.*pass --host 10\.1\.2\.3/);
+  });
+
+  it('--port where no inspector listens: exit 5', () => {
+    const r = cli(['snapshot', '--port', '9']);
+    assert.equal(r.status, 5);
+    assert.match(r.stderr, /no inspector answers on 127\.0\.0\.1:9/);
+  });
+
   it('a target killed mid-run: a clear error, exit 3, and the snapshots taken so far are kept', async () => {
     await withTarget('session-leak', INSPECT_ANY_PORT, async (t) => {
       const out = path.join(tmp, 'killed');
