@@ -20,7 +20,7 @@ import { loadSnapshot } from './heap/loader.js';
 import { releaseMemory } from './heap/release.js';
 import { describePath, shortestRetainerPath, shortFile } from './graph/paths.js';
 import { compareIds, digestSnapshot, type IdComparability, type SnapshotDigest } from './digest.js';
-import { declarationLocation } from './source.js';
+import { applicationOwner, declarationLocation } from './source.js';
 import { UserError } from '../errors.js';
 import { confidenceOf, KIND_ORDER, risesEveryStep, severityOf, type Finding, type Verdict } from './findings.js';
 import { collectSamples, runDetectors } from './detectors/index.js';
@@ -291,7 +291,9 @@ function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map
   // a holder whose items keep growing at every step is a leak; growth once or twice is a suspect
   const confidence = countByStep.length === steps ? confidenceOf(countByStep) : 0.2;
   const severity = severityOf(confidence, g.bytes);
-  const location = declarationLocation(graph, pathSteps) ?? last.location ?? snap.location(g.holder);
+  const declared = declarationLocation(graph, pathSteps);
+  const location = declared ?? last.location ?? snap.location(g.holder);
+  const owner = applicationOwner(graph, pathSteps, location);
   const where = location ? ` in ${shortFile(location.file)}:${location.line}` : '';
   const holderStep = readable.steps.length >= 2 ? readable.steps[readable.steps.length - 2].text : '';
   return {
@@ -302,6 +304,7 @@ function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map
     retainerPath: readable.steps.map((s) => s.text),
     pathText: readable.text,
     location,
+    owner,
     countByStep,
     bytesByStep,
     newObjects: g.count,

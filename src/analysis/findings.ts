@@ -19,6 +19,8 @@ export interface Finding {
   retainerPath: string[];
   pathText: string;
   location: SourceLocation | null;
+  /** when `location` is in a dependency (node_modules): the application declaration that owns the leak */
+  owner?: SourceLocation | null;
   countByStep: number[];
   bytesByStep: number[];
   /** new-and-alive objects charged to this holder in the last snapshot, and the bytes they retain */

@@ -73,11 +73,17 @@ export function findDeclaration(source: string, name: string, kind: 'variable' |
   return null;
 }
 
+/** Is this script the program's own code (not Node's, not a dependency's)? */
+export function isApplicationFile(file: string): boolean {
+  return !file.startsWith('node:') && !file.includes('/node_modules/') && !file.startsWith('script#');
+}
+
 /**
  * The declaration of the holder at the end of a retainer path: the variable a scope holds it in, or the property of
- * an object of the program's own class.
+ * an object of the program's own class. With `accept`, keeps walking towards the root until a declaration in an
+ * accepted file turns up — e.g. the application variable that owns a dependency's cache.
  */
-export function declarationLocation(graph: HeapGraph, steps: PathStep[]): SourceLocation | null {
+export function declarationLocation(graph: HeapGraph, steps: PathStep[], accept?: (file: string) => boolean): SourceLocation | null {
   const snap = graph.snap;
   for (let k = steps.length - 1; k >= 1; k--) {
     const { edge } = steps[k];
@@ -94,13 +100,23 @@ export function declarationLocation(graph: HeapGraph, steps: PathStep[]): Source
     } else {
       continue;
     }
-    if (script < 0) return null;
-    const source = sourceOf(graph, script);
-    if (!source) return null;
-    const found = findDeclaration(source, snap.edgeName(edge), kind);
-    if (!found) return null;
-    const file = snap.nodeName(script).replace(/^file:\/\//, '');
-    return { file, line: found.line, column: found.column, scriptId: -1 };
+    const source = script < 0 ? null : sourceOf(graph, script);
+    const found = source ? findDeclaration(source, snap.edgeName(edge), kind) : null;
+    if (found) {
+      const file = snap.nodeName(script).replace(/^file:\/\//, '');
+      if (!accept || accept(file)) return { file, line: found.line, column: found.column, scriptId: -1 };
+    }
+    // the nearest holder decides, unless we are looking further for an accepted file
+    if (!accept) return null;
   }
   return null;
+}
+
+/**
+ * For a holder declared inside a dependency (or nowhere), the application declaration that owns it: the nearest
+ * variable or property on the path declared in the program's own code.
+ */
+export function applicationOwner(graph: HeapGraph, steps: PathStep[], declaration: SourceLocation | null): SourceLocation | null {
+  if (declaration && isApplicationFile(declaration.file)) return null;
+  return declarationLocation(graph, steps, isApplicationFile);
 }

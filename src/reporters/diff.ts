@@ -41,6 +41,7 @@ export function diffTable(r: DiffResult, top: number): string {
       out.push(`  ${i + 1}. [${f.severity}] ${f.summary}`);
       if (f.pathText) out.push(`     path:     ${f.pathText}`);
       if (f.location) out.push(`     location: ${formatLocation(f.location)}`);
+      if (f.owner) out.push(`     owned by: ${formatLocation(f.owner)} (your code; the leak is inside a dependency)`);
       out.push(`     fix:      ${f.hint}`);
     });
     out.push('');
@@ -69,6 +70,7 @@ export function diffMarkdown(r: DiffResult, top: number): string {
       out.push(mdEscape(f.summary), '');
       if (f.pathText) out.push(`- path: \`${f.pathText.replace(/`/g, "'")}\``);
       if (f.location) out.push(`- location: \`${formatLocation(f.location)}\``);
+      if (f.owner) out.push(`- owned by: \`${formatLocation(f.owner)}\` (your code; the leak is inside a dependency)`);
       out.push(`- fix: ${mdEscape(f.hint)}`);
     }
   }

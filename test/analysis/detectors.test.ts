@@ -46,6 +46,19 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     assert.match(f.hint, /cap it/);
   });
 
+  it('a leak inside a dependency is reported with the application declaration that owns it', async () => {
+    const f = only((await findingsOf('dependency-leak')).findings, 'growing-collection');
+    assert.equal(f.name, 'cache');
+    assert.equal(f.holderClass, 'Map');
+    assert.equal(f.itemClass, 'UserView');
+    assert.ok(f.location?.file.endsWith('fixtures/programs/node_modules/tiny-memo/index.js'), f.location?.file);
+    assert.equal(f.location?.line, 4);
+    assert.ok(f.owner, 'an owner in the application');
+    assert.ok(f.owner.file.endsWith('fixtures/programs/dependency-leak.mjs'), f.owner.file);
+    assert.equal(f.owner.line, 13);
+    assert.match(f.summary, /owned by programs\/dependency-leak\.mjs:13/);
+  });
+
   it('dangling timer: setInterval never cleared, by callback, with what its scope keeps', async () => {
     const r = await findingsOf('timer-leak');
     const f = only(r.findings, 'timer');

@@ -2,7 +2,7 @@
 import type { SourceLocation } from '../heap/snapshot.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
 import { describePath, shortestRetainerPath, shortFile } from '../graph/paths.js';
-import { declarationLocation } from '../source.js';
+import { applicationOwner, declarationLocation } from '../source.js';
 
 export interface NodeDescription {
   retainerPath: string[];
@@ -13,6 +13,8 @@ export interface NodeDescription {
   /** the step before it, e.g. `module app.js` */
   heldBy: string;
   declaration: SourceLocation | null;
+  /** when the declaration is in a dependency: the application declaration that owns it */
+  owner: SourceLocation | null;
   retained: number;
 }
 
@@ -23,6 +25,7 @@ export function describeNode(graph: HeapGraph, n: number): NodeDescription | nul
   const last = readable.steps.at(-1);
   if (!last) return null;
   const name = last.edge && !/^\[|^<|^\d/.test(last.edge) ? last.edge : last.className;
+  const declaration = declarationLocation(graph, steps);
   return {
     retainerPath: readable.steps.map((s) => s.text),
     pathText: readable.text,
@@ -30,7 +33,8 @@ export function describeNode(graph: HeapGraph, n: number): NodeDescription | nul
     className: last.className,
     // the nearest step before it that is not V8 plumbing (a Set's hash table reads as the Set)
     heldBy: readable.steps.slice(0, -1).reverse().find((s) => !s.internal)?.text ?? '',
-    declaration: declarationLocation(graph, steps),
+    declaration,
+    owner: applicationOwner(graph, steps, declaration),
     retained: graph.dominators.retained[n],
   };
 }

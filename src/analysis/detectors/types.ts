@@ -67,6 +67,8 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
   if (confidence < 0.5) return null;
   const d = facts.described !== undefined ? facts.described : describeNode(ctx.last, facts.pathOf);
   const counts = facts.countByStep;
+  const owner = d?.owner ?? null;
+  const ownerText = owner ? ` (in a dependency; owned by ${owner.file.split('/').slice(-2).join('/')}:${owner.line})` : '';
   return {
     kind: facts.kind,
     name: facts.name,
@@ -75,6 +77,7 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
     retainerPath: d?.retainerPath ?? [],
     pathText: d?.pathText ?? '',
     location: facts.location,
+    owner,
     countByStep: counts,
     bytesByStep: facts.bytesByStep ?? [],
     newObjects: counts[counts.length - 1] - counts[0],
@@ -82,7 +85,7 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
     severity: severityOf(confidence, facts.bytes),
     confidence,
     hint: facts.hint,
-    summary: facts.summary,
+    summary: facts.summary + ownerText,
     representative: facts.pathOf,
   };
 }
