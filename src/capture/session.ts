@@ -21,6 +21,9 @@ export interface HeapUsage {
 
 type Client = Awaited<ReturnType<typeof CDP>>;
 
+/** How long after our disconnect the target closes the inspector we opened. */
+const CLOSE_DELAY_MS = 250;
+
 export class InspectorSession {
   private sampling = false;
   private heapProfilerEnabled = false;
@@ -155,7 +158,9 @@ export class InspectorSession {
     };
     if (this.sampling) await step('stop the sampling profiler', () => this.client.HeapProfiler.stopSampling());
     if (this.heapProfilerEnabled) await step('disable HeapProfiler', () => this.client.HeapProfiler.disable());
-    if (this.openedByUs) await step('close the inspector', () => this.evaluate(`setImmediate(() => process._debugEnd()), 'closing'`));
+    // Closing the inspector while our session is still attached can crash Node (seen: SIGSEGV in the target), so
+    // the target is asked to close it a moment later, after this session has disconnected.
+    if (this.openedByUs) await step('close the inspector', () => this.evaluate(`setTimeout(() => process._debugEnd(), ${CLOSE_DELAY_MS}).unref(), 'closing'`));
     try {
       await this.client.close();
     } catch {
