@@ -89,6 +89,18 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     });
   });
 
+  it('the target survives repeated attach / detach cycles (closing an inspector under a live session once crashed it)', async () => {
+    await withTarget('session-leak', INSPECT_ANY_PORT, async (t) => {
+      for (let k = 1; k <= 8; k++) {
+        const r = cli(['snapshot', String(t.pid), '--no-gc', '-o', path.join(tmp, 'cycles', `${k}.heapsnapshot`)]);
+        assert.equal(r.status, 0, `cycle ${k}: ${r.stderr}`);
+        await sleep(300);
+        assert.ok(isAlive(t.pid), `the target died after cycle ${k}: ${t.stderr()}`);
+        assert.equal(await findInspector(t.pid), null, `cycle ${k}: inspector closed`);
+      }
+    });
+  });
+
   it('refuses a process that is not Node (sleep 60), which survives', () => {
     const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
