@@ -32,8 +32,13 @@ export function createProgress(enabled: boolean, label: string): ProgressSink {
         bar.start(Math.max(1, Math.round((total ?? 1) / MB)), 0, { phase });
         started = true;
       }
-      if (done !== undefined && total !== undefined) bar.update(Math.round(done / MB), { phase });
-      else bar.update(bar.getTotal(), { phase });
+      // bytes for the read phase; the later phases (index, retainers, dominators ...) only name themselves
+      if (/\bread$/.test(phase) && done !== undefined && total !== undefined) {
+        bar.setTotal(Math.max(1, Math.round(total / MB)));
+        bar.update(Math.round(done / MB), { phase });
+      } else {
+        bar.update(bar.getTotal(), { phase });
+      }
     },
     stop() {
       if (started) bar.stop();
