@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.js';
 import type { HeapUsage, InspectorSession } from './session.js';
-import { CaptureExit } from './target.js';
+import { CaptureExit, cgroupMemory } from './target.js';
 
 export interface CapturePlan {
   intervalMs: number;
@@ -23,6 +23,8 @@ export interface CapturePlan {
   force: boolean;
   /** force a GC before every heap-usage sample, so the series is post-GC heap used (soak tests) */
   gcBeforeUsage?: boolean;
+  /** the target's pid, when known: its cgroup memory limit is checked before each snapshot */
+  pid?: number;
 }
 
 export interface CaptureEvents {
@@ -53,6 +55,22 @@ export const HEADROOM_LIMIT = 0.7;
  */
 export function expectedPauseMs(used: number): number {
   return Math.round((used / 11e6) * 1000);
+}
+
+/**
+ * Refuses a snapshot (UserError, exit 2) when the target is close to its heap limit, or when its cgroup's memory
+ * limit leaves no room for the native graph a snapshot builds (about the size of the heap again).
+ */
+export function checkHeadroom(u: HeapUsage, pid: number | undefined): void {
+  const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
+  const suggestion = 'pass --force to take it anyway';
+  if (u.used / u.limit > HEADROOM_LIMIT) {
+    throw new UserError(`the target uses ${mb(u.used)} of its ${mb(u.limit)} heap limit: a snapshot could push it over (nodejs/node#50711); not taking one`, { exitCode: CaptureExit.badTarget, suggestion });
+  }
+  const cgroup = pid !== undefined ? cgroupMemory(pid) : null;
+  if (cgroup && cgroup.current + u.used > cgroup.limit) {
+    throw new UserError(`the target's cgroup uses ${mb(cgroup.current)} of its ${mb(cgroup.limit)} memory limit, and a snapshot needs about ${mb(u.used)} more: the OOM killer could end it; not taking one`, { exitCode: CaptureExit.badTarget, suggestion });
+  }
 }
 
 function writeAtomic(file: string, text: string): void {
@@ -86,12 +104,7 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
         break;
       }
       const u = await sampleUsage();
-      if (u.used / u.limit > HEADROOM_LIMIT && !plan.force) {
-        throw new UserError(
-          `the target uses ${(u.used / 1e6).toFixed(0)} MB of its ${(u.limit / 1e6).toFixed(0)} MB heap limit: a snapshot could push it over (nodejs/node#50711); not taking one`,
-          { exitCode: CaptureExit.badTarget, suggestion: 'pass --force to take it anyway' },
-        );
-      }
+      if (!plan.force) checkHeadroom(u, plan.pid);
       if (plan.gc) await session.collectGarbage();
       events.snapshotStart?.(k, expectedPauseMs(u.used));
       const file = path.join(plan.outDir, `${plan.prefix}-${k}.heapsnapshot`);

@@ -170,3 +170,47 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 export function isLoopback(host: string): boolean {
   return LOOPBACK.test(host);
 }
+
+export interface MemoryLimit {
+  limit: number;
+  current: number;
+  source: string;
+}
+
+/**
+ * The memory limit of the target's cgroup (what a container's OOM killer enforces), v2 or v1; null when there is
+ * none or it cannot be read. A heap snapshot makes the target build its graph in native memory, about as big as
+ * its heap again (nodejs/node#50711: processes killed mid-snapshot).
+ */
+export function cgroupMemory(pid: number, root = '/sys/fs/cgroup', procRoot = '/proc'): MemoryLimit | null {
+  let lines: string[];
+  try {
+    lines = readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8').trim().split('\n');
+  } catch {
+    return null;
+  }
+  const read = (file: string): number | null => {
+    try {
+      const text = readFileSync(file, 'utf8').trim();
+      const n = Number(text);
+      return text === 'max' || !Number.isFinite(n) || n >= 2 ** 62 ? null : n;
+    } catch {
+      return null;
+    }
+  };
+  for (const line of lines) {
+    const [, controllers, p] = line.split(':');
+    if (controllers === '' && p !== undefined) {
+      const dir = path.join(root, p);
+      const limit = read(path.join(dir, 'memory.max'));
+      const current = read(path.join(dir, 'memory.current'));
+      if (limit !== null && current !== null) return { limit, current, source: `${dir}/memory.max` };
+    } else if (controllers?.split(',').includes('memory') && p !== undefined) {
+      const dir = path.join(root, 'memory', p);
+      const limit = read(path.join(dir, 'memory.limit_in_bytes'));
+      const current = read(path.join(dir, 'memory.usage_in_bytes'));
+      if (limit !== null && current !== null) return { limit, current, source: `${dir}/memory.limit_in_bytes` };
+    }
+  }
+  return null;
+}

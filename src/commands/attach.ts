@@ -61,7 +61,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       await conn.session.detach();
       throw err;
     }
-    const plan = { intervalMs, snapshots: flags.snapshots, usageEveryMs, outDir, prefix: args.pid !== undefined ? `pid${args.pid}` : 'heap', gc: flags.gc, sampling: flags.sampling, force: flags.force };
+    const plan = { intervalMs, snapshots: flags.snapshots, usageEveryMs, outDir, prefix: args.pid !== undefined ? `pid${args.pid}` : 'heap', gc: flags.gc, sampling: flags.sampling, force: flags.force, pid: conn.target?.pid };
 
     const controller = new AbortController();
     const onSignal = () => {

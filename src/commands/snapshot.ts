@@ -1,11 +1,9 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { connectToTarget } from '../capture/connect.js';
-import { expectedPauseMs, HEADROOM_LIMIT } from '../capture/monitor.js';
-import { CaptureExit } from '../capture/target.js';
+import { checkHeadroom, expectedPauseMs } from '../capture/monitor.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, targetArgs, targetFlags } from '../cli/targeting.js';
-import { UserError } from '../errors.js';
 import { formatBytes } from '../reporters/format.js';
 import { createLiveView } from '../reporters/live.js';
 
@@ -44,9 +42,7 @@ export default class Snapshot extends BaseCommand {
     try {
       makeCaptureDir(path.dirname(file)); // only now: a refused target leaves no empty folder behind
       const u = await session.heapUsage();
-      if (u.used / u.limit > HEADROOM_LIMIT && !flags.force) {
-        throw new UserError(`the target uses ${formatBytes(u.used)} of its ${formatBytes(u.limit)} heap limit: a snapshot could push it over; not taking one`, { exitCode: CaptureExit.badTarget, suggestion: 'pass --force to take it anyway' });
-      }
+      if (!flags.force) checkHeadroom(u, conn.target?.pid);
       live.line(`snapshot of ${formatBytes(u.used)} of heap: the target pauses for about ${(expectedPauseMs(u.used) / 1000).toFixed(1)} s`);
       if (flags.gc) await session.collectGarbage();
       const t0 = Date.now();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 import { loadSnapshot } from '../../src/analysis/heap/loader.js';
-import { findInspector, listeningPorts, probeInspector } from '../../src/capture/target.js';
+import { cgroupMemory, findInspector, listeningPorts, probeInspector } from '../../src/capture/target.js';
 import { cli } from '../helpers/cli.js';
 import { cliAsync } from '../helpers/cli-async.js';
 import { isAlive, withTarget } from '../helpers/targets.js';
@@ -99,6 +99,36 @@ describe('leakscope attach / snapshot against real Node processes', () => {
         assert.equal(await findInspector(t.pid), null, `cycle ${k}: inspector closed`);
       }
     });
+  });
+
+  it('refuses to snapshot a target close to its heap limit (unless --force), and leaves it alive and detached', async () => {
+    await withTarget('near-limit', ['--max-semi-space-size=1', '--max-old-space-size=64', ...INSPECT_ANY_PORT], async (t) => {
+      const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'near', 'x.heapsnapshot')]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /the target uses \d+ MB of its \d+ MB heap limit: a snapshot could push it over .*not taking one \(pass --force to take it anyway\)/);
+      assert.ok(!existsSync(path.join(tmp, 'near', 'x.heapsnapshot')));
+      assert.ok(isAlive(t.pid));
+      assert.equal(await findInspector(t.pid), null);
+    }, { LEAKSCOPE_SELF_LOAD: '0' });
+  });
+
+  it('reads a cgroup memory limit (v2 and v1 layouts)', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'cgroup-'));
+    const proc = path.join(root, 'proc');
+    mkdirSync(path.join(proc, '42'), { recursive: true });
+    mkdirSync(path.join(root, 'sys', 'app'), { recursive: true });
+    writeFileSync(path.join(proc, '42', 'cgroup'), '0::/app\n');
+    writeFileSync(path.join(root, 'sys', 'app', 'memory.max'), '536870912\n');
+    writeFileSync(path.join(root, 'sys', 'app', 'memory.current'), '402653184\n');
+    assert.deepEqual(cgroupMemory(42, path.join(root, 'sys'), proc), { limit: 536870912, current: 402653184, source: path.join(root, 'sys', 'app', 'memory.max') });
+    writeFileSync(path.join(root, 'sys', 'app', 'memory.max'), 'max\n');
+    assert.equal(cgroupMemory(42, path.join(root, 'sys'), proc), null, 'no limit');
+    writeFileSync(path.join(proc, '42', 'cgroup'), '4:memory:/pod\n0::/\n');
+    mkdirSync(path.join(root, 'sys', 'memory', 'pod'), { recursive: true });
+    writeFileSync(path.join(root, 'sys', 'memory', 'pod', 'memory.limit_in_bytes'), '1000000000\n');
+    writeFileSync(path.join(root, 'sys', 'memory', 'pod', 'memory.usage_in_bytes'), '900000000\n');
+    assert.equal(cgroupMemory(42, path.join(root, 'sys'), proc)?.limit, 1e9);
+    assert.equal(cgroupMemory(43, path.join(root, 'sys'), proc), null, 'no such process');
   });
 
   it('refuses a process that is not Node (sleep 60), which survives', () => {
