@@ -32,12 +32,23 @@ function scriptOfObject(graph: HeapGraph, obj: number): number {
   return scriptByName(graph, loc.file);
 }
 
+const scriptsByName = new WeakMap<object, Map<string, number>>();
+
+/** The Script node of a script name (one pass over the nodes per graph, then a lookup). */
 function scriptByName(graph: HeapGraph, file: string): number {
-  const snap = graph.snap;
-  for (let n = 0; n < snap.nodeCount; n++) {
-    if (snap.nodeType(n) === snap.typeCode && snap.nodeName(n) === file && snap.findEdge(n, snap.edgeInternal, 'source') >= 0) return n;
+  let scripts = scriptsByName.get(graph);
+  if (!scripts) {
+    scripts = new Map();
+    const snap = graph.snap;
+    const sourceIdx = snap.strings.indexOf('source');
+    for (let n = 0; n < snap.nodeCount; n++) {
+      if (snap.nodeType(n) !== snap.typeCode || snap.findEdgeByNameIndex(n, snap.edgeInternal, sourceIdx) < 0) continue;
+      const name = snap.nodeName(n).replace(/^file:\/\//, '');
+      if (name && !scripts.has(name)) scripts.set(name, n);
+    }
+    scriptsByName.set(graph, scripts);
   }
-  return -1;
+  return scripts.get(file) ?? -1;
 }
 
 function sourceOf(graph: HeapGraph, script: number): string | null {
