@@ -58,8 +58,7 @@ export function digestSnapshot(snap: HeapSnapshot, file: string, ids: IdIndex = 
   }
   const byName = new Map<string, ClassAggregate>();
   for (let c = 0; c < names.length; c++) if (counts[c] > 0) byName.set(names[c], { count: counts[c], selfSize: self[c] });
-  // signature per node: type and name (strings are hashed once per string index)
-  const typeNames = snap.layout.nodeTypes;
+  // signature per node: type and name (strings are hashed once per string index; the type mixed in as its index)
   const nameHash = new Uint32Array(snap.strings.length);
   const hashed = new Uint8Array(snap.strings.length);
   const signatures = new Uint32Array(nodeCount);
@@ -71,7 +70,7 @@ export function digestSnapshot(snap: HeapSnapshot, file: string, ids: IdIndex = 
       nameHash[nameIdx] = hashString(snap.strings[nameIdx]);
       hashed[nameIdx] = 1;
     }
-    signatures[k] = hashString(typeNames[nodes[p + oType]], nameHash[nameIdx]);
+    signatures[k] = Math.imul(nameHash[nameIdx] ^ Math.imul(nodes[p + oType] + 1, 0x9e3779b1), 0x01000193) >>> 0;
   }
   return {
     file,

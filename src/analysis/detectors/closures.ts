@@ -4,15 +4,44 @@
  * because a sibling closure in the same scope uses it (V8 gives all closures of a scope one context).
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { closureContext, describeNode, locationKey, scopeContents } from './describe.js';
+import { closureContext, describeNode, scopeContents } from './describe.js';
 import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
+/**
+ * Calls visit(closure, key) for every closure V8 recorded a location for in the program's own scripts (not
+ * Node's). Walks the snapshot's location table directly, grouping by script id first so that building each key
+ * string happens once per distinct location, not once per closure.
+ */
 function programClosures(snap: HeapSnapshot, visit: (closure: number, key: string) => void): void {
-  for (let n = 0; n < snap.nodeCount; n++) {
-    if (snap.nodeType(n) !== snap.typeClosure) continue;
-    const loc = snap.location(n);
-    if (!loc || loc.file.startsWith('node:') || loc.file.startsWith('script#')) continue;
-    visit(n, `${snap.nodeName(n) || '(anonymous)'}@${locationKey(loc)}`);
+  const L = snap.layout;
+  const raw = snap.locationsRaw;
+  const nf = snap.nodeFieldCount;
+  const keys = new Map<number, Map<number, string>>(); // scriptId -> (line, column) -> key ('' = not program code)
+  const files = new Map<number, string | null>();
+  for (let at = 0; at + L.locationFieldCount <= raw.length; at += L.locationFieldCount) {
+    const objectIndex = raw[at + L.lObjectIndex];
+    const n = objectIndex / nf;
+    if (!Number.isInteger(n) || n >= snap.nodeCount || snap.nodeType(n) !== snap.typeClosure) continue;
+    const scriptId = raw[at + L.lScriptId];
+    let file = files.get(scriptId);
+    if (file === undefined) {
+      const name = snap.scriptName(scriptId);
+      file = name && !name.startsWith('node:') ? name.replace(/^file:\/\//, '') : null;
+      files.set(scriptId, file);
+    }
+    if (file === null) continue;
+    let byPos = keys.get(scriptId);
+    if (!byPos) {
+      byPos = new Map();
+      keys.set(scriptId, byPos);
+    }
+    const pos = raw[at + L.lLine] * 4294967296 + raw[at + L.lColumn];
+    let key = byPos.get(pos);
+    if (key === undefined) {
+      key = `${snap.nodeName(n) || '(anonymous)'}@${file}:${raw[at + L.lLine] + 1}:${raw[at + L.lColumn] + 1}`;
+      byPos.set(pos, key);
+    }
+    visit(n, key);
   }
 }
 
