@@ -8,7 +8,7 @@ import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, parseDuration, targetArgs, targetFlags } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
-import { attachMarkdown, attachTable, type AttachReport } from '../reporters/attach.js';
+import { attachMarkdown, attachTable, liveHeapChart, type AttachReport } from '../reporters/attach.js';
 import { formatBytes } from '../reporters/format.js';
 import { createLiveView, usageText } from '../reporters/live.js';
 
@@ -52,7 +52,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       intervalMs = flags.snapshots > 1 ? total / (flags.snapshots - 1) : total;
     }
     const usageEveryMs = Math.min(parseDuration(flags['usage-every'], 'usage-every'), Math.max(250, intervalMs / 2));
-    const live = createLiveView(this.showProgress);
+    const live = createLiveView(this.showProgress, liveHeapChart);
     const outDir = captureDirName(flags.out, args.pid ?? null);
     const conn = await connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host });
     try {
@@ -74,7 +74,10 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     try {
       live.line(`attached to ${conn.target ? `pid ${conn.target.pid}` : conn.address.host}:${conn.address.port}; ${plan.snapshots} snapshots, every ${Math.round(intervalMs / 1000)} s, into ${outDir}`);
       capture = await runCapture(conn.session, plan, {
-        usage: (u) => live.status(usageText(u)),
+        usage: (u) => {
+          live.sample(u.used);
+          live.status(usageText(u));
+        },
         waiting: (k, left) => live.status(`next snapshot (${k}/${plan.snapshots}) in ${Math.ceil(left / 1000)} s`),
         snapshotStart: (k, pause) => live.status(`snapshot ${k}/${plan.snapshots}: the target pauses for about ${(pause / 1000).toFixed(1)} s...`),
         snapshotProgress: (k, done, total) => live.status(`snapshot ${k}/${plan.snapshots}: ${total ? Math.round((done / total) * 100) : 0}%`),

@@ -8,6 +8,7 @@ import { runSoak } from '../capture/soak.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDir, parseDuration } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
+import { liveHeapChart } from '../reporters/attach.js';
 import { junitReport, sarifReport } from '../reporters/ci.js';
 import { createLiveView, usageText } from '../reporters/live.js';
 import { runMarkdown, runOneLine, runTable, type RunReport } from '../reporters/run.js';
@@ -83,7 +84,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     const outDir = captureDir(flags.out ?? undefined, null);
     const snapshots = Math.max(2, Math.floor(durationMs / intervalMs) + 1);
 
-    const live = createLiveView(this.showProgress);
+    const live = createLiveView(this.showProgress, liveHeapChart);
     const controller = new AbortController();
     const onSignal = () => controller.abort();
     process.once('SIGINT', onSignal);
@@ -102,7 +103,10 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
         },
         {
           phase: (text) => live.line(text),
-          usage: (u) => live.status(usageText(u)),
+          usage: (u) => {
+          live.sample(u.used);
+          live.status(usageText(u));
+        },
           waiting: (k, left) => live.status(`next snapshot (${k}/${snapshots}) in ${Math.ceil(left / 1000)} s`),
           snapshotDone: (k, file) => live.line(`snapshot ${k}/${snapshots}: ${file}`),
         },

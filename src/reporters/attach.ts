@@ -23,6 +23,11 @@ export interface AttachReport {
   detach: { inspectorClosed: boolean | null; errors: string[] };
 }
 
+/** A small live chart of heap used (MB), for the live view on stderr. */
+export function liveHeapChart(valuesMB: number[]): string {
+  return `Heap used (MB)\n${asciichart.plot(valuesMB, { height: 6, format: (x: number) => x.toFixed(1).padStart(8) })}`;
+}
+
 export function heapChart(usage: AttachReport['usage'], height = 8): string {
   if (usage.length < 2) return '';
   const width = 60;

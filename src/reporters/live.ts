@@ -1,33 +1,58 @@
 /**
- * The live view of a capture on stderr: one status line (snapshot transfer %, next snapshot in N s, heap used),
- * redrawn in place. Only on a TTY and never with --json.
+ * The live view of a capture on stderr: a small chart of heap used over time, and under it one status line
+ * (snapshot transfer %, next snapshot in N s, heap used), both redrawn in place; event lines scroll above them.
+ * Only on a TTY and never with --json.
  */
 import { formatBytes } from './format.js';
 
 export interface LiveView {
   status(text: string): void;
   line(text: string): void;
+  /** a new heap-used sample (bytes) for the chart */
+  sample(used: number): void;
   stop(): void;
 }
 
-export function createLiveView(enabled: boolean): LiveView {
-  if (!enabled || !process.stderr.isTTY) return { status() {}, line() {}, stop() {} };
-  let shown = false;
+export type ChartFn = (values: number[]) => string;
+
+export function createLiveView(enabled: boolean, chart?: ChartFn): LiveView {
+  if (!enabled || !process.stderr.isTTY) return { status() {}, line() {}, sample() {}, stop() {} };
+  const out = process.stderr;
+  let drawn = 0; // lines of chart currently on screen above the status line
+  let statusText = '';
+  const values: number[] = [];
   const clear = () => {
-    if (shown) process.stderr.write('\r\x1b[2K');
-    shown = false;
+    out.write(`\r\x1b[2K${drawn > 0 ? `\x1b[${drawn}A\x1b[J` : ''}`);
+    drawn = 0;
+  };
+  const draw = () => {
+    const width = (out.columns ?? 100) - 1;
+    if (chart && values.length >= 2) {
+      const lines = chart(values.slice(-Math.max(10, width - 12))).split('\n');
+      out.write(`${lines.map((l) => l.slice(0, width)).join('\n')}\n`);
+      drawn = lines.length;
+    }
+    out.write(statusText.slice(0, width));
   };
   return {
     status(text) {
+      statusText = text;
       clear();
-      process.stderr.write(text.slice(0, (process.stderr.columns ?? 100) - 1));
-      shown = true;
+      draw();
     },
     line(text) {
       clear();
-      process.stderr.write(`${text}\n`);
+      out.write(`${text}\n`);
+      draw();
     },
-    stop: clear,
+    sample(used) {
+      values.push(used / 1e6);
+      clear();
+      draw();
+    },
+    stop() {
+      clear();
+    },
   };
 }
 

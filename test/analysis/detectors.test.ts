@@ -106,7 +106,7 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
 });
 
 describe('detectors: healthy twins produce no finding at all', () => {
-  for (const program of ['bounded-cache', 'timer-healthy', 'listener-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth']) {
+  for (const program of ['bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth']) {
     it(program, async () => {
       const r = await findingsOf(program);
       assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name}`), []);
