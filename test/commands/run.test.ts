@@ -3,7 +3,7 @@
  * Uses --quick (3 s warm-up, 6 s of measuring) so the suite stays within minutes.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -31,6 +31,16 @@ describe('leakscope run', () => {
     assert.match(f.pathText, /module programs\/session-leak\.mjs → sessions \(Map\)$/);
     assert.ok(j.trend.low > 0, `the heap rises with confidence: ${JSON.stringify(j.trend)}`);
     assert.equal(j.program.stoppedByUs, true);
+  });
+
+  it('through a package manager (npm start): the program is found, not npm itself', () => {
+    const pkg = path.join(tmp, 'pkg');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'pkg', version: '1.0.0', scripts: { start: `node ${path.resolve('fixtures/programs/log-leak.mjs')}` } }));
+    const r = run(['--json', '--', 'npm', 'start', '--prefix', pkg]);
+    assert.equal(r.status, 1, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.failing[0]?.name, 'requestLog');
   });
 
   it('JUnit and SARIF reports name the culprit; --output writes the file and prints one line', () => {
