@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -142,6 +142,20 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     } finally {
       sleeper.kill('SIGKILL');
     }
+  });
+
+  it('another user\'s process: permission denied, exit 4, and the target is left alone', { skip: process.getuid?.() !== 0 ? 'needs root to run leakscope as another user' : false }, async () => {
+    // the checkout must be readable by that user (it is not when it lives under a private home directory)
+    const probe = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, path.join(process.cwd(), 'bin', 'run.js'), '--version'], { encoding: 'utf8', timeout: 30_000 });
+    if (probe.error || probe.status !== 0) return;
+    await withTarget('session-leak', INSPECT_ANY_PORT, async (t) => {
+      const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, path.join(process.cwd(), 'bin', 'run.js'), 'snapshot', String(t.pid), '-o', path.join(tmpdir(), 'leakscope-perm', 'x.heapsnapshot')], { encoding: 'utf8', timeout: 60_000 });
+      if (r.error) return; // no runuser here
+      assert.equal(r.status, 4, r.stderr);
+      assert.match(r.stderr, /permission denied .*process \d+/);
+      assert.ok(isAlive(t.pid));
+      assert.equal(await findInspector(t.pid), null, 'no SIGUSR1 was sent');
+    });
   });
 
   it('a pid that does not exist: exit 2, one line', () => {
