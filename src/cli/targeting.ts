@@ -24,10 +24,10 @@ export function parseDuration(value: string, flag: string): number {
   return n;
 }
 
-/** The output folder for a capture: ./.leakscope/<pid>-<date-time>/ unless given. */
-export function captureDirName(out: string | undefined, pid: number | null): string {
+/** The output folder for a capture: ./.leakscope/<pid, or a label>-<date-time>/ unless given. */
+export function captureDirName(out: string | undefined, who: number | string | null): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..+$/, '').replace('T', '-');
-  return out ?? path.join('.leakscope', `${pid ?? 'inspector'}-${stamp}`);
+  return out ?? path.join('.leakscope', `${who ?? 'inspector'}-${stamp}`);
 }
 
 /** Creates a capture folder (0700: snapshots hold the process's secrets). */
@@ -40,6 +40,6 @@ export function makeCaptureDir(dir: string): string {
   return dir;
 }
 
-export function captureDir(out: string | undefined, pid: number | null): string {
-  return makeCaptureDir(captureDirName(out, pid));
+export function captureDir(out: string | undefined, who: number | string | null): string {
+  return makeCaptureDir(captureDirName(out, who));
 }

@@ -81,7 +81,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     }
     if (flags['update-baseline'] && !flags.baseline) throw new UserError('--update-baseline needs --baseline FILE to write');
     const baseline: Baseline | null = flags.baseline && !flags['update-baseline'] ? readBaseline(flags.baseline) : null;
-    const outDir = captureDir(flags.out ?? undefined, null);
+    const outDir = captureDir(flags.out ?? undefined, 'run');
     const snapshots = Math.max(2, Math.floor(durationMs / intervalMs) + 1);
 
     const live = createLiveView(this.showProgress, liveHeapChart);

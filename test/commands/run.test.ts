@@ -111,15 +111,24 @@ describe('leakscope run', () => {
   });
 
   it('usage errors: exit 2', () => {
+    const badJson = path.join(tmp, 'bad.json');
+    writeFileSync(badJson, '{ nope');
+    const wrongSchema = path.join(tmp, 'schema.json');
+    writeFileSync(wrongSchema, '{"accepted": []}');
     for (const [args, re] of [
       [['--quick'], /no program to run/],
       [['--max-growth', 'fast', '--', 'node', 'x.js'], /--max-growth "fast" is not a rate/],
       [['--fail-on', 'bogus', '--', 'node', 'x.js'], /--fail-on: unknown kind "bogus"/],
       [['--update-baseline', '--', 'node', 'x.js'], /--update-baseline needs --baseline/],
+      [['--baseline', path.join(tmp, 'missing.json'), '--', 'node', 'x.js'], /missing\.json: cannot read the baseline \(ENOENT\)/],
+      [['--baseline', badJson, '--', 'node', 'x.js'], /bad\.json: the baseline is not valid JSON/],
+      [['--baseline', wrongSchema, '--', 'node', 'x.js'], /schema\.json: not a leakscope baseline/],
+      [['--ready-log', '(', '--', 'node', 'x.js'], /--ready-log "\(" is not a valid regular expression/],
     ] as Array<[string[], RegExp]>) {
       const r = cli(['run', ...args]);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
   });
 });
