@@ -6,6 +6,8 @@
  * shows the sites whose live bytes grew between windows.
  */
 import type { SamplingProfile, SamplingProfileNode } from '../formats/heapprofile.js';
+import { shortLocation } from './graph/paths.js';
+import { scriptPath } from './heap/snapshot.js';
 
 export interface AllocationSite {
   functionName: string;
@@ -26,8 +28,7 @@ function isProgramFrame(url: string): boolean {
 }
 
 function frameText(f: SamplingProfileNode['callFrame']): string {
-  const file = f.url.replace(/^file:\/\//, '');
-  return `${f.functionName || '(anonymous)'} ${file.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+  return `${f.functionName || '(anonymous)'} ${shortLocation({ file: f.url, line: f.lineNumber + 1 })}`;
 }
 
 /** Live bytes per site key in one profile. */
@@ -50,7 +51,7 @@ export function liveBytesBySite(profile: SamplingProfile): Map<string, { site: O
         entry = {
           site: {
             functionName: f.functionName || '(anonymous)',
-            file: f.url.replace(/^file:\/\//, ''),
+            file: scriptPath(f.url),
             line: f.lineNumber + 1,
             column: f.columnNumber + 1,
             stack: here.slice(Math.max(1, at - 4), at).reverse().map((n) => frameText(n.callFrame)),

@@ -22,7 +22,7 @@ import { describePath, shortestRetainerPath, shortFile } from './graph/paths.js'
 import { compareIds, digestSnapshot, type IdComparability, type SnapshotDigest } from './digest.js';
 import { applicationOwner, declarationLocation } from './source.js';
 import { UserError } from '../errors.js';
-import { confidenceOf, KIND_ORDER, risesEveryStep, severityOf, type Finding, type Verdict } from './findings.js';
+import { confidenceOf, hintFor, KIND_ORDER, risesEveryStep, severityOf, type Finding, type Verdict } from './findings.js';
 import { collectSamples, runDetectors } from './detectors/index.js';
 export type { Finding, Severity, Verdict } from './findings.js';
 
@@ -163,13 +163,6 @@ function groupByHolder(graph: HeapGraph, isNew: Uint8Array, classOf: Uint32Array
 
 const COLLECTIONS = new Set(['Map', 'Set', 'Array', 'Object', 'WeakMap', 'WeakSet']);
 
-function hintFor(kind: Finding['kind'], holderClass: string, name: string): string {
-  if (kind === 'growing-collection') {
-    if (holderClass === 'Array') return `${name} only grows: cap it (drop the oldest entries, or a ring buffer), or ship entries out instead of keeping them`;
-    return `${name} only grows: bound it (an LRU with a max size), expire entries with an active sweeper, delete on every exit path, or key it with a WeakMap`;
-  }
-  return `objects of this kind are created and kept: find who holds them on the path above and release them when done`;
-}
 
 export interface DiffInput {
   /** digests of every snapshot but the last, in order */

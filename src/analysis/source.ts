@@ -5,7 +5,7 @@
  * source text, and a retainer path names the variable (a closure-scope variable) or the property that holds the
  * leak, so the declaration can be found in the text of the script whose scope or class holds it.
  */
-import type { SourceLocation } from './heap/snapshot.js';
+import { scriptPath, type SourceLocation } from './heap/snapshot.js';
 import type { HeapGraph } from './graph/heap-graph.js';
 import { isContext, type PathStep } from './graph/paths.js';
 
@@ -43,7 +43,7 @@ function scriptByName(graph: HeapGraph, file: string): number {
     const sourceIdx = snap.strings.indexOf('source');
     for (let n = 0; n < snap.nodeCount; n++) {
       if (snap.nodeType(n) !== snap.typeCode || snap.findEdgeByNameIndex(n, snap.edgeInternal, sourceIdx) < 0) continue;
-      const name = snap.nodeName(n).replace(/^file:\/\//, '');
+      const name = scriptPath(snap.nodeName(n));
       if (name && !scripts.has(name)) scripts.set(name, n);
     }
     scriptsByName.set(graph, scripts);
@@ -114,7 +114,7 @@ export function declarationLocation(graph: HeapGraph, steps: PathStep[], accept?
     const source = script < 0 ? null : sourceOf(graph, script);
     const found = source ? findDeclaration(source, snap.edgeName(edge), kind) : null;
     if (found) {
-      const file = snap.nodeName(script).replace(/^file:\/\//, '');
+      const file = scriptPath(snap.nodeName(script));
       if (!accept || accept(file)) return { file, line: found.line, column: found.column, scriptId: -1 };
     }
     // the nearest holder decides, unless we are looking further for an accepted file

@@ -4,6 +4,7 @@
  * because a sibling closure in the same scope uses it (V8 gives all closures of a scope one context).
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
+import { shortLocation } from '../graph/paths.js';
 import { closureContext, describeNode, scopeContents } from './describe.js';
 import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
@@ -26,7 +27,7 @@ function programClosures(snap: HeapSnapshot, visit: (closure: number, key: strin
     let file = files.get(scriptId);
     if (file === undefined) {
       const name = snap.scriptName(scriptId);
-      file = name && !name.startsWith('node:') ? name.replace(/^file:\/\//, '') : null;
+      file = name && !name.startsWith('node:') ? name : null;
       files.set(scriptId, file);
     }
     if (file === null) continue;
@@ -84,7 +85,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
       countByStep: counts,
       bytes: rep.scopeRetained,
       hint: 'release the closures you register (delete them, or remove the listener); a closure keeps its whole scope alive, including variables only a sibling closure uses: move big values out of that scope or null them when done',
-      summary: `closures ${fn} created at ${location ? `${location.file.split('/').slice(-2).join('/')}:${location.line}` : '?'}: ${counts.join(' → ')} alive${keeps ? `; each one's scope keeps ${keeps}` : ''}`,
+      summary: `closures ${fn} created at ${location ? shortLocation(location) : '?'}: ${counts.join(' → ')} alive${keeps ? `; each one's scope keeps ${keeps}` : ''}`,
     });
     if (f) out.push(f);
   }

@@ -4,6 +4,7 @@
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import { describeNode, entryClass, where } from './describe.js';
+import { hintFor } from '../findings.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 const MIN_ENTRIES = 8;
@@ -142,10 +143,7 @@ function judge(samples: CollectionSample[], ctx: JudgeContext): DetectorFinding[
       countByStep,
       bytesByStep: samples.map((s, i) => s.bytes[at[i]]),
       bytes: d.retained,
-      hint:
-        holderClass === 'Array'
-          ? `${d.name} only grows: cap it (drop the oldest entries, or a ring buffer), or ship entries out instead of keeping them`
-          : `${d.name} only grows: bound it (an LRU with a max size), expire entries with an active sweeper, delete on every exit path, or key it with a WeakMap`,
+      hint: hintFor('growing-collection', holderClass, d.name),
       summary: `${d.name} (${holderClass})${where(d.declaration)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${countByStep.join(' → ')} entries, retaining ${(d.retained / 1e3).toFixed(1)} kB`,
     });
     if (f) out.push(f);

@@ -1,7 +1,7 @@
 /** What every detector says about the node a finding is about: its path, its holder's name, where it is declared. */
 import type { SourceLocation } from '../heap/snapshot.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
-import { describePath, shortestRetainerPath, shortFile } from '../graph/paths.js';
+import { describePath, shortestRetainerPath, shortLocation } from '../graph/paths.js';
 import { applicationOwner, declarationLocation } from '../source.js';
 
 export interface NodeDescription {
@@ -40,7 +40,7 @@ export function describeNode(graph: HeapGraph, n: number): NodeDescription | nul
 }
 
 export function where(loc: SourceLocation | null): string {
-  return loc ? ` in ${shortFile(loc.file)}:${loc.line}` : '';
+  return loc ? ` in ${shortLocation(loc)}` : '';
 }
 
 export function locationKey(loc: SourceLocation): string {

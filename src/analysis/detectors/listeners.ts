@@ -3,6 +3,7 @@
  * emitter, event name and listener function location.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
+import { shortLocation } from '../graph/paths.js';
 import { describeNode, unbind } from './describe.js';
 import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
@@ -67,7 +68,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
       countByStep: counts,
       bytes: retained,
       hint: `remove the listener with the same function reference (emitter.off('${event}', fn)), use once(), or events.on() with an AbortSignal`,
-      summary: `'${event}' listeners on ${emitterName}: ${counts.join(' → ')}, added by ${fn}${location ? ` at ${location.file.split('/').slice(-2).join('/')}:${location.line}` : ''}`,
+      summary: `'${event}' listeners on ${emitterName}: ${counts.join(' → ')}, added by ${fn}${location ? ` at ${shortLocation(location)}` : ''}`,
     });
     if (f) out.push(f);
   });

@@ -6,6 +6,7 @@
  * with no `_repeat` property edge (or one to a heap number) is an interval; setTimeout's `_repeat` is null.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
+import { shortLocation } from '../graph/paths.js';
 import { closureContext, locationKey, scopeContents, unbind } from './describe.js';
 import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
@@ -70,7 +71,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
       countByStep: counts,
       bytes: rep.retained,
       hint: 'keep the handle setInterval returns and clearInterval it when the work is done (in `finally`); unref() does not free memory',
-      summary: `setInterval(${fn}) at ${location ? `${location.file.split('/').slice(-2).join('/')}:${location.line}` : 'unknown location'}: ${counts.join(' → ')} live intervals${keeps ? `; each callback's scope keeps ${keeps}` : ''}`,
+      summary: `setInterval(${fn}) at ${location ? shortLocation(location) : 'unknown location'}: ${counts.join(' → ')} live intervals${keeps ? `; each callback's scope keeps ${keeps}` : ''}`,
     });
     if (f) out.push(f);
   }

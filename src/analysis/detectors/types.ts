@@ -7,6 +7,7 @@
 import { confidenceOf, severityOf, type Finding, type FindingKind } from '../findings.js';
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
+import { shortLocation } from '../graph/paths.js';
 import { describeNode, type NodeDescription } from './describe.js';
 
 export interface DetectorFinding extends Finding {
@@ -68,7 +69,7 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
   const d = facts.described !== undefined ? facts.described : describeNode(ctx.last, facts.pathOf);
   const counts = facts.countByStep;
   const owner = d?.owner ?? null;
-  const ownerText = owner ? ` (in a dependency; owned by ${owner.file.split('/').slice(-2).join('/')}:${owner.line})` : '';
+  const ownerText = owner ? ` (in a dependency; owned by ${shortLocation(owner)})` : '';
   return {
     kind: facts.kind,
     name: facts.name,

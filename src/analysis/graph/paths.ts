@@ -6,7 +6,7 @@
  * array elements, then V8-internal edges.
  */
 import { className } from '../heap/classes.js';
-import type { HeapSnapshot, SourceLocation } from '../heap/snapshot.js';
+import { scriptPath, type HeapSnapshot, type SourceLocation } from '../heap/snapshot.js';
 import { NO_DISTANCE } from './distances.js';
 import type { HeapGraph } from './heap-graph.js';
 
@@ -136,9 +136,13 @@ export function describeContext(graph: HeapGraph, ctx: number): { text: string; 
 /** The last two path segments of a script name: `src/app.js`, `node:internal/timers` stays. */
 export function shortFile(file: string): string {
   if (file.startsWith('node:')) return file;
-  const clean = file.replace(/^file:\/\//, '');
-  const parts = clean.split(/[\\/]/).filter(Boolean);
+  const parts = scriptPath(file).split(/[\\/]/).filter(Boolean);
   return parts.length <= 2 ? parts.join('/') : parts.slice(-2).join('/');
+}
+
+/** `src/app.js:12` */
+export function shortLocation(loc: { file: string; line: number }): string {
+  return `${shortFile(loc.file)}:${loc.line}`;
 }
 
 function isPlumbing(snap: HeapSnapshot, node: number, edge: number): boolean {

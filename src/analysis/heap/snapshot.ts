@@ -9,6 +9,11 @@ import { SnapshotFormatError } from '../../errors.js';
 import type { Layout, SnapshotHeader } from './layout.js';
 import type { RawSnapshot } from './tokenizer.js';
 
+/** A script's name as a path: V8 names ES modules by `file://` URL, CommonJS scripts by path. */
+export function scriptPath(name: string): string {
+  return name.replace(/^file:\/\//, '');
+}
+
 export interface SourceLocation {
   /** script name (path or URL) when the snapshot names it, else `script#<id>` */
   file: string;
@@ -233,14 +238,14 @@ export class HeapSnapshot {
     const raw = this.locationsRaw;
     const scriptId = raw[at + L.lScriptId];
     return {
-      file: (this.scriptName(scriptId) ?? `script#${scriptId}`).replace(/^file:\/\//, ''),
+      file: this.scriptName(scriptId) ?? `script#${scriptId}`,
       line: raw[at + L.lLine] + 1,
       column: raw[at + L.lColumn] + 1,
       scriptId,
     };
   }
 
-  /** Script name for a script id, learned from closures: closure -shared-> SharedFunctionInfo -script-> Script. */
+  /** Script path for a script id (file:// stripped), learned from closures: closure -shared-> SharedFunctionInfo -script-> Script. */
   scriptName(scriptId: number): string | undefined {
     if (this.scriptNames === null) this.indexLocations();
     return (this.scriptNames as Map<number, string>).get(scriptId);
@@ -269,7 +274,7 @@ export class HeapSnapshot {
 
   private closureScriptName(closure: number): string | null {
     const script = this.closureScript(closure);
-    return script < 0 ? null : this.nodeName(script) || null;
+    return script < 0 ? null : scriptPath(this.nodeName(script)) || null;
   }
 
   /** The Script node of a closure (closure -shared-> SharedFunctionInfo -script-> Script), or -1. */
