@@ -13,14 +13,14 @@
  *    holder's shortest retainer path and source location name it;
  * 4. a verdict with its reason.
  */
-import type { HeapSnapshot, SourceLocation } from './heap/snapshot.js';
+import type { HeapSnapshot } from './heap/snapshot.js';
 import { classifyNodes } from './heap/classes.js';
 import { HeapGraph } from './graph/heap-graph.js';
 import { loadSnapshot } from './heap/loader.js';
 import { releaseMemory } from './heap/release.js';
-import { describePath, shortestRetainerPath, shortFile } from './graph/paths.js';
 import { compareIds, digestSnapshot, type IdComparability, type SnapshotDigest } from './digest.js';
-import { applicationOwner, declarationLocation } from './source.js';
+import { isApplicationFile } from './source.js';
+import { describeNode, where } from './detectors/describe.js';
 import { UserError } from '../errors.js';
 import { confidenceOf, hintFor, KIND_ORDER, risesEveryStep, severityOf, type Finding, type Verdict } from './findings.js';
 import { collectSamples, runDetectors } from './detectors/index.js';
@@ -265,37 +265,33 @@ function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map
   const snap = graph.snap;
   // objects hanging off the root itself are unreachable garbage the snapshot caught, not a holder's
   if (g.holder === snap.rootIndex) return null;
-  const pathSteps = shortestRetainerPath(graph, g.holder);
-  if (!pathSteps) return null;
-  const readable = describePath(graph, pathSteps);
-  const last = readable.steps.at(-1);
-  if (!last) return null;
+  const d = describeNode(graph, g.holder);
+  if (!d) return null;
   // what piles up: the most numerous class among the new objects, preferring the program's own objects
   const items = [...g.classes.entries()].sort((a, b) => b[1] - a[1]);
   const preferred = items.find(([c]) => !names[c].startsWith('(')) ?? items[0];
   const itemClass = names[preferred[0]];
   const growth = byClass.get(itemClass);
-  const holderClass = last.className;
+  const holderClass = d.className;
   const isCollection = COLLECTIONS.has(holderClass) || holderClass.startsWith('{');
   const kind: Finding['kind'] = isCollection ? 'growing-collection' : 'class-growth';
-  const name = last.edge && !/^\[|^<|^\d/.test(last.edge) ? last.edge : holderClass;
+  const name = d.name;
   const countByStep = growth?.countByStep ?? [];
   const bytesByStep = growth?.bytesByStep ?? [];
   // a holder whose items keep growing at every step is a leak; growth once or twice is a suspect
   const confidence = countByStep.length === steps ? confidenceOf(countByStep) : 0.2;
   const severity = severityOf(confidence, g.bytes);
-  const declared = declarationLocation(graph, pathSteps);
-  const location = declared ?? last.location ?? snap.location(g.holder);
-  const owner = applicationOwner(graph, pathSteps, location);
-  const where = location ? ` in ${shortFile(location.file)}:${location.line}` : '';
-  const holderStep = readable.steps.length >= 2 ? readable.steps[readable.steps.length - 2].text : '';
+  const location = d.declaration ?? d.stepLocation ?? snap.location(g.holder);
+  // an owner only matters when the holder's location is not the application's own
+  const owner = location && isApplicationFile(location.file) ? null : d.owner;
+  const holderStep = d.retainerPath.at(-2) ?? '';
   return {
     kind,
     name,
     holderClass,
     itemClass,
-    retainerPath: readable.steps.map((s) => s.text),
-    pathText: readable.text,
+    retainerPath: d.retainerPath,
+    pathText: d.pathText,
     location,
     owner,
     countByStep,
@@ -305,7 +301,7 @@ function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map
     severity,
     confidence,
     hint: hintFor(kind, holderClass, name),
-    summary: `${name} (${holderClass})${where}${holderStep ? ` held by ${holderStep}` : ''}: +${g.count.toLocaleString('en-US')} new objects still alive (mostly ${itemClass}), retaining ${formatSize(g.bytes)}; ${itemClass} ${countByStep.join(' → ')}`,
+    summary: `${name} (${holderClass})${where(location)}${holderStep ? ` held by ${holderStep}` : ''}: +${g.count.toLocaleString('en-US')} new objects still alive (mostly ${itemClass}), retaining ${formatSize(g.bytes)}; ${itemClass} ${countByStep.join(' → ')}`,
   };
 }
 

@@ -13,6 +13,8 @@ export interface NodeDescription {
   /** the step before it, e.g. `module app.js` */
   heldBy: string;
   declaration: SourceLocation | null;
+  /** the location V8 recorded for the last step itself (a closure, a constructor), if any */
+  stepLocation: SourceLocation | null;
   /** when the declaration is in a dependency: the application declaration that owns it */
   owner: SourceLocation | null;
   retained: number;
@@ -34,6 +36,7 @@ export function describeNode(graph: HeapGraph, n: number): NodeDescription | nul
     // the nearest step before it that is not V8 plumbing (a Set's hash table reads as the Set)
     heldBy: readable.steps.slice(0, -1).reverse().find((s) => !s.internal)?.text ?? '',
     declaration,
+    stepLocation: last.location,
     owner: applicationOwner(graph, steps, declaration),
     retained: graph.dominators.retained[n],
   };
