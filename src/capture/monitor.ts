@@ -7,6 +7,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.js';
+import type { SamplingProfile } from '../formats/heapprofile.js';
 import type { HeapUsage, InspectorSession } from './session.js';
 import { CaptureExit, cgroupMemory } from './target.js';
 
@@ -38,6 +39,8 @@ export interface CaptureEvents {
 export interface CaptureResult {
   snapshots: string[];
   profiles: string[];
+  /** the same profiles, as taken (they are small: sampled allocations only) */
+  profileData: SamplingProfile[];
   usage: HeapUsage[];
   interrupted: boolean;
   /** the error that stopped the capture early (the target died, the transfer broke ...), if any */
@@ -80,7 +83,7 @@ function writeAtomic(file: string, text: string): void {
 }
 
 export async function runCapture(session: InspectorSession, plan: CapturePlan, events: CaptureEvents, signal: AbortSignal): Promise<CaptureResult> {
-  const result: CaptureResult = { snapshots: [], profiles: [], usage: [], interrupted: false, error: null, detach: { inspectorClosed: null, errors: [] }, snapshotMs: [] };
+  const result: CaptureResult = { snapshots: [], profiles: [], profileData: [], usage: [], interrupted: false, error: null, detach: { inspectorClosed: null, errors: [] }, snapshotMs: [] };
   const sampleUsage = async () => {
     if (plan.gcBeforeUsage) await session.collectGarbage();
     const u = await session.heapUsage();
@@ -118,6 +121,7 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
         const pfile = path.join(plan.outDir, `${plan.prefix}-${k}.heapprofile`);
         writeAtomic(pfile, JSON.stringify(profile));
         result.profiles.push(pfile);
+        result.profileData.push(profile);
       }
     }
   } catch (err) {

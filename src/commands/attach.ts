@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { compareProfiles } from '../analysis/allocations.js';
 import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/diff.js';
@@ -7,7 +6,6 @@ import { runCapture } from '../capture/monitor.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, parseDuration, targetArgs, targetFlags } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
-import type { SamplingProfile } from '../formats/heapprofile.js';
 import { attachMarkdown, attachTable, liveHeapChart, type AttachReport } from '../reporters/attach.js';
 import { formatBytes } from '../reporters/format.js';
 import { createLiveView, usageText } from '../reporters/live.js';
@@ -97,7 +95,6 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       verdict = diff.verdict;
       reason = diff.reason;
     }
-    const profiles = capture.profiles.map((f) => JSON.parse(readFileSync(f, 'utf8')) as SamplingProfile);
     const report: AttachReport = {
       schema: 'leakscope.attach/v1',
       target: { pid: conn.target?.pid ?? null, command: conn.target ? conn.target.commandLine.join(' ').slice(0, 200) : null, inspector: `${conn.address.host}:${conn.address.port}`, openedByUs: conn.openedByUs },
@@ -109,7 +106,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       verdict,
       reason,
       diff,
-      allocationSites: compareProfiles(profiles, flags.top),
+      allocationSites: compareProfiles(capture.profileData, flags.top),
       interrupted: capture.interrupted,
       error: capture.error?.message ?? null,
       detach: capture.detach,
