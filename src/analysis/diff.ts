@@ -13,6 +13,7 @@
  *    holder's shortest retainer path and source location name it;
  * 4. a verdict with its reason.
  */
+import { statSync } from 'node:fs';
 import type { HeapSnapshot } from './heap/snapshot.js';
 import { classifyNodes } from './heap/classes.js';
 import { HeapGraph } from './graph/heap-graph.js';
@@ -22,7 +23,10 @@ import { compareIds, digestSnapshot, type IdComparability, type SnapshotDigest }
 import { isApplicationFile } from './source.js';
 import { describeNode, where } from './detectors/describe.js';
 import { UserError } from '../errors.js';
-import { confidenceOf, hintFor, KIND_ORDER, risesEveryStep, severityOf, type Finding, type Verdict } from './findings.js';
+import { confidenceOf, hintFor, KIND_ORDER, risesEveryStep, severityOf, type Finding, type FindingStatus, type Verdict } from './findings.js';
+import { mergeCauses } from './causes.js';
+import { DEFAULT_SIGNIFICANCE, significanceOf, windowOf, type SignificanceOptions } from './significance.js';
+import type { DetectorFinding } from './detectors/types.js';
 import { collectSamples, runDetectors } from './detectors/index.js';
 export type { Finding, Severity, Verdict } from './findings.js';
 
@@ -55,9 +59,20 @@ export interface DiffOptions {
   minObjects: number;
   /** minimum bytes those objects retain */
   minBytes: number;
+  /** when steady growth is material (significance.ts) */
+  significance: SignificanceOptions;
 }
 
-export const DEFAULT_DIFF_OPTIONS: DiffOptions = { top: 20, minObjects: 50, minBytes: 16 * 1024 };
+export const DEFAULT_DIFF_OPTIONS: DiffOptions = { top: 20, minObjects: 50, minBytes: 16 * 1024, significance: DEFAULT_SIGNIFICANCE };
+
+const STATUS_ORDER: FindingStatus[] = ['leak', 'suspect', 'watch'];
+
+/** A finding's status: a steady one (3+ snapshots, every step) is a leak when material, else a watch item. */
+export function withStatus<F extends Finding>(f: F, windowMs: number | null, opts: SignificanceOptions): F {
+  if (f.confidence < 0.9) return { ...f, status: 'suspect', statusReason: '' };
+  const s = significanceOf(f, windowMs, opts);
+  return { ...f, status: s.material ? 'leak' : 'watch', statusReason: s.reason, severity: s.material ? f.severity : 'low' };
+}
 
 /** Internal kinds whose growth is V8's business (JIT code, shapes, feedback), not the program's. */
 function isVmClass(name: string): boolean {
@@ -170,6 +185,8 @@ export interface DiffInput {
   /** the last snapshot, whole */
   last: HeapGraph;
   files: string[];
+  /** when each snapshot was taken (ms since the epoch; null when unknown): for rates per minute */
+  times?: Array<number | null>;
   warnings?: string[];
 }
 
@@ -213,15 +230,23 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     };
     const byClass = new Map(classes.map((c) => [c.name, c]));
     const ranked = [...groups.values()].filter((g) => g.count >= options.minObjects && g.bytes >= options.minBytes && !isExplained(g.holder)).sort((a, b) => b.bytes - a.bytes);
-    const grouped: Finding[] = [];
+    const grouped: DetectorFinding[] = [];
     for (const g of ranked) {
       if (grouped.length >= options.top) break;
       const f = describeGroup(last, g, names, byClass, steps);
       // with 3+ snapshots only steady growth is reported; with 2, any growth (as a suspect)
       if (f && f.confidence >= 0.5) grouped.push(f);
     }
-    const specific = detected.map(({ representative: _, ...f }) => f);
-    findings.push(...[...specific, ...grouped].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || b.confidence - a.confidence || b.newBytes - a.newBytes).slice(0, options.top));
+    // one root cause, one finding: what several detectors (and a generic holder) saw of one holder is merged
+    const members = new Map<number, number[]>(grouped.map((f) => [f.representative, []]));
+    if (members.size > 0) {
+      for (let n = 0; n < isNew.length; n++) if (isNew[n] === 1) members.get(holderOf[n])?.push(n);
+    }
+    const merged = mergeCauses(last, detected, grouped.map((f) => ({ finding: f, members: (visit) => members.get(f.representative)?.forEach(visit) })));
+    const windowMs = windowOf(input.times);
+    for (const { representative: _, ...f } of merged) findings.push(withStatus(f, windowMs, options.significance));
+    findings.sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || b.confidence - a.confidence || b.newBytes - a.newBytes);
+    findings.splice(options.top);
   } else {
     warnings.push(`object ids are not comparable (${idCheck.find((c) => !c.comparable)?.reason}); falling back to per-class count differences`);
     for (const c of classes) {
@@ -239,6 +264,10 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
         bytesByStep: c.bytesByStep,
         newObjects: c.deltaCount,
         newBytes: c.deltaBytes,
+        growthBytes: Math.max(0, c.deltaBytes),
+        status: 'suspect',
+        statusReason: '',
+        evidence: [],
         severity: 'low',
         confidence: 0.3,
         hint: hintFor('class-growth', '', c.name),
@@ -261,7 +290,7 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
   };
 }
 
-function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map<string, ClassGrowth>, steps: number): Finding | null {
+function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map<string, ClassGrowth>, steps: number): DetectorFinding | null {
   const snap = graph.snap;
   // objects hanging off the root itself are unreachable garbage the snapshot caught, not a holder's
   if (g.holder === snap.rootIndex) return null;
@@ -278,8 +307,11 @@ function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map
   const name = d.name;
   const countByStep = growth?.countByStep ?? [];
   const bytesByStep = growth?.bytesByStep ?? [];
-  // a holder whose items keep growing at every step is a leak; growth once or twice is a suspect
-  const confidence = countByStep.length === steps ? confidenceOf(countByStep) : 0.2;
+  // a holder whose items keep growing at every step is a leak; growth once or twice is a suspect. The class's count
+  // is the whole heap's: it speaks for this holder only when the holder keeps at least half of the class's growth
+  // (strings and closures grow everywhere; 52 new strings under a FinalizationRegistry are not why 480 appeared)
+  const explains = growth !== undefined && g.count * 2 >= growth.deltaCount;
+  const confidence = countByStep.length === steps && explains ? confidenceOf(countByStep) : Math.min(0.4, confidenceOf(countByStep));
   const severity = severityOf(confidence, g.bytes);
   const location = d.declaration ?? d.stepLocation ?? snap.location(g.holder);
   // an owner only matters when the holder's location is not the application's own
@@ -298,6 +330,11 @@ function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map
     bytesByStep,
     newObjects: g.count,
     newBytes: g.bytes,
+    growthBytes: g.bytes,
+    status: 'suspect',
+    statusReason: '',
+    evidence: [],
+    representative: g.holder,
     severity,
     confidence,
     hint: hintFor(kind, holderClass, name),
@@ -318,9 +355,9 @@ function leakSentence(f: Finding): string {
     case 'listener':
       return `'${f.name}' listeners on ${f.holderClass}`;
     case 'closure':
-      return `closures ${f.name}`;
+      return f.itemClass === '(closure chain)' ? `the chain of \`${f.name}\` in ${f.holderClass}` : `closures ${f.name}`;
     case 'pending-promise':
-      return 'pending promises';
+      return f.holderClass && f.name !== 'Promise' ? `${f.name} (${f.holderClass}) holding promises that never settle` : 'pending promises';
     default:
       return `${f.itemClass} objects held by ${f.name}${f.holderClass ? ` (${f.holderClass})` : ''}`;
   }
@@ -332,7 +369,8 @@ function leakSentence(f: Finding): string {
  * no-leak: nothing above the thresholds grew steadily.
  */
 function judge(findings: Finding[], steps: number, idsComparable: boolean): { verdict: Verdict; reason: string } {
-  const strong = findings.filter((f) => f.confidence >= 0.9);
+  const strong = findings.filter((f) => f.status === 'leak');
+  const watch = findings.filter((f) => f.status === 'watch');
   if (!idsComparable) {
     return findings.length > 0
       ? { verdict: 'inconclusive', reason: `classes grew at every step, but the snapshots' object ids are not comparable, so no holder can be named` }
@@ -346,10 +384,16 @@ function judge(findings: Finding[], steps: number, idsComparable: boolean): { ve
   if (steps < 3 && suspects.length > 0) {
     return { verdict: 'inconclusive', reason: `objects grew between the two snapshots; take a third to tell a leak from warm-up` };
   }
+  if (watch.length > 0) {
+    const w = watch[0];
+    return { verdict: 'no-leak', reason: `no material growth; watch: ${leakSentence(w)} grew at every step (${w.countByStep.join(' → ')}) but ${w.statusReason}${watch.length > 1 ? ` (+${watch.length - 1} more watch item${watch.length > 2 ? 's' : ''})` : ''}` };
+  }
   return { verdict: 'no-leak', reason: steps < 3 ? 'nothing new and alive above the thresholds' : `nothing grew at every one of ${steps} snapshots above the thresholds` };
 }
 
 export interface DiffFilesOptions extends DiffOptions {
+  /** when each snapshot was taken (default: the files' modification times) */
+  times?: Array<number | null>;
   onProgress?: (phase: string, done?: number, total?: number) => void;
 }
 
@@ -374,5 +418,14 @@ export async function diffFiles(files: string[], options: DiffFilesOptions): Pro
   const k = files.length - 1;
   const snap = await loadSnapshot(files[k], { onProgress: (phase, done, total) => progress(`${k + 1}/${files.length} ${phase}`, done, total) });
   const graph = new HeapGraph(snap, (phase) => progress(`${k + 1}/${files.length} ${phase}`));
-  return diffSnapshots({ digests, last: graph, files }, options);
+  return diffSnapshots({ digests, last: graph, files, times: options.times ?? files.map(modifiedAt) }, options);
+}
+
+/** When a snapshot file was written (its modification time), or null. */
+function modifiedAt(file: string): number | null {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
 }

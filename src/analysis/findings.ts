@@ -5,6 +5,7 @@
 import type { SourceLocation } from './heap/snapshot.js';
 
 export type Verdict = 'leak' | 'no-leak' | 'inconclusive';
+export type FindingStatus = 'leak' | 'watch' | 'suspect';
 export type Severity = 'high' | 'medium' | 'low';
 export type FindingKind = 'growing-collection' | 'timer' | 'listener' | 'closure' | 'pending-promise' | 'class-growth';
 
@@ -26,6 +27,17 @@ export interface Finding {
   /** new-and-alive objects charged to this holder in the last snapshot, and the bytes they retain */
   newObjects: number;
   newBytes: number;
+  /** how many bytes the growth first -> last amounts to (for a detector: its retained bytes in the share the count grew) */
+  growthBytes: number;
+  /**
+   * `leak`: grew at every one of 3+ snapshots and the growth is material (significance.ts); `watch`: grew at every
+   * step but too little to matter; `suspect`: grew, but not at every step or between two snapshots only.
+   */
+  status: FindingStatus;
+  /** why a steady finding is only a watch item ('' otherwise) */
+  statusReason: string;
+  /** what other detectors saw of the same root cause (one cause, one finding) */
+  evidence: string[];
   severity: Severity;
   confidence: number;
   hint: string;

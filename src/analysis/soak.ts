@@ -1,11 +1,14 @@
 /**
  * The soak test's verdict: statistics, not a single comparison.
  *
- *   leak          a finding of a --fail-on kind, not in the baseline, rose at every snapshot AND the post-GC heap
- *                 slope is positive with 95 % confidence; or the slope's 95 % lower bound alone exceeds
- *                 --max-growth (a heap that grows without a named culprit is still a leak);
- *   inconclusive  such a finding, but the heap slope is not significantly positive;
- *   no-leak       otherwise (findings of other kinds, or accepted in the baseline, are reported but do not fail).
+ *   leak          a finding of a --fail-on kind, not in the baseline, whose growth is steady AND material
+ *                 (status `leak`, significance.ts) AND the post-GC heap slope is positive with 95 % confidence and
+ *                 at least the drift floor (max(--min-heap-rate, --min-heap-share x median heap) per minute: V8's
+ *                 warm-up drift of JIT code and feedback is 0.05-0.1 MB/min); or the slope's 95 % lower bound alone
+ *                 exceeds --max-growth (a heap that grows without a named culprit is still a leak);
+ *   inconclusive  such a finding, but the heap does not rise materially;
+ *   no-leak       otherwise: findings of other kinds, accepted in the baseline, or `watch` items (steady but
+ *                 immaterial growth) are reported but do not fail.
  */
 import { isAccepted, type Baseline } from './baseline.js';
 import type { DiffResult } from './diff.js';
@@ -22,6 +25,10 @@ export interface SoakJudgement {
   accepted: Finding[];
   /** findings of kinds not in --fail-on */
   ignored: Finding[];
+  /** steady growth too small to matter (reported, never failing) */
+  watch: Finding[];
+  /** the heap slope that counts as growth (bytes/min): the drift floor */
+  floor: number;
 }
 
 export const ALL_KINDS: FindingKind[] = ['growing-collection', 'timer', 'listener', 'closure', 'pending-promise', 'class-growth'];
@@ -43,27 +50,51 @@ export function formatRate(bytesPerMin: number): string {
   return `${bytesPerMin >= 0 ? '+' : ''}${(bytesPerMin / MB).toFixed(2)} MB/min`;
 }
 
+export interface HeapFloor {
+  /** the runtime's drift: a slope under this is not growth that matters (bytes/min) */
+  minRate: number;
+  /** and under this share of the median post-GC heap per minute (0.001 = 0.1 %/min) */
+  minShare: number;
+}
+
+export const DEFAULT_HEAP_FLOOR: HeapFloor = { minRate: 0.3 * MB, minShare: 0.001 };
+
+/** The slope a heap must exceed to be growing materially: the larger of the two floors. */
+export function heapFloor(usage: Array<{ used: number }>, floor: HeapFloor): number {
+  const sorted = usage.map((u) => u.used).sort((a, b) => a - b);
+  const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0;
+  return Math.max(floor.minRate, floor.minShare * median);
+}
+
 export function judgeSoak(input: {
   diff: DiffResult | null;
   usage: Array<{ t: number; used: number }>;
   maxGrowth: number;
+  floor?: HeapFloor;
   failOn: Set<FindingKind>;
   baseline: Baseline | null;
 }): SoakJudgement {
   const trend = heapTrend(input.usage.map((u) => [u.t, u.used]));
   const findings = input.diff?.findings ?? [];
+  const floor = heapFloor(input.usage, input.floor ?? DEFAULT_HEAP_FLOOR);
   const accepted = findings.filter((f) => isAccepted(input.baseline, f));
   const ignored = findings.filter((f) => !accepted.includes(f) && !input.failOn.has(f.kind));
-  const failing = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.confidence >= 0.9);
+  const failing = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.status === 'leak');
+  const watch = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.status === 'watch');
   const slopeText = trend ? `post-GC heap ${formatRate(trend.slope)} (95% CI ${formatRate(trend.low)} … ${formatRate(trend.high)})` : 'too few heap samples for a trend';
+  const base = { trend, failing, accepted, ignored, watch, floor };
   if (trend && trend.low > input.maxGrowth) {
     const culprit = failing[0] ? `; ${failing[0].summary}` : '';
-    return { verdict: 'leak', reason: `${slopeText} exceeds --max-growth ${formatRate(input.maxGrowth)}${culprit}`, trend, failing, accepted, ignored };
+    return { ...base, verdict: 'leak', reason: `${slopeText} exceeds --max-growth ${formatRate(input.maxGrowth)}${culprit}` };
   }
+  // the heap must rise with confidence (the interval clears zero) and by more than the runtime's drift
+  const heapRises = !trend || (trend.low > 0 && trend.slope >= floor);
   if (failing.length > 0) {
-    if (!trend || trend.low > 0) return { verdict: 'leak', reason: `${failing[0].summary}; ${slopeText}`, trend, failing, accepted, ignored };
-    return { verdict: 'inconclusive', reason: `${failing[0].summary}, but the ${slopeText} is not significantly rising`, trend, failing, accepted, ignored };
+    if (heapRises) return { ...base, verdict: 'leak', reason: `${failing[0].summary}; ${slopeText}` };
+    const why = trend && trend.low > 0 ? `does not clear the drift floor ${formatRate(floor)}` : 'is not significantly rising';
+    return { ...base, verdict: 'inconclusive', reason: `${failing[0].summary}, but the ${slopeText} ${why}` };
   }
   const rest = accepted.length ? ` (${accepted.length} accepted in the baseline)` : '';
-  return { verdict: 'no-leak', reason: `no new leak finding; ${slopeText}${rest}`, trend, failing, accepted, ignored };
+  const watchText = watch.length ? `; watch: ${watch[0].name} (${watch[0].holderClass || watch[0].kind}) ${watch[0].countByStep.join(' → ')}, ${watch[0].statusReason}${watch.length > 1 ? ` (+${watch.length - 1} more)` : ''}` : '';
+  return { ...base, verdict: 'no-leak', reason: `no material leak finding; ${slopeText}${rest}${watchText}` };
 }

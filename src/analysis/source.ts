@@ -84,6 +84,11 @@ export function findDeclaration(source: string, name: string, kind: 'variable' |
   return null;
 }
 
+/** Is this script a dependency's (under node_modules)? */
+export function isDependencyFile(file: string): boolean {
+  return file.includes('/node_modules/') || file.includes('\\node_modules\\');
+}
+
 /** Is this script the program's own code (not Node's, not a dependency's)? */
 export function isApplicationFile(file: string): boolean {
   return !file.startsWith('node:') && !file.includes('/node_modules/') && !file.startsWith('script#');
@@ -130,4 +135,43 @@ export function declarationLocation(graph: HeapGraph, steps: PathStep[], accept?
 export function applicationOwner(graph: HeapGraph, steps: PathStep[], declaration: SourceLocation | null): SourceLocation | null {
   if (declaration && isApplicationFile(declaration.file)) return null;
   return declarationLocation(graph, steps, isApplicationFile);
+}
+
+/**
+ * The closures in the function around `inside` (a location within it, e.g. a sibling closure's) whose text uses
+ * `variable`: `const describeChange = () => previous.raw` -> { name: 'describeChange', location }. Read from the
+ * script source V8 keeps; a closure that is no longer alive (never kept, never called) is found this way only.
+ */
+export function closuresUsingVariable(graph: HeapGraph, inside: SourceLocation, variable: string): Array<{ name: string; location: SourceLocation }> {
+  const script = scriptByName(graph, inside.file);
+  const source = script < 0 ? null : sourceOf(graph, script);
+  if (!source) return [];
+  const lines = source.split('\n');
+  const uses = new RegExp(`\\b${escapeRe(variable)}\\b`);
+  const declares = new RegExp(`\\b(?:const|let|var)\\s+${escapeRe(variable)}\\b`);
+  const closure = /(?:\b(?:const|let|var)\s+([\w$]+)\s*=\s*(?:async\s+)?(?:function\b[^(]*\(|\([^)]*\)\s*=>|[\w$]+\s*=>))|(?:\bfunction\s+([\w$]+)\s*\()/;
+  // the enclosing function: scan up from the sibling for the nearest line that declares `variable`
+  let start = inside.line - 1;
+  while (start > 0 && !declares.test(lines[start])) start--;
+  if (!declares.test(lines[start] ?? '')) return [];
+  const out: Array<{ name: string; location: SourceLocation }> = [];
+  let depth = 0;
+  for (let i = start; i < lines.length; i++) {
+    const line = lines[i];
+    const m = closure.exec(line);
+    if (m && i !== start) {
+      // the closure's text: this line, and following lines until its braces balance
+      let text = line;
+      let balance = (line.match(/{/g)?.length ?? 0) - (line.match(/}/g)?.length ?? 0);
+      for (let j = i + 1; balance > 0 && j < lines.length && j < i + 200; j++) {
+        text += `\n${lines[j]}`;
+        balance += (lines[j].match(/{/g)?.length ?? 0) - (lines[j].match(/}/g)?.length ?? 0);
+      }
+      const name = m[1] ?? m[2];
+      if (uses.test(text.slice(m.index + m[0].length))) out.push({ name, location: { file: inside.file, line: i + 1, column: m.index + 1, scriptId: -1 } });
+    }
+    depth += (line.match(/{/g)?.length ?? 0) - (line.match(/}/g)?.length ?? 0);
+    if (depth < 0) break; // left the enclosing function
+  }
+  return out;
 }

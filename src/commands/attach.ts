@@ -3,6 +3,7 @@ import { compareProfiles } from '../analysis/allocations.js';
 import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/diff.js';
 import { connectToTarget } from '../capture/connect.js';
 import { runCapture } from '../capture/monitor.js';
+import { significanceFlags, significanceOptions } from '../cli/significance-flags.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, parseDuration, targetArgs, targetFlags } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -40,6 +41,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     'fail-on-leak': Flags.boolean({ description: 'exit with code 1 when the verdict is leak', default: false }),
     top: Flags.integer({ description: 'how many findings, classes and sites to list', default: 10, min: 1 }),
     format: Flags.string({ description: 'output format', options: ['table', 'markdown'], default: 'table' }),
+    ...significanceFlags,
   };
 
   async run(): Promise<AttachReport> {
@@ -91,7 +93,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     let verdict: AttachReport['verdict'] = 'inconclusive';
     let reason = `only ${capture.snapshots.length} snapshot${capture.snapshots.length === 1 ? '' : 's'} taken: at least 2 are needed to compare`;
     if (capture.snapshots.length >= 2) {
-      diff = await diffFiles(capture.snapshots, { ...DEFAULT_DIFF_OPTIONS, top: flags.top });
+      diff = await diffFiles(capture.snapshots, { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags) });
       verdict = diff.verdict;
       reason = diff.reason;
     }

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/diff.js';
+import { significanceFlags, significanceOptions } from '../cli/significance-flags.js';
 import { BaseCommand } from '../cli/base.js';
 import { ExitCode, UserError } from '../errors.js';
 import { diffMarkdown, diffTable } from '../reporters/diff.js';
@@ -31,6 +32,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     format: Flags.string({ description: 'output format', options: ['table', 'markdown'], default: 'table' }),
     'min-objects': Flags.integer({ description: 'least new objects under one holder to report it', default: DEFAULT_DIFF_OPTIONS.minObjects, min: 1 }),
     'min-bytes': Flags.integer({ description: 'least bytes those objects retain to report them', default: DEFAULT_DIFF_OPTIONS.minBytes, min: 0 }),
+    ...significanceFlags,
   };
 
   async run(): Promise<DiffResult & { schema: string }> {
@@ -47,6 +49,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
         top: flags.top,
         minObjects: flags['min-objects'],
         minBytes: flags['min-bytes'],
+        significance: significanceOptions(flags),
         onProgress: (phase, done, total) => progress.update(phase, done, total),
       });
     } finally {

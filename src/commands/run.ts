@@ -3,7 +3,8 @@ import { Flags } from '@oclif/core';
 import { readBaseline, writeBaseline, type Baseline } from '../analysis/baseline.js';
 import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/diff.js';
 import type { FindingKind } from '../analysis/findings.js';
-import { ALL_KINDS, judgeSoak, parseRate, type SoakJudgement } from '../analysis/soak.js';
+import { ALL_KINDS, DEFAULT_HEAP_FLOOR, judgeSoak, parseRate, type SoakJudgement } from '../analysis/soak.js';
+import { percentFlag, rateFlag, significanceFlags, significanceOptions } from '../cli/significance-flags.js';
 import { runSoak } from '../capture/soak.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDir, parseDuration } from '../cli/targeting.js';
@@ -46,6 +47,9 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     'usage-every': Flags.string({ description: 'time between post-GC heap usage samples', default: '2s' }),
     quick: Flags.boolean({ description: `short preset for tests and demos: --warmup ${QUICK.warmup} --duration ${QUICK.duration} --interval ${QUICK.interval} --usage-every ${QUICK['usage-every']}`, default: false }),
     'max-growth': Flags.string({ description: 'fail when the post-GC heap slope surely exceeds this (e.g. 1MB/min, 200kB/min)', default: '1MB/min' }),
+    'min-heap-rate': rateFlag({ description: "the runtime's drift floor: a post-GC heap slope under this is not growth that matters", default: DEFAULT_HEAP_FLOOR.minRate }),
+    'min-heap-share': percentFlag({ description: 'and under this share of the median heap per minute (e.g. 0.1%)', default: DEFAULT_HEAP_FLOOR.minShare }),
+    ...significanceFlags,
     'fail-on': Flags.string({ description: `finding kinds that fail the run (comma-separated: ${ALL_KINDS.join(',')})`, default: ALL_KINDS.join(',') }),
     baseline: Flags.string({ description: 'JSON file of accepted findings: only new findings fail the run' }),
     'update-baseline': Flags.boolean({ description: 'write the findings of this run into --baseline and exit 0', default: false }),
@@ -120,8 +124,9 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
 
     const files = soak.capture?.snapshots ?? [];
     let diff: DiffResult | null = null;
-    if (files.length >= 2) diff = await diffFiles(files, { ...DEFAULT_DIFF_OPTIONS, top: flags.top });
-    const judgement: SoakJudgement = judgeSoak({ diff, usage: soak.capture?.usage ?? [], maxGrowth, failOn, baseline });
+    if (files.length >= 2) diff = await diffFiles(files, { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags) });
+    const floor = { minRate: flags['min-heap-rate'], minShare: flags['min-heap-share'] };
+    const judgement: SoakJudgement = judgeSoak({ diff, usage: soak.capture?.usage ?? [], maxGrowth, floor, failOn, baseline });
     let exitCode: number = judgement.verdict === 'leak' ? ExitCode.leak : ExitCode.ok;
     if (soak.error) exitCode = soak.error.exitCode;
     if (flags['update-baseline'] && flags.baseline && !soak.error) {
@@ -140,6 +145,8 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
       failing: judgement.failing,
       accepted: judgement.accepted,
       ignored: judgement.ignored,
+      watch: judgement.watch,
+      heapFloor: judgement.floor,
       diff,
       snapshots: files,
       usage: soak.capture?.usage ?? [],

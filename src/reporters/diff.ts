@@ -24,6 +24,22 @@ function byKind(findings: Finding[]): Array<[Finding['kind'], Finding[]]> {
   return [...groups.entries()].sort((a, b) => b[1][0].newBytes - a[1][0].newBytes);
 }
 
+/** `6.3 MB file, 10.8 MB heap`: the file's size and the heap's, labelled (they differ by 1.5-2x) */
+function snapshotSizes(s: DiffResult['snapshots'][number]): string {
+  return `${formatBytes(s.bytes)} file, ${formatBytes(s.totalSize)} heap`;
+}
+
+function findingLines(f: Finding, head: string): string[] {
+  const out = [`  ${head} ${f.summary}`];
+  if (f.status === 'watch' && f.statusReason) out.push(`     why not a leak: ${f.statusReason}`);
+  if (f.pathText) out.push(`     path:     ${f.pathText}`);
+  if (f.location) out.push(`     location: ${formatLocation(f.location)}`);
+  if (f.owner) out.push(`     owned by: ${formatLocation(f.owner)} (your code; the leak is inside a dependency)`);
+  for (const e of f.evidence) out.push(`     also:     ${e}`);
+  out.push(`     fix:      ${f.hint}`);
+  return out;
+}
+
 function steps(values: number[], fmt: (n: number) => string): string {
   return values.map(fmt).join(' → ');
 }
@@ -31,19 +47,20 @@ function steps(values: number[], fmt: (n: number) => string): string {
 export function diffTable(r: DiffResult, top: number): string {
   const out: string[] = [];
   out.push(`Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`);
-  out.push(`${r.snapshots.length} snapshots: ${r.snapshots.map((s) => `${s.file} (${formatBytes(s.totalSize)})`).join(', ')}`);
+  out.push(`${r.snapshots.length} snapshots: ${r.snapshots.map((s) => `${s.file} (${snapshotSizes(s)})`).join(', ')}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   out.push('');
+  const reported = r.findings.filter((f) => f.status !== 'watch');
+  const watch = r.findings.filter((f) => f.status === 'watch');
   if (r.findings.length === 0) out.push('No findings.');
-  for (const [kind, list] of byKind(r.findings)) {
+  for (const [kind, list] of byKind(reported)) {
     out.push(`${KIND_TITLE[kind]}`);
-    list.forEach((f, i) => {
-      out.push(`  ${i + 1}. [${f.severity}] ${f.summary}`);
-      if (f.pathText) out.push(`     path:     ${f.pathText}`);
-      if (f.location) out.push(`     location: ${formatLocation(f.location)}`);
-      if (f.owner) out.push(`     owned by: ${formatLocation(f.owner)} (your code; the leak is inside a dependency)`);
-      out.push(`     fix:      ${f.hint}`);
-    });
+    list.forEach((f, i) => out.push(...findingLines(f, `${i + 1}. [${f.severity}]`)));
+    out.push('');
+  }
+  if (watch.length) {
+    out.push('Watch (steady growth too small to matter; not a leak verdict)');
+    watch.forEach((f, i) => out.push(...findingLines(f, `${i + 1}. [${f.kind}]`)));
     out.push('');
   }
   const growing = r.classes.filter((c) => c.deltaCount > 0).slice(0, top);
@@ -61,19 +78,24 @@ export function diffTable(r: DiffResult, top: number): string {
 export function diffMarkdown(r: DiffResult, top: number): string {
   const out: string[] = [];
   out.push(`# leakscope diff: ${r.verdict}`, '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '');
-  out.push(mdTable(['#', 'Snapshot', 'Total size', 'Nodes'], r.snapshots.map((s, i) => [String(i + 1), s.file, formatBytes(s.totalSize), formatCount(s.nodes)])));
+  out.push(mdTable(['#', 'Snapshot', 'File size', 'Heap size', 'Nodes'], r.snapshots.map((s, i) => [String(i + 1), s.file, formatBytes(s.bytes), formatBytes(s.totalSize), formatCount(s.nodes)])));
   for (const w of r.warnings) out.push('', `> warning: ${mdEscape(w)}`);
-  for (const [kind, list] of byKind(r.findings)) {
-    out.push('', `## ${KIND_TITLE[kind]}`, '');
+  const section = (title: string, list: Finding[]) => {
+    out.push('', `## ${title}`, '');
     for (const f of list) {
-      out.push(`### ${mdEscape(f.name)} (${mdEscape(f.holderClass || f.itemClass)}) — ${f.severity}`, '');
+      out.push(`### ${mdEscape(f.name)} (${mdEscape(f.holderClass || f.itemClass)}) — ${f.status === 'watch' ? 'watch' : f.severity}`, '');
       out.push(mdEscape(f.summary), '');
+      if (f.status === 'watch' && f.statusReason) out.push(`- why not a leak: ${mdEscape(f.statusReason)}`);
       if (f.pathText) out.push(`- path: \`${f.pathText.replace(/`/g, "'")}\``);
       if (f.location) out.push(`- location: \`${formatLocation(f.location)}\``);
       if (f.owner) out.push(`- owned by: \`${formatLocation(f.owner)}\` (your code; the leak is inside a dependency)`);
+      for (const e of f.evidence) out.push(`- also: ${mdEscape(e)}`);
       out.push(`- fix: ${mdEscape(f.hint)}`);
     }
-  }
+  };
+  for (const [kind, list] of byKind(r.findings.filter((f) => f.status !== 'watch'))) section(KIND_TITLE[kind], list);
+  const watch = r.findings.filter((f) => f.status === 'watch');
+  if (watch.length) section('Watch (steady growth too small to matter)', watch);
   const growing = r.classes.filter((c) => c.deltaCount > 0).slice(0, top);
   if (growing.length) {
     out.push('', '## Per-class growth', '');

@@ -18,6 +18,9 @@ export interface RunReport {
   failing: SoakJudgement['failing'];
   accepted: SoakJudgement['accepted'];
   ignored: SoakJudgement['ignored'];
+  watch: SoakJudgement['watch'];
+  /** the heap slope that counts as growth (bytes/min) */
+  heapFloor: number;
   diff: DiffResult | null;
   snapshots: string[];
   usage: Array<{ t: number; used: number; total: number; external: number; rss: number; limit: number }>;
@@ -30,7 +33,7 @@ export interface RunReport {
 function trendLine(r: RunReport): string {
   const t = r.trend;
   if (!t) return 'Heap trend: too few samples';
-  return `Heap trend (post-GC, after warm-up, ${t.samples} samples): ${formatRate(t.slope)}, 95% CI ${formatRate(t.low)} … ${formatRate(t.high)}; limit ${formatRate(r.maxGrowth)}`;
+  return `Heap trend (post-GC, after warm-up, ${t.samples} samples): ${formatRate(t.slope)}, 95% CI ${formatRate(t.low)} … ${formatRate(t.high)}; drift floor ${formatRate(r.heapFloor)}, limit ${formatRate(r.maxGrowth)}`;
 }
 
 function exitText(s: ExitStatus | null): string {

@@ -84,15 +84,17 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((x) => [x.kind, x.name])));
   });
 
-  it('leaked closures: the shared-scope case keeps the big payload alive', async () => {
+  it('leaked closures: one finding for the Set and its closures; the shared-scope case keeps the big payload alive', async () => {
     const r = await findingsOf('closure-leak');
+    assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((x) => [x.kind, x.name])));
     const f = only(r.findings, 'closure');
-    assert.equal(f.name, 'formatter');
-    at(f, 'closure-leak.mjs', 10);
-    assert.match(f.summary, /scope keeps payload \(Object/);
-    const holder = only(r.findings, 'growing-collection');
-    assert.equal(holder.name, 'formatters');
-    at(holder, 'closure-leak.mjs', 5);
+    // named by its holder (the Set a user changes), of the most specific kind (closures), the rest as evidence
+    assert.equal(f.name, 'formatters');
+    assert.equal(f.holderClass, 'Set');
+    at(f, 'closure-leak.mjs', 5);
+    assert.match(f.summary, /its entries are closures/);
+    assert.equal(f.evidence.length, 1, JSON.stringify(f.evidence));
+    assert.match(f.evidence[0], /^closure: closures formatter created at programs\/closure-leak\.mjs:10: .*scope keeps payload \(Object/);
   });
 
   it('pending promises that never settle', async () => {
@@ -105,8 +107,45 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
   });
 });
 
+describe('one root cause, one finding', () => {
+  it('a Map of resolvers whose answers never come: one pending-promise finding named by the Map', async () => {
+    const r = await findingsOf('rpc-pending-leak');
+    assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((x) => [x.kind, x.name])));
+    const f = r.findings[0];
+    assert.equal(f.kind, 'pending-promise');
+    assert.equal(f.name, 'pending');
+    assert.equal(f.holderClass, 'Map');
+    assert.equal(f.status, 'leak');
+    at(f, 'rpc-pending-leak.mjs', 10);
+    assert.equal(f.owner, null, 'every file involved is the application own: not "in a dependency"');
+    assert.doesNotMatch(f.summary, /dependency/);
+    assert.deepEqual(f.countByStep, [100, 200, 300]);
+    assert.match(f.pathText, /→ ledger \(LedgerClient\) → pending \(Map\)$/);
+    assert.ok(f.evidence.some((e) => /^closure: closures settle created at programs\/rpc-pending-leak\.mjs:16/.test(e)), JSON.stringify(f.evidence));
+    assert.ok(f.evidence.some((e) => /^pending-promise: .*pending promises/.test(e)), JSON.stringify(f.evidence));
+    assert.equal(new Set(f.evidence).size, f.evidence.length, 'no evidence line twice');
+    assert.match(r.reason, /^pending \(Map\) holding promises that never settle grew at every one of 3 snapshots \(100 → 200 → 300\)/);
+  });
+
+  it("a closure chain (Meteor's replaceThing): one closure finding naming the variable, the function and the closure never called", async () => {
+    const r = await findingsOf('flags-chain-leak');
+    assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((x) => [x.kind, x.name])));
+    const f = r.findings[0];
+    assert.equal(f.kind, 'closure');
+    assert.equal(f.name, 'previous');
+    assert.equal(f.holderClass, 'reloadFlags() scope');
+    assert.equal(f.itemClass, '(closure chain)');
+    at(f, 'flags-chain-leak.mjs', 16);
+    assert.deepEqual(f.countByStep, [39, 79, 119]);
+    assert.match(f.summary, /^each reloadFlags\(\) call keeps the previous `previous` alive through a scope shared by isEnabled and describeChange \(programs\/flags-chain-leak\.mjs:19\); describeChange \(programs\/flags-chain-leak\.mjs:16\) uses `previous` and is never kept; chain 39 → 79 → 119 links$/);
+    assert.ok(f.pathText.split(' → ').length <= 12, f.pathText);
+    assert.match(f.pathText, /module programs\/flags-chain-leak\.mjs → flags \(\{raw, isEnabled\}\)$/);
+    assert.equal(r.verdict, 'leak');
+  });
+});
+
 describe('detectors: healthy twins produce no finding at all', () => {
-  for (const program of ['bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth']) {
+  for (const program of ['bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth', 'rpc-pending-healthy', 'flags-chain-healthy']) {
     it(program, async () => {
       const r = await findingsOf(program);
       assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name}`), []);

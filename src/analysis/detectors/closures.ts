@@ -93,6 +93,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
 }
 
 export const closuresDetector: Detector<Map<string, number>> = {
+  id: 'closure',
   kind: 'closure',
   summary: 'live closures created at one source location that keep growing, and what their scope keeps alive',
   collect,

@@ -152,6 +152,7 @@ function judge(samples: CollectionSample[], ctx: JudgeContext): DetectorFinding[
 }
 
 export const collectionsDetector: Detector<CollectionSample> = {
+  id: 'growing-collection',
   kind: 'growing-collection',
   summary: 'Map, Set, Array or dictionary object whose entry count rises at every snapshot',
   collect,

@@ -4,7 +4,7 @@
  * listener's callback is also a growing closure; a specific finding wins over the generic one.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import type { FindingKind } from '../findings.js';
+import { chainsDetector } from './chains.js';
 import { closuresDetector } from './closures.js';
 import { collectionsDetector } from './collections.js';
 import { listenersDetector } from './listeners.js';
@@ -15,20 +15,21 @@ import type { Detector, DetectorFinding, JudgeContext } from './types.js';
 export type { DetectorFinding } from './types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const DETECTORS: Array<Detector<any>> = [collectionsDetector, timersDetector, listenersDetector, closuresDetector, promisesDetector];
+export const DETECTORS: Array<Detector<any>> = [collectionsDetector, timersDetector, listenersDetector, closuresDetector, chainsDetector, promisesDetector];
 
-export type DetectorSamples = Partial<Record<FindingKind, unknown>>;
+/** each detector's sample of one snapshot, by detector id */
+export type DetectorSamples = Record<string, unknown>;
 
 export function collectSamples(snap: HeapSnapshot): DetectorSamples {
   const out: DetectorSamples = {};
-  for (const d of DETECTORS) out[d.kind] = d.collect(snap);
+  for (const d of DETECTORS) out[d.id] = d.collect(snap);
   return out;
 }
 
 export function runDetectors(series: DetectorSamples[], ctx: JudgeContext): DetectorFinding[] {
   const all: DetectorFinding[] = [];
   for (const d of DETECTORS) {
-    const samples = series.map((s) => s[d.kind]);
+    const samples = series.map((s) => s[d.id]);
     if (samples.some((s) => s === undefined)) continue;
     all.push(...d.judge(samples, ctx));
   }

@@ -76,6 +76,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
 }
 
 export const listenersDetector: Detector<Map<string, number>> = {
+  id: 'listener',
   kind: 'listener',
   summary: 'EventEmitter listeners for one event that keep piling up',
   collect,

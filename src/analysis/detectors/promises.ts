@@ -24,6 +24,17 @@ function pendingPromises(snap: HeapSnapshot, visit: (promise: number) => void): 
   }
 }
 
+/** how far up the dominator tree a pending promise's holder is looked for */
+const HOLDER_DEPTH = 12;
+
+/** A node a developer would call the holder: an object of the program (a Map, an array, a class instance), not V8's. */
+function isHolder(snap: HeapSnapshot, n: number): boolean {
+  const t = snap.nodeType(n);
+  if (t !== snap.typeObject) return false;
+  const name = snap.nodeName(n);
+  return !name.startsWith('system /') && name !== 'Promise';
+}
+
 function collect(snap: HeapSnapshot): number {
   let count = 0;
   pendingPromises(snap, () => count++);
@@ -33,15 +44,27 @@ function collect(snap: HeapSnapshot): number {
 function judge(samples: number[], ctx: JudgeContext): DetectorFinding[] {
   const counts = samples;
   if (counts[counts.length - 1] - counts[0] < ctx.minGrowth || confidenceOf(counts) < 0.5) return [];
-  // the most recent pending promise (highest id) stands for them: where is it held?
+  // who holds them: the deepest node that dominates at least half of the pending promises (a `pending` Map of
+  // resolvers), else the most recent pending promise (highest id) stands for them
   const snap = ctx.last.snap;
+  const { idom, retained: retainedOf } = ctx.last.dominators;
   let rep = -1;
   let retained = 0;
+  let total = 0;
+  const votes = new Map<number, number>();
   pendingPromises(snap, (n) => {
-    retained += ctx.last.dominators.retained[n];
+    total++;
+    retained += retainedOf[n];
     if (rep < 0 || snap.nodeId(n) > snap.nodeId(rep)) rep = n;
+    for (let a = idom[n], k = 0; k < HOLDER_DEPTH && a !== snap.rootIndex; a = idom[a], k++) votes.set(a, (votes.get(a) ?? 0) + 1);
   });
   if (rep < 0) return [];
+  let holder = -1;
+  for (const [a, v] of votes) {
+    if (v * 2 < total || !isHolder(snap, a)) continue;
+    if (holder < 0 || retainedOf[a] < retainedOf[holder]) holder = a;
+  }
+  if (holder >= 0) rep = holder;
   const d = describeNode(ctx.last, rep);
   const f = growthFinding(ctx, {
     kind: 'pending-promise',
@@ -54,12 +77,13 @@ function judge(samples: number[], ctx: JudgeContext): DetectorFinding[] {
     countByStep: counts,
     bytes: retained,
     hint: 'promises that never settle pile up: give every await on I/O a timeout (AbortSignal.timeout), settle or reject pending requests on error and shutdown, and do not keep promises you no longer need',
-    summary: `${counts.join(' → ')} pending promises${d ? `; the newest is held by ${d.pathText.split(' → ').slice(-2).join(' → ')}` : ''}`,
+    summary: `${counts.join(' → ')} pending promises${d ? `; held by ${d.pathText.split(' → ').slice(-2).join(' → ')}` : ''}`,
   });
   return f ? [f] : [];
 }
 
 export const promisesDetector: Detector<number> = {
+  id: 'pending-promise',
   kind: 'pending-promise',
   summary: 'promises that never settle, piling up',
   collect,

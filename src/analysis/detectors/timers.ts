@@ -79,6 +79,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
 }
 
 export const timersDetector: Detector<Map<string, number>> = {
+  id: 'timer',
   kind: 'timer',
   summary: 'setInterval timers that are never cleared, by callback location',
   collect,

@@ -9,6 +9,7 @@ import type { HeapSnapshot } from '../heap/snapshot.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
 import { shortLocation } from '../graph/paths.js';
 import { describeNode, type NodeDescription } from './describe.js';
+import { isDependencyFile } from '../source.js';
 
 export interface DetectorFinding extends Finding {
   /** ordinal, in the last snapshot, of the node the finding is about (for de-duplication; not in the JSON) */
@@ -23,6 +24,8 @@ export interface JudgeContext {
 }
 
 export interface Detector<S> {
+  /** names its samples (one kind may have several detectors: closures and closure chains) */
+  id: string;
   kind: FindingKind;
   summary: string;
   collect(snap: HeapSnapshot): S;
@@ -68,7 +71,9 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
   if (confidence < 0.5) return null;
   const d = facts.described !== undefined ? facts.described : describeNode(ctx.last, facts.pathOf);
   const counts = facts.countByStep;
-  const owner = d?.owner ?? null;
+  // "in a dependency" only when the growing objects themselves are declared under node_modules
+  const owner = facts.location && isDependencyFile(facts.location.file) ? (d?.owner ?? null) : null;
+  const last = counts[counts.length - 1];
   const ownerText = owner ? ` (in a dependency; owned by ${shortLocation(owner)})` : '';
   return {
     kind: facts.kind,
@@ -83,6 +88,10 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
     bytesByStep: facts.bytesByStep ?? [],
     newObjects: counts[counts.length - 1] - counts[0],
     newBytes: facts.bytes,
+    growthBytes: last > 0 ? (facts.bytes * Math.max(0, last - counts[0])) / last : 0,
+    status: 'suspect',
+    statusReason: '',
+    evidence: [],
     severity: severityOf(confidence, facts.bytes),
     confidence,
     hint: facts.hint,

@@ -128,7 +128,9 @@ export function describeContext(graph: HeapGraph, ctx: number): { text: string; 
     if (snap.nodeType(from) === snap.typeClosure && snap.edgeName(retainingEdges[r]) === 'context') location = snap.location(from);
   }
   const file = location ? shortFile(location.file) : null;
-  if (fnName === '' && previousIsNative) return { text: file ? `module ${file}` : 'module scope', location };
+  // a scope whose outer scope is the native (or script) context is a module's or script's top level; its ScopeInfo
+  // lists only variables (those holding small integers have no edge in the context, so they cannot be told apart)
+  if (previousIsNative) return { text: file ? `module ${file}` : 'module scope', location };
   const fn = fnName === '' ? '(anonymous)' : fnName;
   return { text: file ? `${fn}() scope in ${file}` : `${fn}() scope`, location };
 }
@@ -196,30 +198,48 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
   return { steps: out, text: pathText(out) };
 }
 
+/** Printed paths keep about this many parts; the JSON's retainerPath keeps every step. */
+export const MAX_PRINTED_STEPS = 12;
+
 /**
- * Joins steps with `→`, folding runs of V8 plumbing into `…` (the first two steps and the last stay) and runs of
- * one repeated step into `step ×N` (a linked list: `_idleNext (Timeout) ×399`).
+ * Joins steps with `→`, folding runs of V8 plumbing into `…` (the first two steps and the last stay), repetitions
+ * into `step ×N` or `(a → b → c) ×N` (a linked list, a closure chain), and the middle of a path longer than
+ * MAX_PRINTED_STEPS into `…`.
  */
 export function pathText(steps: ReadableStep[]): string {
   const parts: string[] = [];
-  let folded = false;
-  let repeat = 1;
   steps.forEach((s, i) => {
     const keep = i < 2 || i === steps.length - 1 || !s.internal;
-    if (keep) {
-      if (!folded && parts.length > 0 && parts[parts.length - 1].replace(/ ×\d+$/, '') === s.text) {
-        repeat++;
-        parts[parts.length - 1] = `${s.text} ×${repeat}`;
-        return;
-      }
-      repeat = 1;
-      parts.push(s.text);
-      folded = false;
-    } else if (!folded) {
-      parts.push('…');
-      folded = true;
-      repeat = 1;
-    }
+    if (keep) parts.push(s.text);
+    else if (parts[parts.length - 1] !== '…') parts.push('…');
   });
-  return parts.join(' → ');
+  const folded = foldRepeats(parts);
+  const shown = folded.length > MAX_PRINTED_STEPS ? [...folded.slice(0, 3), '…', ...folded.slice(-(MAX_PRINTED_STEPS - 4))] : folded;
+  return shown.join(' → ');
+}
+
+/** The longest repetition of a block of 1-6 parts at each position becomes one part: `x ×3`, `(a → b) ×17`. */
+export function foldRepeats(parts: string[]): string[] {
+  const out: string[] = [];
+  const same = (a: number, b: number, len: number) => {
+    for (let k = 0; k < len; k++) if (parts[a + k] !== parts[b + k]) return false;
+    return true;
+  };
+  for (let i = 0; i < parts.length; ) {
+    let best = { len: 1, times: 1 };
+    for (let len = 1; len <= 6 && i + 2 * len <= parts.length; len++) {
+      let times = 1;
+      while (i + (times + 1) * len <= parts.length && same(i, i + times * len, len)) times++;
+      if (times >= 2 && times * len > best.times * best.len) best = { len, times };
+    }
+    if (best.times === 1 || parts[i] === '…') {
+      out.push(parts[i]);
+      i++;
+      continue;
+    }
+    const block = parts.slice(i, i + best.len);
+    out.push(best.len === 1 ? `${block[0]} ×${best.times}` : `(${block.join(' → ')}) ×${best.times}`);
+    i += best.len * best.times;
+  }
+  return out;
 }

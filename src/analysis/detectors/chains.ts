@@ -1,0 +1,210 @@
+/**
+ * Closure chains (Meteor's `replaceThing`): each call of a function keeps the previous call's result alive through
+ * a scope variable that a sibling closure captured:
+ *
+ *   function reloadFlags() {
+ *     const previous = flags;                              // captured by describeChange (never called) ...
+ *     const describeChange = () => `was ${previous.raw}`;
+ *     flags = { raw, isEnabled(name) { ... } };            // ... and isEnabled shares that scope
+ *   }
+ *
+ * V8 gives all closures of one call a single context, so `isEnabled` keeps `previous`, whose `isEnabled` keeps the
+ * call before, and so on. In the heap: a Context whose variable leads (through an object and a closure, at most
+ * three steps) to another Context of the same function (the same ScopeInfo). The chain's length is the number of
+ * such links; it grows by one per call.
+ */
+import type { HeapSnapshot } from '../heap/snapshot.js';
+import type { HeapGraph } from '../graph/heap-graph.js';
+import { describeContext, shortFile, shortLocation } from '../graph/paths.js';
+import { closuresUsingVariable } from '../source.js';
+import { describeNode } from './describe.js';
+import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
+
+const CONTEXT = 'system / Context';
+/** functions with fewer live contexts than this are not looked at (a chain needs many) */
+const MIN_CONTEXTS = 3;
+/** how far from a captured variable the next context of the same function may be */
+const MAX_DEPTH = 3;
+const MAX_VISITS = 64;
+
+interface Link {
+  /** variable of the context that leads to the next one */
+  variable: string;
+  next: number;
+}
+
+/** For every context of a function with several live contexts: the link to the previous call's context, if any. */
+function findLinks(snap: HeapSnapshot): { links: Map<number, Link>; scopeOf: Map<number, number> } {
+  const contextIdx = snap.strings.indexOf(CONTEXT);
+  const scopeInfoIdx = snap.strings.indexOf('scope_info');
+  const contextEdgeIdx = snap.strings.indexOf('context');
+  const links = new Map<number, Link>();
+  const scopeOf = new Map<number, number>();
+  if (contextIdx < 0 || scopeInfoIdx < 0) return { links, scopeOf };
+  const { nodes, nodeFieldCount: nf, nodeCount } = snap;
+  const oName = snap.layout.nName;
+  const perScope = new Map<number, number>();
+  for (let n = 0; n < nodeCount; n++) {
+    if (nodes[n * nf + oName] !== contextIdx) continue;
+    const e = snap.findEdgeByNameIndex(n, snap.edgeInternal, scopeInfoIdx);
+    if (e < 0) continue;
+    const s = snap.edgeTo(e);
+    scopeOf.set(n, s);
+    perScope.set(s, (perScope.get(s) ?? 0) + 1);
+  }
+  const queue: number[] = [];
+  const depth: number[] = [];
+  for (const [ctx, scope] of scopeOf) {
+    if ((perScope.get(scope) ?? 0) < MIN_CONTEXTS) continue;
+    for (let e = snap.firstEdge[ctx], end = snap.firstEdge[ctx + 1]; e < end; e++) {
+      if (snap.edgeType(e) !== snap.edgeContext) continue;
+      // breadth-first from the variable's value, through properties, elements and closures' scopes
+      queue.length = 0;
+      depth.length = 0;
+      queue.push(snap.edgeTo(e));
+      depth.push(0);
+      let found = -1;
+      for (let q = 0; q < queue.length && q < MAX_VISITS && found < 0; q++) {
+        const n = queue[q];
+        if (n !== ctx && scopeOf.get(n) === scope) {
+          found = n;
+          break;
+        }
+        if (depth[q] >= MAX_DEPTH) continue;
+        const type = snap.nodeType(n);
+        if (type !== snap.typeObject && type !== snap.typeClosure) continue;
+        if (nodes[n * nf + oName] === contextIdx && q > 0) continue; // another function's scope: not this chain
+        for (let f = snap.firstEdge[n], fend = snap.firstEdge[n + 1]; f < fend; f++) {
+          const t = snap.edgeType(f);
+          const follow = t === snap.edgeProperty || t === snap.edgeElement || (t === snap.edgeInternal && snap.edgeNameOrIndex(f) === contextEdgeIdx);
+          if (!follow) continue;
+          queue.push(snap.edgeTo(f));
+          depth.push(depth[q] + 1);
+        }
+      }
+      if (found >= 0) {
+        links.set(ctx, { variable: snap.edgeName(e), next: found });
+        break;
+      }
+    }
+  }
+  return { links, scopeOf };
+}
+
+/** Length of the chain starting at `ctx` (1 = a context with no link), iteratively, cycle-safe. */
+function chainLengths(links: Map<number, Link>): Map<number, number> {
+  const length = new Map<number, number>();
+  const path: number[] = [];
+  for (const start of links.keys()) {
+    if (length.has(start)) continue;
+    path.length = 0;
+    const onPath = new Set<number>();
+    let cur: number | undefined = start;
+    while (cur !== undefined && !length.has(cur) && !onPath.has(cur)) {
+      path.push(cur);
+      onPath.add(cur);
+      cur = links.get(cur)?.next;
+    }
+    let base = cur !== undefined && length.has(cur) ? (length.get(cur) as number) : cur === undefined ? 0 : 1;
+    for (let k = path.length - 1; k >= 0; k--) length.set(path[k], ++base);
+  }
+  return length;
+}
+
+/** The longest chain per (function, variable): key `<ScopeInfo id>:<variable>` -> links. */
+export type ChainSample = Map<string, number>;
+
+function collect(snap: HeapSnapshot): ChainSample {
+  const { links, scopeOf } = findLinks(snap);
+  const out: ChainSample = new Map();
+  const lengths = chainLengths(links);
+  for (const [ctx, link] of links) {
+    const key = `${snap.nodeId(scopeOf.get(ctx) as number)}:${link.variable}`;
+    const len = (lengths.get(ctx) ?? 1) - 1; // links, not contexts
+    if (len > (out.get(key) ?? 0)) out.set(key, len);
+  }
+  return out;
+}
+
+/** The chain's head in the last snapshot: the context of that function and variable with the longest chain. */
+function headOf(graph: HeapGraph, key: string): { head: number; links: number; variable: string } | null {
+  const snap = graph.snap;
+  const { links, scopeOf } = findLinks(snap);
+  const lengths = chainLengths(links);
+  let best: { head: number; links: number; variable: string } | null = null;
+  for (const [ctx, link] of links) {
+    if (`${snap.nodeId(scopeOf.get(ctx) as number)}:${link.variable}` !== key) continue;
+    const len = (lengths.get(ctx) ?? 1) - 1;
+    if (!best || len > best.links) best = { head: ctx, links: len, variable: link.variable };
+  }
+  return best;
+}
+
+/** Closures alive in this scope, e.g. ['isEnabled'] */
+function liveClosures(graph: HeapGraph, ctx: number): string[] {
+  const snap = graph.snap;
+  const names = new Set<string>();
+  const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
+  for (let r = firstRetainer[ctx], end = firstRetainer[ctx + 1]; r < end; r++) {
+    const from = retainingNodes[r];
+    if (snap.nodeType(from) === snap.typeClosure && snap.edgeName(retainingEdges[r]) === 'context') names.add(snap.nodeName(from) || '(anonymous)');
+  }
+  return [...names];
+}
+
+/** The node that stands for the whole chain: the newest link's holder above the head context (object or closure). */
+function chainTop(graph: HeapGraph, head: number): number {
+  const snap = graph.snap;
+  let top = head;
+  for (let a = graph.dominators.idom[head], k = 0; k < 4 && a !== snap.rootIndex; a = graph.dominators.idom[a], k++) {
+    const t = snap.nodeType(a);
+    if (t !== snap.typeObject && t !== snap.typeClosure) break;
+    if (snap.nodeName(a) === CONTEXT || snap.nodeName(a).startsWith('system /')) break;
+    top = a;
+  }
+  return top;
+}
+
+function judge(samples: ChainSample[], ctx: JudgeContext): DetectorFinding[] {
+  const out: DetectorFinding[] = [];
+  const last = samples[samples.length - 1];
+  for (const [key, n] of last) {
+    const counts = samples.map((s) => s.get(key) ?? 0);
+    if (n - counts[0] < 3) continue;
+    const found = headOf(ctx.last, key);
+    if (!found) continue;
+    const scope = describeContext(ctx.last, found.head);
+    const fn = scope.text.replace(/\(\) scope.*$/, '').replace(/^module .*/, 'the module');
+    const live = liveClosures(ctx.last, found.head);
+    const users = scope.location ? closuresUsingVariable(ctx.last, scope.location, found.variable).filter((u) => !live.includes(u.name)) : [];
+    const shared = [...live, ...users.map((u) => u.name)];
+    const unused = users[0];
+    const top = chainTop(ctx.last, found.head);
+    const d = describeNode(ctx.last, top);
+    const at = scope.location ? ` (${shortFile(scope.location.file)}:${scope.location.line})` : '';
+    const sharedText = shared.length > 1 ? `a scope shared by ${shared.join(' and ')}` : shared.length === 1 ? `the scope of ${shared[0]}` : 'its scope';
+    const f = growthFinding(ctx, {
+      kind: 'closure',
+      name: found.variable,
+      holderClass: `${fn}() scope`,
+      itemClass: '(closure chain)',
+      pathOf: top,
+      described: d,
+      location: unused?.location ?? scope.location,
+      countByStep: counts,
+      bytes: ctx.last.dominators.retained[found.head],
+      hint: `${unused ? `${unused.name} captures ${found.variable}` : `a closure captures ${found.variable}`}, and every closure of one ${fn}() call shares one scope, so ${live[0] ?? 'the live closure'} keeps the previous ${found.variable} alive: set ${found.variable} = null once done, or move the closure that uses it out of ${fn}()`,
+      summary: `each ${fn}() call keeps the previous \`${found.variable}\` alive through ${sharedText}${at}${unused ? `; ${unused.name} (${shortLocation(unused.location)}) uses \`${found.variable}\` and is never kept` : ''}; chain ${counts.join(' → ')} links`,
+    });
+    if (f) out.push(f);
+  }
+  return out;
+}
+
+export const chainsDetector: Detector<ChainSample> = {
+  id: 'closure-chain',
+  kind: 'closure',
+  summary: "closure chains: each call keeps the previous call's result alive through a shared scope (Meteor's replaceThing)",
+  collect,
+  judge,
+};
