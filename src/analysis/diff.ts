@@ -43,7 +43,7 @@ export interface ClassGrowth {
 
 export interface DiffResult {
   files: string[];
-  snapshots: Array<{ file: string; bytes: number; nodes: number; totalSize: number }>;
+  snapshots: Array<{ file: string; bytes: number; nodes: number; totalSize: number; takenAt: number | null }>;
   idsComparable: boolean;
   idCheck: IdComparability[];
   verdict: Verdict;
@@ -279,7 +279,7 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
   const { verdict, reason } = judge(findings, steps, idsComparable);
   return {
     files,
-    snapshots: digests.map((d) => ({ file: d.file, bytes: d.bytes, nodes: d.nodeCount, totalSize: d.totalSize })),
+    snapshots: digests.map((d, k) => ({ file: d.file, bytes: d.bytes, nodes: d.nodeCount, totalSize: d.totalSize, takenAt: input.times?.[k] ?? null })),
     idsComparable,
     idCheck,
     verdict,
