@@ -26,16 +26,13 @@ export abstract class BaseCommand extends Command {
     let message: string;
     if (err instanceof UserError) {
       code = err.exitCode;
-      message = err.message + (err.suggestion ? ` (${err.suggestion})` : '');
+      // a UserError thrown from a custom flag's parse comes back decorated by oclif ("Parsing --x", "See more help")
+      message = oneLine(err.message) + (err.suggestion ? ` (${err.suggestion})` : '');
     } else if (err.oclif && typeof err.oclif.exit === 'number') {
       // oclif's own usage errors (unknown flag, missing argument): exit 2; help/version exits pass through
       code = err.oclif.exit === 0 ? 0 : ExitCode.usage;
       // oclif's messages span lines ("The following error occurred:", the problem, "See more help ..."): keep the problem
-      message = String(err.message)
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l && !/^The following errors? occurred:?$/.test(l) && !/^See more help with/.test(l))
-        .join('; ');
+      message = oneLine(String(err.message));
       if (code === 0) {
         process.exitCode = 0;
         return;
@@ -48,4 +45,13 @@ export abstract class BaseCommand extends Command {
     if (this.debugMode && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exitCode = code;
   }
+}
+
+/** oclif's multi-line messages ("The following error occurred:", "Parsing --x", the problem, "See more help ...") -> the problem */
+function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^The following errors? occurred:?$/.test(l) && !/^See more help with/.test(l) && !/^Parsing --[\w-]+$/.test(l))
+    .join('; ');
 }

@@ -4,6 +4,7 @@
  *   --min-rate 64kB/min         least growth of a finding's bytes per minute (0 turns it off)
  */
 import { Flags } from '@oclif/core';
+import { UserError } from '../errors.js';
 import { parseRate } from '../analysis/soak.js';
 import { DEFAULT_SIGNIFICANCE, type SignificanceOptions } from '../analysis/significance.js';
 
@@ -13,17 +14,17 @@ export function parsePercent(text: string): number | null {
 }
 
 export const percentFlag = Flags.custom<number>({
-  parse: async (input) => {
+  parse: async (input, _ctx, opts) => {
     const v = parsePercent(input);
-    if (v === null) throw new Error(`"${input}" is not a percentage (e.g. 10%)`);
+    if (v === null) throw new UserError(`--${opts.name}: "${input}" is not a percentage (e.g. 10%)`);
     return v;
   },
 });
 
 export const rateFlag = Flags.custom<number>({
-  parse: async (input) => {
+  parse: async (input, _ctx, opts) => {
     const v = input.trim() === '0' ? 0 : parseRate(input);
-    if (v === null) throw new Error(`"${input}" is not a rate (e.g. 64kB/min, 1MB/min, 0)`);
+    if (v === null) throw new UserError(`--${opts.name}: "${input}" is not a rate (e.g. 64kB/min, 1MB/min, 0)`);
     return v;
   },
 });

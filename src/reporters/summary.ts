@@ -15,9 +15,9 @@ function clip(s: string, max: number): string {
 export function summaryTable(r: SummaryResult): string {
   const out: string[] = [];
   const t = r.totals;
-  out.push(`${r.file}  (${formatBytes(r.bytes)}, ${r.snapshot.runtime ?? 'runtime unknown'}, layout: ${r.snapshot.layout})`);
+  out.push(`${r.file}  (${formatBytes(r.bytes)} file, ${r.snapshot.runtime ?? 'runtime unknown'}, layout: ${r.snapshot.layout})`);
   out.push(
-    `${formatCount(t.nodes)} nodes, ${formatCount(t.edges)} edges, total ${formatBytes(t.selfSize)}, reachable ${formatBytes(t.reachableSize)}` +
+    `${formatCount(t.nodes)} nodes, ${formatCount(t.edges)} edges, heap ${formatBytes(t.selfSize)}, reachable ${formatBytes(t.reachableSize)}` +
       (t.unreachableNodes > 0 ? ` (${formatCount(t.unreachableNodes)} unreachable nodes)` : ''),
   );
   out.push('');
@@ -46,8 +46,8 @@ export function summaryMarkdown(r: SummaryResult): string {
   const out: string[] = [];
   out.push(`# Heap summary: ${mdEscape(r.file)}`, '');
   out.push(
-    `${formatBytes(r.bytes)} snapshot · ${r.snapshot.runtime ?? 'runtime unknown'} · layout: ${r.snapshot.layout}  `,
-    `${formatCount(t.nodes)} nodes · ${formatCount(t.edges)} edges · total ${formatBytes(t.selfSize)} · reachable ${formatBytes(t.reachableSize)}`,
+    `${formatBytes(r.bytes)} file · ${r.snapshot.runtime ?? 'runtime unknown'} · layout: ${r.snapshot.layout}  `,
+    `${formatCount(t.nodes)} nodes · ${formatCount(t.edges)} edges · heap ${formatBytes(t.selfSize)} · reachable ${formatBytes(t.reachableSize)}`,
     '',
   );
   out.push('## Top classes by retained size', '');

@@ -74,6 +74,21 @@ describe('leakscope diff', () => {
     assert.match(r.stdout, /^Verdict: LEAK — sessions \(Map\) holding Session grew at every one of 3 snapshots/);
     assert.match(r.stdout, /sessions \(Map\) in programs\/session-leak\.mjs:15 held by module programs\/session-leak\.mjs/);
     assert.match(r.stdout, /path: +.* → module programs\/session-leak\.mjs → sessions \(Map\)\n/);
+    // sizes are labelled: the file's and the heap's differ
+    assert.match(r.stdout, /^3 snapshots: \S+session-leak-1\.heapsnapshot \([\d.]+ [kM]B file, [\d.]+ [kM]B heap\), /m);
+  });
+
+  it('thresholds are flags: a relative-growth floor above the growth makes the leak a watch item (exit 0)', () => {
+    const { status, j } = json(['diff', ...leak, '--min-relative-growth', '500%', '--fail-on-leak']);
+    assert.equal(status, 0);
+    assert.equal(j.verdict, 'no-leak');
+    assert.equal(j.findings[0].status, 'watch');
+    assert.match(j.findings[0].statusReason, /^grew 200 % of its size, within the wobble of a bounded cache \(floor 500 %\)/);
+    assert.match(j.reason, /^no material growth; watch: sessions \(Map\) holding Session grew at every step \(400 → 800 → 1200\)/);
+    const bad = cli(['diff', ...leak, '--min-rate', 'fast']);
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr, `leakscope: --min-rate: "fast" is not a rate (e.g. 64kB/min, 1MB/min, 0)\n`);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
   });
 
   it('markdown output', () => {

@@ -18,7 +18,7 @@ describe('leakscope summary', () => {
     const r = cli(['summary', file, '--top', '8']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '', 'no progress noise when stderr is not a TTY');
-    assert.match(r.stdout, /\d[\d,]* nodes, [\d,]+ edges, total [\d.]+ [kM]B, reachable/);
+    assert.match(r.stdout, /\d[\d,]* nodes, [\d,]+ edges, heap [\d.]+ [kM]B, reachable/);
     assert.match(r.stdout, /Top 8 classes by retained size/);
     assert.match(r.stdout, /│ Session +│ 1,200 +│/);
     assert.match(r.stdout, /Map @\d+/);
