@@ -44,7 +44,7 @@ export function sarifReport(j: SoakJudgement, version: string): string {
   const sarif = new SarifBuilder();
   const run = new SarifRunBuilder().initSimple({ toolDriverName: 'leakscope', toolDriverVersion: version });
   for (const kind of ALL_KINDS) run.addRule(new SarifRuleBuilder().initSimple({ ruleId: kind, shortDescriptionText: KIND_TEXT[kind] }));
-  for (const f of [...j.failing, ...j.ignored, ...j.accepted]) {
+  for (const f of [...j.failing, ...j.ignored, ...j.accepted, ...j.watch]) {
     const level = j.failing.includes(f) ? 'error' : 'note';
     const result = new SarifResultBuilder().initSimple({
       level,
