@@ -134,10 +134,42 @@ export interface OpenedInspector {
   openedByUs: boolean;
 }
 
+const SIGUSR1 = 10;
+
+/**
+ * Whether `pid` catches SIGUSR1 (`SigCgt` in /proc/<pid>/status; Node installs a handler when its inspector can be
+ * opened that way) and whether it ignores it (`SigIgn`). SIGUSR1's default action terminates a process: a process
+ * that does not catch it must never get it, whatever its name says. Null when the status cannot be read.
+ */
+export function sigusr1Disposition(pid: number, procRoot = '/proc'): { caught: boolean; ignored: boolean } | null {
+  let text: string;
+  try {
+    text = readFileSync(`${procRoot}/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const mask = (field: string): bigint | null => {
+    const m = new RegExp(`^${field}:\\s*([0-9a-fA-F]+)$`, 'm').exec(text);
+    return m ? BigInt(`0x${m[1]}`) : null;
+  };
+  const caught = mask('SigCgt');
+  const ignored = mask('SigIgn');
+  if (caught === null || ignored === null) return null;
+  const bit = 1n << BigInt(SIGUSR1 - 1);
+  return { caught: (caught & bit) !== 0n, ignored: (ignored & bit) !== 0n };
+}
+
 /** Finds the target's inspector, or opens it with SIGUSR1 (Node only) and waits for it to listen. */
 export async function openInspector(target: TargetInfo, timeoutMs = 5000): Promise<OpenedInspector> {
   const existing = await findInspector(target.pid);
   if (existing) return { address: existing, openedByUs: false };
+  const usr1 = sigusr1Disposition(target.pid);
+  const ask = 'start it with --inspect-port=0 (or --inspect) and pass --port, or use --ws';
+  if (!usr1) throw new UserError(`cannot read /proc/${target.pid}/status to check that pid ${target.pid} handles SIGUSR1: not sending it`, { exitCode: CaptureExit.badTarget, suggestion: ask });
+  if (!usr1.caught) {
+    const why = usr1.ignored ? 'ignores SIGUSR1, so it cannot open its inspector that way' : 'does not handle SIGUSR1 (no handler in SigCgt), so SIGUSR1 would terminate it';
+    throw new UserError(`pid ${target.pid} ${why}: not sending it`, { exitCode: CaptureExit.badTarget, suggestion: ask });
+  }
   try {
     process.kill(target.pid, 'SIGUSR1');
   } catch (err) {

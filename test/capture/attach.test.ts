@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -144,13 +144,39 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     }
   });
 
-  it('another user\'s process: permission denied, exit 4, and the target is left alone', { skip: process.getuid?.() !== 0 ? 'needs root to run leakscope as another user' : false }, async () => {
+  for (const disguise of ['exec -a node', 'a copy named node']) {
+    it(`a non-Node process disguised as node (${disguise}) is refused because it does not catch SIGUSR1, and survives`, () => {
+      let victim;
+      if (disguise === 'exec -a node') {
+        victim = spawn('bash', ['-c', 'exec -a node sleep 60'], { stdio: 'ignore' });
+      } else {
+        const dir = mkdtempSync(path.join(tmpdir(), 'leakscope-disguise-'));
+        copyFileSync(execFileSync('which', ['sleep'], { encoding: 'utf8' }).trim(), path.join(dir, 'node'));
+        chmodSync(path.join(dir, 'node'), 0o755);
+        victim = spawn(path.join(dir, 'node'), ['60'], { stdio: 'ignore' });
+      }
+      try {
+        spawnSync('sleep', ['0.3']); // let bash exec into sleep
+        const r = cli(['snapshot', String(victim.pid), '-o', path.join(tmpdir(), `leakscope-disguise-${victim.pid}.heapsnapshot`)]);
+        assert.equal(r.status, 2, r.stderr);
+        assert.equal(r.stderr, `leakscope: pid ${victim.pid} does not handle SIGUSR1 (no handler in SigCgt), so SIGUSR1 would terminate it: not sending it (start it with --inspect-port=0 (or --inspect) and pass --port, or use --ws)\n`);
+        assert.ok(isAlive(victim.pid as number), 'the disguised process was not signalled');
+      } finally {
+        victim.kill('SIGKILL');
+      }
+    });
+  }
+
+  it('another user\'s process: permission denied, exit 4, and the target is left alone', { skip: process.getuid?.() !== 0 ? 'needs root to run leakscope as another user' : false }, async (ctx) => {
     // the checkout must be readable by that user (it is not when it lives under a private home directory)
     const probe = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, path.join(process.cwd(), 'bin', 'run.js'), '--version'], { encoding: 'utf8', timeout: 30_000 });
-    if (probe.error || probe.status !== 0) return;
+    if (probe.error || probe.status !== 0) {
+      ctx.skip('runuser is missing, or the checkout is not readable by nobody');
+      return;
+    }
     await withTarget('session-leak', INSPECT_ANY_PORT, async (t) => {
       const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, path.join(process.cwd(), 'bin', 'run.js'), 'snapshot', String(t.pid), '-o', path.join(tmpdir(), 'leakscope-perm', 'x.heapsnapshot')], { encoding: 'utf8', timeout: 60_000 });
-      if (r.error) return; // no runuser here
+      assert.ifError(r.error);
       assert.equal(r.status, 4, r.stderr);
       assert.match(r.stderr, /permission denied .*process \d+/);
       assert.ok(isAlive(t.pid));
