@@ -2,7 +2,8 @@
  * A baseline of accepted findings (`leakscope-baseline.json`): CI fails only on findings that are not in it.
  * A finding is identified by its kind, its name and its source file and line (paths relative to the project).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../files.js';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Finding } from './findings.js';
@@ -46,9 +47,7 @@ export function readBaseline(file: string): Baseline {
 
 export function writeBaseline(file: string, findings: Finding[]): Baseline {
   const baseline: Baseline = { schema: 'leakscope.baseline/v1', accepted: findings.map((f) => findingKey(f)) };
-  const partial = `${file}.partial`;
-  writeFileSync(partial, `${JSON.stringify(baseline, null, 2)}\n`);
-  renameSync(partial, file);
+  writeFileAtomic(file, `${JSON.stringify(baseline, null, 2)}\n`);
   return baseline;
 }
 

@@ -3,7 +3,7 @@
  * snapshot streamed to disk and the sampling profiler's live allocations saved beside it. Stops early (keeping what
  * it gathered) when aborted (Ctrl-C) or when the target goes away; always detaches.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../files.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.js';
@@ -76,11 +76,6 @@ export function checkHeadroom(u: HeapUsage, pid: number | undefined): void {
   }
 }
 
-function writeAtomic(file: string, text: string): void {
-  const partial = `${file}.partial`;
-  writeFileSync(partial, text, { mode: 0o600 });
-  renameSync(partial, file);
-}
 
 export async function runCapture(session: InspectorSession, plan: CapturePlan, events: CaptureEvents, signal: AbortSignal): Promise<CaptureResult> {
   const result: CaptureResult = { snapshots: [], profiles: [], profileData: [], usage: [], interrupted: false, error: null, detach: { inspectorClosed: null, errors: [] }, snapshotMs: [] };
@@ -119,7 +114,7 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
       if (plan.sampling) {
         const profile = await session.samplingProfile();
         const pfile = path.join(plan.outDir, `${plan.prefix}-${k}.heapprofile`);
-        writeAtomic(pfile, JSON.stringify(profile));
+        writeFileAtomic(pfile, JSON.stringify(profile));
         result.profiles.push(pfile);
         result.profileData.push(profile);
       }

@@ -2,9 +2,9 @@
  * One inspector (CDP) session with a target: heap usage, forced GC, heap snapshots streamed to disk, the sampling
  * heap profiler, and a clean detach that leaves the target as it was found.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import CDP from 'chrome-remote-interface';
+import { beginFile, type PendingFile } from '../files.js';
 import { UserError } from '../errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
 import { CaptureExit, probeInspector, type InspectorAddress } from './target.js';
@@ -30,6 +30,8 @@ export class InspectorSession {
   private closed = false;
   private readonly started = Date.now();
   private disconnected = false;
+  /** the snapshot file being written, if a transfer is under way (removed by abandonTransfer) */
+  private pendingFile: PendingFile | null = null;
 
   private constructor(
     private readonly client: Client,
@@ -86,14 +88,14 @@ export class InspectorSession {
    */
   async takeSnapshot(file: string, onProgress?: (done: number, total: number) => void): Promise<number> {
     await this.enableHeapProfiler();
-    const partial = `${file}.partial`;
-    const fd = openSync(partial, 'w', 0o600);
+    const out = beginFile(file);
+    this.pendingFile = out;
     let bytes = 0;
     let failed: Error | null = null;
     const onChunk = (params: { chunk: string }) => {
       if (failed) return;
       try {
-        bytes += writeSync(fd, params.chunk, null, 'utf8');
+        bytes += out.write(params.chunk);
       } catch (err) {
         failed = err as Error;
       }
@@ -105,26 +107,16 @@ export class InspectorSession {
     try {
       await this.client.HeapProfiler.takeHeapSnapshot({ reportProgress: Boolean(onProgress) });
       if (failed) throw failed;
-      fsyncSync(fd);
-      closeSync(fd);
-      renameSync(partial, file);
+      out.commit();
       return bytes;
     } catch (err) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed
-      }
-      try {
-        unlinkSync(partial);
-      } catch {
-        // gone
-      }
+      out.abandon();
       if (err instanceof UserError) throw err;
       throw new UserError(`the snapshot transfer broke: ${(err as Error).message}`, { exitCode: this.disconnected ? CaptureExit.targetDied : CaptureExit.transfer });
     } finally {
       emitter.removeListener('HeapProfiler.addHeapSnapshotChunk', onChunk);
       emitter.removeListener('HeapProfiler.reportHeapSnapshotProgress', onProgressEvent);
+      this.pendingFile = null;
     }
   }
 

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import ms from 'ms';
 import { UserError } from '../errors.js';
+import { checkFolder } from '../files.js';
+import { printable } from '../text.js';
 
 export const targetArgs = {
   pid: Args.integer({ description: 'pid of a running Node.js process (or use --port / --ws)', required: false }),
@@ -35,8 +37,9 @@ export function makeCaptureDir(dir: string): string {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new UserError(`cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UserError(`cannot create ${printable(dir)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  checkFolder(dir); // an existing folder anyone may write to is refused
   return dir;
 }
 

@@ -1,4 +1,5 @@
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
+import { checkDestination, writeFileAtomic } from '../files.js';
 import { Flags } from '@oclif/core';
 import { readBaseline, writeBaseline, type Baseline } from '../analysis/baseline.js';
 import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/diff.js';
@@ -84,6 +85,9 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
       }
     }
     if (flags['update-baseline'] && !flags.baseline) throw new UserError('--update-baseline needs --baseline FILE to write');
+    // where the report and the baseline go is checked before the program starts, not after a 3-minute soak
+    if (flags.output) checkDestination(flags.output);
+    if (flags['update-baseline'] && flags.baseline) checkDestination(flags.baseline);
     const baseline: Baseline | null = flags.baseline && !flags['update-baseline'] ? readBaseline(flags.baseline) : null;
     const outDir = captureDir(flags.out ?? undefined, 'run');
     const snapshots = Math.max(2, Math.floor(durationMs / intervalMs) + 1);
@@ -181,9 +185,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
                 ? runOneLine(report)
                 : runTable(report, flags.top);
       if (flags.output) {
-        const partial = `${flags.output}.partial`;
-        writeFileSync(partial, text.endsWith('\n') ? text : `${text}\n`);
-        renameSync(partial, flags.output);
+        writeFileAtomic(flags.output, text.endsWith('\n') ? text : `${text}\n`);
         this.log(runOneLine(report));
       } else {
         this.log(text);

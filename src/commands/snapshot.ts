@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { connectToTarget } from '../capture/connect.js';
 import { checkHeadroom, expectedPauseMs } from '../capture/monitor.js';
+import { checkDestination } from '../files.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, targetArgs, targetFlags } from '../cli/targeting.js';
 import { formatBytes } from '../reporters/format.js';
@@ -35,6 +36,7 @@ export default class Snapshot extends BaseCommand {
   async run(): Promise<SnapshotReport> {
     const { args, flags } = await this.parse(Snapshot);
     const file = flags.output ?? path.join(captureDirName(undefined, args.pid ?? null), `${args.pid !== undefined ? `pid${args.pid}` : 'heap'}.heapsnapshot`);
+    checkDestination(file); // a directory, link, FIFO or device named by -o is refused before the target is touched
     const live = createLiveView(this.showProgress);
     const conn = await connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host });
     const { session } = conn;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, symlinkSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -181,6 +181,21 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       assert.match(r.stderr, /permission denied .*process \d+/);
       assert.ok(isAlive(t.pid));
       assert.equal(await findInspector(t.pid), null, 'no SIGUSR1 was sent');
+    });
+  });
+
+  it('-o naming a directory, a symlink or a device fails (exit 2) before the target is touched: no SIGUSR1, no inspector', async () => {
+    await withTarget('session-leak', [], async (t) => {
+      const d = mkdtempSync(path.join(tmpdir(), 'leakscope-dest-'));
+      symlinkSync('/etc/passwd', path.join(d, 'link.heapsnapshot'));
+      for (const [dest, kind] of [[d, 'a directory'], [path.join(d, 'link.heapsnapshot'), 'a symbolic link'], ['/dev/null', 'a device']]) {
+        const r = cli(['snapshot', String(t.pid), '-o', dest]);
+        assert.equal(r.status, 2, r.stderr);
+        assert.equal(r.stderr, `leakscope: refusing to write ${dest}: it is ${kind}, not a regular file (name a new or regular file)\n`);
+      }
+      assert.ok(isAlive(t.pid));
+      assert.equal(await findInspector(t.pid), null, 'no SIGUSR1 was sent: the target has no inspector');
+      assert.ok(lstatSync(path.join(d, 'link.heapsnapshot')).isSymbolicLink());
     });
   });
 

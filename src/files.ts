@@ -1,0 +1,130 @@
+/**
+ * Files leakscope writes (snapshots, profiles, reports, baselines) hold what the target holds: its secrets. They
+ * are written one way only:
+ *
+ * - the destination is checked first (checkDestination): a symlink, FIFO, socket, device or directory there is
+ *   refused (exit 2), never replaced or written through; so is a folder anyone may write to without the sticky bit;
+ * - the bytes go to a new temporary file beside it, created exclusively (O_CREAT | O_EXCL) without following links
+ *   (O_NOFOLLOW), mode 0600 from the first byte, with an unpredictable name (an attacker's `X.partial` symlink is
+ *   never opened);
+ * - when whole it is fsynced and renamed over the destination (rename replaces a name, it never follows one);
+ * - on failure or interruption the temporary file is removed (`abandon`).
+ */
+import { closeSync, constants, existsSync, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ExitCode, UserError } from './errors.js';
+import { printable } from './text.js';
+
+function kindOf(st: Stats): string | null {
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isDirectory()) return 'a directory';
+  return null;
+}
+
+/** Refuses (UserError, exit 2) a destination that is not a regular file or a new name in a safe folder. */
+export function checkDestination(file: string): void {
+  const shown = printable(file);
+  let st: Stats | null = null;
+  try {
+    st = lstatSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot write ${shown}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  const kind = st ? kindOf(st) : null;
+  if (kind) throw new UserError(`refusing to write ${shown}: it is ${kind}, not a regular file`, { exitCode: ExitCode.usage, suggestion: 'name a new or regular file' });
+  // a folder that does not exist yet is made by the caller (0700) before the file is begun
+  if (existsSync(path.dirname(file))) checkFolder(path.dirname(file));
+}
+
+/** A folder leakscope writes into must exist as a folder and not be writable by anyone without the sticky bit. */
+export function checkFolder(dir: string): void {
+  const shown = printable(dir);
+  let st: Stats;
+  try {
+    st = statSync(dir);
+  } catch (err) {
+    throw new UserError(`cannot write into ${shown}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (err as NodeJS.ErrnoException).code}`);
+  }
+  if (!st.isDirectory()) throw new UserError(`cannot write into ${shown}: not a folder`);
+  if ((st.mode & 0o002) !== 0 && (st.mode & 0o1000) === 0) {
+    throw new UserError(`refusing to write into ${shown}: anyone may write there (mode ${(st.mode & 0o7777).toString(8)}, no sticky bit), so another user could swap the file`, { suggestion: 'use a folder only you can write to' });
+  }
+}
+
+export interface PendingFile {
+  /** the temporary name the bytes go to */
+  readonly partial: string;
+  readonly fd: number;
+  write(chunk: string | Uint8Array): number;
+  /** fsync, close, rename over the destination */
+  commit(): void;
+  /** close and remove the temporary file (safe to call twice, and after commit) */
+  abandon(): void;
+}
+
+/** Starts writing `file` safely (see the file comment). */
+export function beginFile(file: string): PendingFile {
+  checkDestination(file);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  let partial = '';
+  let fd = -1;
+  for (let attempt = 0; fd < 0; attempt++) {
+    partial = `${file}.${randomBytes(6).toString('hex')}.partial`;
+    try {
+      fd = openSync(partial, flags, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 8) throw new UserError(`cannot create ${printable(partial)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  fchmodSync(fd, 0o600); // whatever the umask
+  let open = true;
+  let done = false;
+  return {
+    partial,
+    fd,
+    write(chunk) {
+      return typeof chunk === 'string' ? writeSync(fd, chunk, null, 'utf8') : writeSync(fd, chunk);
+    },
+    commit() {
+      fsyncSync(fd);
+      closeSync(fd);
+      open = false;
+      renameSync(partial, file);
+      done = true;
+    },
+    abandon() {
+      if (open) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed
+        }
+        open = false;
+      }
+      if (!done) {
+        try {
+          unlinkSync(partial);
+        } catch {
+          // gone
+        }
+        done = true;
+      }
+    },
+  };
+}
+
+/** Writes `text` to `file` atomically and safely: the one way leakscope writes a whole file. */
+export function writeFileAtomic(file: string, text: string): void {
+  const f = beginFile(file);
+  try {
+    f.write(text);
+    f.commit();
+  } catch (err) {
+    f.abandon();
+    throw err;
+  }
+}
