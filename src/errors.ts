@@ -7,6 +7,8 @@
  * Anything else is a bug: it is reported with a stack trace under --debug, otherwise as one line with exit code 70.
  */
 
+import { printable } from './text.js';
+
 export const ExitCode = {
   ok: 0,
   leak: 1,
@@ -32,7 +34,7 @@ export class SnapshotFormatError extends UserError {
   readonly file?: string;
   constructor(detail: string, byteOffset?: number, file?: string) {
     const where = byteOffset === undefined ? '' : ` (at byte ${byteOffset})`;
-    const prefix = file ? `${file}: ` : '';
+    const prefix = file ? `${printable(file)}: ` : '';
     super(`${prefix}not a readable heap snapshot: ${detail}${where}`);
     this.name = 'SnapshotFormatError';
     this.detail = detail;

@@ -7,8 +7,17 @@ import { UserError } from '../errors.js';
 import { checkFolder } from '../files.js';
 import { printable } from '../text.js';
 
+/** A process id: digits only; anything else is a usage error (exit 2), validated in the argument itself. */
+const pidArg = Args.custom<number>({
+  parse: async (input) => {
+    const n = /^\d{1,10}$/.test(input.trim()) ? Number(input.trim()) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n <= 0) throw new UserError(`"${printable(input)}" is not a process id`, { suggestion: 'give the pid of a running Node.js process, or --port / --ws' });
+    return n;
+  },
+});
+
 export const targetArgs = {
-  pid: Args.integer({ description: 'pid of a running Node.js process (or use --port / --ws)', required: false }),
+  pid: pidArg({ description: 'pid of a running Node.js process (or use --port / --ws)', required: false }),
 };
 
 export const targetFlags = {

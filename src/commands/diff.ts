@@ -1,4 +1,6 @@
+import { statSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
+import { printable } from '../text.js';
 import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/diff.js';
 import { significanceFlags, significanceOptions } from '../cli/significance-flags.js';
 import { BaseCommand } from '../cli/base.js';
@@ -41,7 +43,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     if (files.length < 2) {
       throw new UserError('diff needs at least two snapshots of one process', { suggestion: 'leakscope diff before.heapsnapshot after.heapsnapshot [later.heapsnapshot ...]' });
     }
-    if (new Set(files).size !== files.length) throw new UserError('the same snapshot file is given twice');
+    sameFileTwice(files);
     const progress = createProgress(this.showProgress, 'diff');
     let result: DiffResult;
     try {
@@ -58,5 +60,24 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? diffMarkdown(result, flags.top) : diffTable(result, flags.top));
     if (flags['fail-on-leak'] && result.verdict === 'leak') process.exitCode = ExitCode.leak;
     return { schema: 'leakscope.diff/v1', ...result };
+  }
+}
+
+/** The same file under two names (a symlink, a hard link, a relative and an absolute path) is one snapshot. */
+function sameFileTwice(files: string[]): void {
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    let key: string;
+    try {
+      const st = statSync(f);
+      key = `${st.dev}:${st.ino}`;
+    } catch {
+      continue; // the loader says what is wrong with it
+    }
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new UserError(first === f ? `the same snapshot file is given twice: ${printable(f)}` : `${printable(first)} and ${printable(f)} are the same file: give different snapshots`);
+    }
+    seen.set(key, f);
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, linkSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -116,6 +117,10 @@ describe('leakscope diff', () => {
     const cases: Array<[string, () => string[], RegExp]> = [
       ['one snapshot only', () => [leak[0]], /at least two snapshots/],
       ['the same file twice', () => [leak[0], leak[0]], /same snapshot file is given twice/],
+      ['the same file under a symlink', () => { const l = path.join(tmp, 'link.heapsnapshot'); if (!existsSync(l)) symlinkSync(path.resolve(leak[0]), l); return [leak[0], l, leak[1]]; }, /session-leak-1\.heapsnapshot and .*link\.heapsnapshot are the same file/],
+      ['the same file under a hard link', () => { const h = path.join(tmp, 'hard.heapsnapshot'); if (!existsSync(h)) linkSync(leak[1], h); return [leak[0], leak[1], h]; }, /session-leak-2\.heapsnapshot and .*hard\.heapsnapshot are the same file/],
+      ['the same file, relative and absolute', () => [path.relative(repoRoot, leak[0]), path.resolve(leak[0])], /are the same file/],
+      ['a named pipe (it would block forever if opened)', () => { const f = path.join(tmp, 'pipe.heapsnapshot'); if (!existsSync(f)) execFileSync('mkfifo', [f]); return [leak[0], f]; }, /pipe\.heapsnapshot: a named pipe, not a heap snapshot file/],
       ['snapshots out of order', () => [leak[2], leak[1], leak[0]], /was taken before .*oldest first/],
       ['a non-snapshot in the list', () => { const f = path.join(tmp, 'notes.json'); writeFileSync(f, '{"a":1}'); return [leak[0], f]; }, /notes\.json: not a readable heap snapshot: no "snapshot" header/],
       ['a missing file in the list', () => [leak[0], path.join(tmp, 'gone.heapsnapshot')], /gone\.heapsnapshot: no such file/],

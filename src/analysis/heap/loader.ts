@@ -1,7 +1,9 @@
 /**
  * Streams a `.heapsnapshot` file from disk through the tokenizer, in large chunks, into a HeapSnapshot.
  */
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { printable } from '../../text.js';
 import { SnapshotFormatError, UserError } from '../../errors.js';
 import { HeapSnapshot } from './snapshot.js';
 import { SnapshotTokenizer } from './tokenizer.js';
@@ -16,7 +18,8 @@ export interface LoadOptions {
 }
 
 /** Turns file-system errors into one-line user errors. */
-export function fileError(path: string, err: unknown): UserError {
+export function fileError(file: string, err: unknown): UserError {
+  const path = printable(file);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return new UserError(`${path}: no such file`, { suggestion: 'check the path' });
   if (code === 'EISDIR') return new UserError(`${path}: is a directory, not a heap snapshot file`);
@@ -25,17 +28,26 @@ export function fileError(path: string, err: unknown): UserError {
 }
 
 export async function loadSnapshot(path: string, options: LoadOptions = {}): Promise<HeapSnapshot> {
+  // what the path names is checked before it is opened: opening a named pipe blocks until a writer comes (forever),
+  // and a device may never end; O_NONBLOCK covers a swap between the check and the open
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw Object.assign(new Error('dir'), { code: 'EISDIR' });
+    if (!st.isFile()) throw new UserError(`${printable(path)}: ${st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'a device'}, not a heap snapshot file`);
+  } catch (err) {
+    throw err instanceof UserError ? err : fileError(path, err);
+  }
   let handle;
   try {
-    handle = await open(path, 'r');
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw fileError(path, err);
   }
   try {
-    const stat = await handle.stat();
-    if (stat.isDirectory()) throw fileError(path, Object.assign(new Error('dir'), { code: 'EISDIR' }));
-    if (!stat.isFile()) throw new UserError(`${path}: not a regular file`);
-    const total = stat.size;
+    const st2 = await handle.stat();
+    if (st2.isDirectory()) throw fileError(path, Object.assign(new Error('dir'), { code: 'EISDIR' }));
+    if (!st2.isFile()) throw new UserError(`${printable(path)}: not a regular file`);
+    const total = st2.size;
     if (total === 0) throw new SnapshotFormatError('the file is empty', undefined, path);
     const tokenizer = new SnapshotTokenizer({ expectedBytes: total });
     // two buffers: the next read runs in the thread pool while this chunk is tokenized

@@ -473,10 +473,14 @@ export class SnapshotTokenizer {
   }
 
   private decodeString(buf: Buffer, s: number, e: number, hasEscape: boolean): string {
-    if (!hasEscape) return buf.toString('utf8', s, e);
     try {
+      if (!hasEscape) return buf.toString('utf8', s, e);
       return JSON.parse(`"${buf.toString('utf8', s, e)}"`) as string;
-    } catch {
+    } catch (err) {
+      // longer than any string a V8 heap can hold (buffer.constants.MAX_STRING_LENGTH): not a real snapshot
+      if ((err as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG' || err instanceof RangeError) {
+        return this.fail(`string #${this.strings.length} is ${e - s} bytes long, more than a V8 heap can hold`, this.base);
+      }
       return this.fail(`string #${this.strings.length} is not a valid JSON string`, this.base);
     }
   }
