@@ -17,3 +17,23 @@ export function printable(text: string): string {
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
+
+/** keys whose strings are multi-line by nature (a program's stderr tail, a load's output): lines kept, each escaped */
+const MULTILINE_KEYS = new Set(['stderrTail', 'output', 'error']);
+
+/**
+ * A copy of a report with every string made printable, for the human-readable renderers (table, Markdown, JUnit,
+ * SARIF). The JSON output is the report itself, exact.
+ */
+export function printableDeep<T>(value: T, key = ''): T {
+  if (typeof value === 'string') {
+    return (MULTILINE_KEYS.has(key) ? value.split('\n').map(printable).join('\n') : printable(value)) as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => printableDeep(v, key)) as T;
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = printableDeep(v, k);
+    return out as T;
+  }
+  return value;
+}

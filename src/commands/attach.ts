@@ -4,6 +4,7 @@ import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/di
 import { connectToTarget } from '../capture/connect.js';
 import { runCapture } from '../capture/monitor.js';
 import { significanceFlags, significanceOptions } from '../cli/significance-flags.js';
+import { printableDeep } from '../text.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, parseDuration, targetArgs, targetFlags } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -113,7 +114,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       error: capture.error?.message ?? null,
       detach: capture.detach,
     };
-    if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? attachMarkdown(report, flags.top) : attachTable(report, flags.top));
+    if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? attachMarkdown(printableDeep(report), flags.top) : attachTable(printableDeep(report), flags.top));
     if (capture.error) {
       // the report above keeps what was gathered; the error still decides the exit code
       process.stderr.write(`leakscope: ${capture.error.message}\n`);

@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { printable } from '../text.js';
 import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/diff.js';
 import { significanceFlags, significanceOptions } from '../cli/significance-flags.js';
+import { printableDeep } from '../text.js';
 import { BaseCommand } from '../cli/base.js';
 import { ExitCode, UserError } from '../errors.js';
 import { diffMarkdown, diffTable } from '../reporters/diff.js';
@@ -57,7 +58,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     } finally {
       progress.stop();
     }
-    if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? diffMarkdown(result, flags.top) : diffTable(result, flags.top));
+    if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? diffMarkdown(printableDeep(result), flags.top) : diffTable(printableDeep(result), flags.top));
     if (flags['fail-on-leak'] && result.verdict === 'leak') process.exitCode = ExitCode.leak;
     return { schema: 'leakscope.diff/v1', ...result };
   }

@@ -7,6 +7,7 @@ import type { FindingKind } from '../analysis/findings.js';
 import { ALL_KINDS, DEFAULT_HEAP_FLOOR, judgeSoak, parseRate, type SoakJudgement } from '../analysis/soak.js';
 import { percentFlag, rateFlag, significanceFlags, significanceOptions } from '../cli/significance-flags.js';
 import { runSoak } from '../capture/soak.js';
+import { printableDeep } from '../text.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDir, parseDuration } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -167,26 +168,29 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
 
     if (process.env.GITHUB_STEP_SUMMARY) {
       try {
-        appendFileSync(process.env.GITHUB_STEP_SUMMARY, runMarkdown(report, flags.top));
+        appendFileSync(process.env.GITHUB_STEP_SUMMARY, runMarkdown(printableDeep(report), flags.top));
       } catch {
         // a summary we cannot write must not change the verdict
       }
     }
     if (!this.jsonEnabled()) {
       const version = this.config.version;
+      // heap strings are attacker-shaped: every human-readable format gets printable copies
+      const shown = printableDeep(report);
+      const judged = printableDeep(judgement);
       const text =
         flags.format === 'junit'
-          ? junitReport(judgement, failOn, maxGrowth, command.join(' '))
+          ? junitReport(judged, failOn, maxGrowth, shown.command.join(' '))
           : flags.format === 'sarif'
-            ? sarifReport(judgement, version)
+            ? sarifReport(judged, version)
             : flags.format === 'markdown'
-              ? runMarkdown(report, flags.top)
+              ? runMarkdown(shown, flags.top)
               : report.verdict === 'no-leak' && !flags.verbose && !soak.error
-                ? runOneLine(report)
-                : runTable(report, flags.top);
+                ? runOneLine(shown)
+                : runTable(shown, flags.top);
       if (flags.output) {
         writeFileAtomic(flags.output, text.endsWith('\n') ? text : `${text}\n`);
-        this.log(runOneLine(report));
+        this.log(runOneLine(shown));
       } else {
         this.log(text);
       }

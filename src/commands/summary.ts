@@ -4,6 +4,7 @@ import { HeapGraph } from '../analysis/graph/heap-graph.js';
 import { summarize, type SummaryResult } from '../analysis/summary.js';
 import { createProgress } from '../reporters/progress.js';
 import { summaryMarkdown, summaryTable } from '../reporters/summary.js';
+import { printableDeep } from '../text.js';
 import { BaseCommand } from '../cli/base.js';
 
 export default class Summary extends BaseCommand {
@@ -39,7 +40,7 @@ largest objects with their shortest retainer path from the GC roots and their so
     } finally {
       progress.stop();
     }
-    if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? summaryMarkdown(result) : summaryTable(result));
+    if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? summaryMarkdown(printableDeep(result)) : summaryTable(printableDeep(result)));
     return { schema: 'leakscope.summary/v1', ...result };
   }
 }

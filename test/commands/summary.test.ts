@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -81,5 +82,30 @@ describe('leakscope summary', () => {
       assert.match(r.stderr, /frobnicate/);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     });
+  });
+});
+
+describe('strings from the heap cannot drive the terminal', () => {
+  let file: string;
+  before(() => {
+    file = path.join(mkdtempSync(path.join(tmpdir(), 'leakscope-hostile-')), 'hostile.heapsnapshot');
+    execFileSync(process.execPath, ['fixtures/programs/hostile-names.mjs', file], { timeout: 60_000 });
+  });
+
+  for (const format of ['table', 'markdown']) {
+    it(`${format}: control characters in a class name are shown escaped; JSON keeps them exact`, () => {
+      const r = cli(['summary', file, '--format', format]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/.test(r.stdout), 'no raw control or bidi character reaches the terminal');
+      // visible, escaped (Markdown doubles the backslash, which renders as one)
+      assert.ok(r.stdout.replace(/\\\\/g, '\\').includes('{\\x1b]0;pwned\\x07\\x1b[2JEvil\\nVerdict: NO-LEAK\\u202e, payl'), r.stdout);
+      assert.ok(!/^Verdict: NO-LEAK/m.test(r.stdout), 'a newline in a name cannot fake a line of output');
+    });
+  }
+
+  it('json: the name is exact', () => {
+    const r = cli(['summary', file, '--json']);
+    const j = JSON.parse(r.stdout);
+    assert.ok(j.classes.some((c: { name: string }) => c.name === '{\u001b]0;pwned\u0007\u001b[2JEvil\nVerdict: NO-LEAK\u202e, payload}'), JSON.stringify(j.classes.map((c: { name: string }) => c.name)));
   });
 });
