@@ -90,7 +90,11 @@ export class ManagedProcess {
       }
     };
     signal('SIGTERM');
-    const done = await Promise.race([this.exited, sleep(graceMs).then(() => null)]);
+    // the grace timer is cancelled as soon as the program exits: a pending timer would keep leakscope itself
+    // waiting out the whole grace period after a prompt exit
+    const grace = new AbortController();
+    const done = await Promise.race([this.exited, sleep(graceMs, null, { signal: grace.signal }).catch(() => null)]);
+    grace.abort();
     if (done) return done;
     signal('SIGKILL');
     return this.exited;

@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import CDP from 'chrome-remote-interface';
-import { beginFile, type PendingFile } from '../files.js';
+import { beginFile } from '../files.js';
 import { UserError } from '../errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
 import { CaptureExit, probeInspector, type InspectorAddress } from './target.js';
@@ -24,14 +24,20 @@ type Client = Awaited<ReturnType<typeof CDP>>;
 /** How long after our disconnect the target closes the inspector we opened. */
 const CLOSE_DELAY_MS = 250;
 
+/** A snapshot transfer that was read to its end but not kept, because leakscope was asked to stop. */
+export class TransferAbandoned extends Error {
+  constructor(readonly file: string) {
+    super(`the snapshot was not kept (${file})`);
+    this.name = 'TransferAbandoned';
+  }
+}
+
 export class InspectorSession {
   private sampling = false;
   private heapProfilerEnabled = false;
   private closed = false;
   private readonly started = Date.now();
   private disconnected = false;
-  /** the snapshot file being written, if a transfer is under way (removed by abandonTransfer) */
-  private pendingFile: PendingFile | null = null;
 
   private constructor(
     private readonly client: Client,
@@ -86,14 +92,22 @@ export class InspectorSession {
    * process holds) chunk by chunk with synchronous writes — the socket is not read while a chunk is written, so a
    * 1 GB snapshot never sits in memory — and renamed when whole. A broken transfer leaves no file under `file`.
    */
-  async takeSnapshot(file: string, onProgress?: (done: number, total: number) => void): Promise<number> {
+  async takeSnapshot(file: string, onProgress?: (done: number, total: number) => void, abandonOn?: AbortSignal): Promise<number> {
     await this.enableHeapProfiler();
     const out = beginFile(file);
-    this.pendingFile = out;
+    // asked to stop mid-transfer: the file is dropped at once, but the target's chunks are still read to the end
+    // (V8 serialises the snapshot whatever we do; a session closed under it has crashed targets)
+    let abandoned = false;
+    const abandon = () => {
+      abandoned = true;
+      out.abandon();
+    };
+    abandonOn?.addEventListener('abort', abandon, { once: true });
+    if (abandonOn?.aborted) abandon();
     let bytes = 0;
     let failed: Error | null = null;
     const onChunk = (params: { chunk: string }) => {
-      if (failed) return;
+      if (failed || abandoned) return;
       try {
         bytes += out.write(params.chunk);
       } catch (err) {
@@ -107,16 +121,17 @@ export class InspectorSession {
     try {
       await this.client.HeapProfiler.takeHeapSnapshot({ reportProgress: Boolean(onProgress) });
       if (failed) throw failed;
+      if (abandoned) throw new TransferAbandoned(file);
       out.commit();
       return bytes;
     } catch (err) {
       out.abandon();
-      if (err instanceof UserError) throw err;
+      if (err instanceof UserError || err instanceof TransferAbandoned) throw err;
       throw new UserError(`the snapshot transfer broke: ${(err as Error).message}`, { exitCode: this.disconnected ? CaptureExit.targetDied : CaptureExit.transfer });
     } finally {
       emitter.removeListener('HeapProfiler.addHeapSnapshotChunk', onChunk);
       emitter.removeListener('HeapProfiler.reportHeapSnapshotProgress', onProgressEvent);
-      this.pendingFile = null;
+      abandonOn?.removeEventListener('abort', abandon);
     }
   }
 

@@ -5,10 +5,11 @@ import { connectToTarget } from '../capture/connect.js';
 import { runCapture } from '../capture/monitor.js';
 import { significanceFlags, significanceOptions } from '../cli/significance-flags.js';
 import { printableDeep } from '../text.js';
+import { Interrupts } from '../cli/interrupts.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, parseDuration, targetArgs, targetFlags } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
-import { attachMarkdown, attachTable, liveHeapChart, type AttachReport } from '../reporters/attach.js';
+import { attachMarkdown, attachTable, detachText, liveHeapChart, type AttachReport } from '../reporters/attach.js';
 import { formatBytes } from '../reporters/format.js';
 import { createLiveView, usageText } from '../reporters/live.js';
 
@@ -55,22 +56,24 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     const usageEveryMs = Math.min(parseDuration(flags['usage-every'], 'usage-every'), Math.max(250, intervalMs / 2));
     const live = createLiveView(this.showProgress, liveHeapChart);
     const outDir = captureDirName(flags.out, args.pid ?? null);
-    const conn = await connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host });
+    // from here until the target is let go, signals abort the work instead of killing leakscope
+    const interrupts = new Interrupts(() => live.line('stopping: detaching from the target and writing the report from what was gathered...'));
+    let conn;
+    try {
+      conn = await connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host });
+    } catch (err) {
+      interrupts.dispose();
+      throw err;
+    }
     try {
       makeCaptureDir(outDir); // only now: a refused target leaves no empty folder behind
     } catch (err) {
       await conn.session.detach();
+      interrupts.dispose();
       throw err;
     }
     const plan = { intervalMs, snapshots: flags.snapshots, usageEveryMs, outDir, prefix: args.pid !== undefined ? `pid${args.pid}` : 'heap', gc: flags.gc, sampling: flags.sampling, force: flags.force, pid: conn.target?.pid };
 
-    const controller = new AbortController();
-    const onSignal = () => {
-      live.line('stopping: detaching from the target and writing the report from what was gathered...');
-      controller.abort();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     let capture;
     try {
       live.line(`attached to ${conn.target ? `pid ${conn.target.pid}` : conn.address.host}:${conn.address.port}; ${plan.snapshots} snapshots, every ${Math.round(intervalMs / 1000)} s, into ${outDir}`);
@@ -83,10 +86,9 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
         snapshotStart: (k, pause) => live.status(`snapshot ${k}/${plan.snapshots}: the target pauses for about ${(pause / 1000).toFixed(1)} s...`),
         snapshotProgress: (k, done, total) => live.status(`snapshot ${k}/${plan.snapshots}: ${total ? Math.round((done / total) * 100) : 0}%`),
         snapshotDone: (k, file, bytes, ms) => live.line(`snapshot ${k}/${plan.snapshots}: ${file} (${formatBytes(bytes)}, ${(ms / 1000).toFixed(1)} s)`),
-      }, controller.signal);
+      }, interrupts.signal);
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupts.dispose();
       live.stop();
     }
 
@@ -119,6 +121,9 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       // the report above keeps what was gathered; the error still decides the exit code
       process.stderr.write(`leakscope: ${capture.error.message}\n`);
       process.exitCode = capture.error.exitCode;
+    } else if (interrupts.interrupted) {
+      process.stderr.write(`leakscope: interrupted by ${interrupts.received} after ${capture.snapshots.length} of ${plan.snapshots} snapshots; ${detachText(capture.detach, conn.openedByUs)}; report from what was gathered${capture.snapshots.length ? ` (files in ${outDir})` : ''}\n`);
+      process.exitCode = interrupts.exitCode;
     } else if (flags['fail-on-leak'] && verdict === 'leak') {
       process.exitCode = ExitCode.leak;
     }
@@ -126,3 +131,4 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     return report;
   }
 }
+

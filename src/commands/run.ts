@@ -8,6 +8,7 @@ import { ALL_KINDS, DEFAULT_HEAP_FLOOR, judgeSoak, parseRate, type SoakJudgement
 import { percentFlag, rateFlag, significanceFlags, significanceOptions } from '../cli/significance-flags.js';
 import { runSoak } from '../capture/soak.js';
 import { printableDeep } from '../text.js';
+import { Interrupts } from '../cli/interrupts.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDir, parseDuration } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -94,10 +95,8 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     const snapshots = Math.max(2, Math.floor(durationMs / intervalMs) + 1);
 
     const live = createLiveView(this.showProgress, liveHeapChart);
-    const controller = new AbortController();
-    const onSignal = () => controller.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // signals stop the soak (the program and the load are stopped, the session let go) instead of killing leakscope
+    const interrupts = new Interrupts((sig) => live.line(`${sig}: stopping the run; the program and the load are stopped...`));
     let soak;
     try {
       soak = await runSoak(
@@ -119,11 +118,10 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
           waiting: (k, left) => live.status(`next snapshot (${k}/${snapshots}) in ${Math.ceil(left / 1000)} s`),
           snapshotDone: (k, file) => live.line(`snapshot ${k}/${snapshots}: ${file}`),
         },
-        controller.signal,
+        interrupts.signal,
       );
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupts.dispose();
       live.stop();
     }
 
@@ -134,15 +132,18 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     const judgement: SoakJudgement = judgeSoak({ diff, usage: soak.capture?.usage ?? [], maxGrowth, floor, failOn, baseline });
     let exitCode: number = judgement.verdict === 'leak' ? ExitCode.leak : ExitCode.ok;
     if (soak.error) exitCode = soak.error.exitCode;
-    if (flags['update-baseline'] && flags.baseline && !soak.error) {
+    // an interrupted run has no verdict: it says so, and exits 128 + the signal (130 for Ctrl-C)
+    const interrupted = interrupts.interrupted ? `interrupted by ${interrupts.received} after ${files.length} of ${snapshots} snapshots: no verdict` : null;
+    if (interrupted) exitCode = interrupts.exitCode;
+    if (flags['update-baseline'] && flags.baseline && !soak.error && !interrupted) {
       writeBaseline(flags.baseline, diff?.findings ?? []);
       exitCode = ExitCode.ok;
     }
     const report: RunReport = {
       schema: 'leakscope.run/v1',
       command,
-      verdict: soak.error ? 'inconclusive' : judgement.verdict,
-      reason: soak.error ? soak.error.message.split('\n')[0].replace(/; its (stderr|output) ended with:$/, '') : judgement.reason,
+      verdict: soak.error || interrupted ? 'inconclusive' : judgement.verdict,
+      reason: interrupted ?? (soak.error ? soak.error.message.split('\n')[0].replace(/; its (stderr|output) ended with:$/, '') : judgement.reason),
       exitCode,
       trend: judgement.trend,
       maxGrowth,
@@ -185,7 +186,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
             ? sarifReport(judged, version)
             : flags.format === 'markdown'
               ? runMarkdown(shown, flags.top)
-              : report.verdict === 'no-leak' && !flags.verbose && !soak.error
+              : report.verdict === 'no-leak' && !flags.verbose && !soak.error && !interrupted
                 ? runOneLine(shown)
                 : runTable(shown, flags.top);
       if (flags.output) {
@@ -195,7 +196,8 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
         this.log(text);
       }
     }
-    if (soak.error) process.stderr.write(`leakscope: ${soak.error.message}\n`);
+    if (interrupted) process.stderr.write(`leakscope: ${interrupted}; the program was stopped\n`);
+    else if (soak.error) process.stderr.write(`leakscope: ${soak.error.message}\n`);
     process.exitCode = exitCode;
     return report;
   }

@@ -79,3 +79,9 @@ export function attachMarkdown(r: AttachReport, top: number): string {
   if (chart) out.push('', '```', chart, '```');
   return out.join('\n') + '\n';
 }
+
+/** "detached, the inspector we opened is closed" */
+export function detachText(d: { inspectorClosed: boolean | null; errors: string[] }, openedByUs: boolean): string {
+  if (!openedByUs) return 'detached (its own inspector stays open, as found)';
+  return d.inspectorClosed === true ? 'detached, and the inspector leakscope opened is closed' : `detached; the inspector may still be open (${d.errors.join('; ')})`;
+}

@@ -211,8 +211,10 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       const run = cliAsync(['attach', String(t.pid), '--interval', '30s', '--snapshots', '3', '--out', out, '--json']);
       for (let i = 0; i < 100 && !(existsSync(out) && readdirSync(out).some((f) => f.endsWith('-1.heapprofile'))); i++) await sleep(100);
       process.kill(run.pid, 'SIGINT');
+      process.kill(run.pid, 'SIGINT'); // a second Ctrl-C must not cut the clean detach short
       const r = await run.done;
-      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.status, 130, r.stderr);
+      assert.match(r.stderr, /^leakscope: interrupted by SIGINT after 1 of 3 snapshots; detached, and the inspector leakscope opened is closed; report from what was gathered \(files in .*interrupted\)$/m);
       const j = JSON.parse(r.stdout);
       assert.equal(j.interrupted, true);
       assert.equal(j.snapshots.length, 1);
@@ -221,6 +223,37 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       assert.ok(isAlive(t.pid));
       assert.equal(await findInspector(t.pid), null);
     });
+  });
+
+  it('signals in the middle of snapshot transfers (Ctrl-C, twice, SIGTERM, SIGHUP): the target lives, its inspector is closed, no partial file, one line, 128+signal', async () => {
+    const reps = Number(process.env.LEAKSCOPE_INTERRUPT_REPS ?? 4);
+    const plan: Array<NodeJS.Signals[]> = [['SIGINT'], ['SIGINT', 'SIGINT'], ['SIGTERM'], ['SIGHUP', 'SIGINT']];
+    await withTarget('big-heap', [], async (t) => {
+      for (let k = 0; k < reps; k++) {
+        const signals = plan[k % plan.length];
+        const out = mkdtempSync(path.join(tmpdir(), 'leakscope-interrupt-'));
+        const file = path.join(out, 'x.heapsnapshot');
+        const run = cliAsync(['snapshot', String(t.pid), '-o', file]);
+        // wait until the transfer has started: the temporary file exists and has bytes
+        let partial = '';
+        for (let i = 0; i < 3000 && !partial; i++) {
+          await sleep(20);
+          partial = readdirSync(out).find((f) => f.endsWith('.partial') && statSync(path.join(out, f)).size > 0) ?? '';
+        }
+        assert.ok(partial, `rep ${k}: the transfer started`);
+        for (const sig of signals) {
+          process.kill(run.pid, sig);
+          await sleep(50);
+        }
+        const r = await run.done;
+        const code = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[signals[0] as 'SIGINT' | 'SIGTERM' | 'SIGHUP'];
+        assert.equal(r.status, code, `rep ${k} (${signals.join(', ')}): ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`^leakscope: interrupted by ${signals[0]}: no snapshot written \\(the partial file is removed\\); detached, and the inspector leakscope opened is closed$`, 'm'));
+        assert.deepEqual(readdirSync(out), [], `rep ${k}: nothing left in the folder`);
+        assert.ok(isAlive(t.pid), `rep ${k}: the target lives`);
+        assert.equal(await findInspector(t.pid), null, `rep ${k}: no inspector left open`);
+      }
+    }, { BIG_HEAP_MB: '60' });
   });
 
   it('a non-loopback inspector address is refused unless --host names it', () => {

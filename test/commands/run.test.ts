@@ -3,11 +3,13 @@
  * Uses --quick (3 s warm-up, 6 s of measuring) so the suite stays within minutes.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { cli } from '../helpers/cli.js';
+import { cliAsync } from '../helpers/cli-async.js';
 
 describe('leakscope run', () => {
   let tmp: string;
@@ -124,11 +126,34 @@ describe('leakscope run', () => {
       [['--baseline', badJson, '--', 'node', 'x.js'], /bad\.json: the baseline is not valid JSON/],
       [['--baseline', wrongSchema, '--', 'node', 'x.js'], /schema\.json: not a leakscope baseline/],
       [['--ready-log', '(', '--', 'node', 'x.js'], /--ready-log "\(" is not a valid regular expression/],
+      [['--output', tmp, '--', 'node', 'x.js'], /refusing to write .*: it is a directory, not a regular file/],
+      [['--min-heap-rate', 'lots', '--', 'node', 'x.js'], /--min-heap-rate: "lots" is not a rate/],
     ] as Array<[string[], RegExp]>) {
       const r = cli(['run', ...args]);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
+  });
+
+  it('Ctrl-C during a run: says it was interrupted, no verdict, exit 130, and the program is stopped', async () => {
+    const out = path.join(tmp, 'interrupted-run');
+    const r0 = cliAsync(['run', '--warmup', '1s', '--duration', '60s', '--interval', '20s', '--out', out, '--', 'node', 'fixtures/programs/session-leak.mjs']);
+    for (let i = 0; i < 300 && !(existsSync(out) && readdirSync(out).some((f) => f.endsWith('-1.heapsnapshot'))); i++) await sleep(100);
+    process.kill(r0.pid, 'SIGINT');
+    const r = await r0.done;
+    assert.equal(r.status, 130, r.stderr);
+    assert.match(r.stdout, /^Verdict: INCONCLUSIVE — interrupted by SIGINT after 1 of 4 snapshots: no verdict$/m);
+    assert.match(r.stderr, /^leakscope: interrupted by SIGINT after 1 of 4 snapshots: no verdict; the program was stopped$/m);
+    assert.match(r.stdout, /^Program: stopped at the end/m);
+  });
+
+  it('a program that never becomes ready is stopped as soon as it exits on SIGTERM, not after the whole --grace', () => {
+    const started = Date.now();
+    const r = cli(['run', '--ready-log', 'never printed', '--ready-timeout', '2s', '--grace', '60s', '--quick', '--', 'node', 'fixtures/programs/timer-healthy.mjs']);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /the program did not log \/never printed\/ within 2 s/);
+    // a hang check, not a speed measurement: waiting out a 60 s grace period would take a minute
+    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
   });
 });
