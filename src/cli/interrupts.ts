@@ -38,6 +38,16 @@ export class Interrupts {
     return this.received ? 128 + (constants.signals[this.received] ?? 2) : 0;
   }
 
+  /** Awaits `p`; if it fails (nothing held yet), stops listening before passing the error on. */
+  async guard<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
+  }
+
   dispose(): void {
     for (const s of SIGNALS) process.off(s, this.handler);
   }

@@ -58,13 +58,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     const outDir = captureDirName(flags.out, args.pid ?? null);
     // from here until the target is let go, signals abort the work instead of killing leakscope
     const interrupts = new Interrupts(() => live.line('stopping: detaching from the target and writing the report from what was gathered...'));
-    let conn;
-    try {
-      conn = await connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host });
-    } catch (err) {
-      interrupts.dispose();
-      throw err;
-    }
+    const conn = await interrupts.guard(connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host }));
     try {
       makeCaptureDir(outDir); // only now: a refused target leaves no empty folder behind
     } catch (err) {

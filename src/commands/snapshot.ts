@@ -47,13 +47,7 @@ export default class Snapshot extends BaseCommand {
     const live = createLiveView(this.showProgress);
     // from here until the target is let go, signals abandon the snapshot instead of killing leakscope
     const interrupts = new Interrupts((sig) => live.line(`${sig}: abandoning the snapshot; reading the rest of the transfer so the target is not hurt...`));
-    let conn;
-    try {
-      conn = await connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host });
-    } catch (err) {
-      interrupts.dispose();
-      throw err;
-    }
+    const conn = await interrupts.guard(connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host }));
     const { session } = conn;
     let report: SnapshotReport | null = null;
     try {
