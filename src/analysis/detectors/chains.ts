@@ -10,7 +10,7 @@
  *
  * V8 gives all closures of one call a single context, so `isEnabled` keeps `previous`, whose `isEnabled` keeps the
  * call before, and so on. In the heap: a Context whose variable leads (through an object and a closure, at most
- * three steps) to another Context of the same function (the same ScopeInfo). The chain's length is the number of
+ * two steps) to another Context of the same function (the same ScopeInfo). The chain's length is the number of
  * such links; it grows by one per call.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
@@ -23,9 +23,6 @@ import { growthFinding, type Detector, type DetectorFinding, type JudgeContext }
 const CONTEXT = 'system / Context';
 /** functions with fewer live contexts than this are not looked at (a chain needs many) */
 const MIN_CONTEXTS = 3;
-/** how far from a captured variable the next context of the same function may be */
-const MAX_DEPTH = 3;
-const MAX_VISITS = 64;
 
 interface Link {
   /** variable of the context that leads to the next one */
@@ -33,59 +30,77 @@ interface Link {
   next: number;
 }
 
-/** For every context of a function with several live contexts: the link to the previous call's context, if any. */
+/**
+ * For every context of a function with several live contexts: the link to the previous call's context, if any. A
+ * link is a context variable holding a closure of the same function (its `context` edge), or an object with such a
+ * closure among its properties or elements (`previous.isEnabled`): two steps, no general search, so that a heap
+ * with a million scopes costs one pass over its contexts' variables.
+ */
 function findLinks(snap: HeapSnapshot): { links: Map<number, Link>; scopeOf: Map<number, number> } {
   const contextIdx = snap.strings.indexOf(CONTEXT);
   const scopeInfoIdx = snap.strings.indexOf('scope_info');
   const contextEdgeIdx = snap.strings.indexOf('context');
   const links = new Map<number, Link>();
   const scopeOf = new Map<number, number>();
-  if (contextIdx < 0 || scopeInfoIdx < 0) return { links, scopeOf };
-  const { nodes, nodeFieldCount: nf, nodeCount } = snap;
+  if (contextIdx < 0 || scopeInfoIdx < 0 || contextEdgeIdx < 0) return { links, scopeOf };
+  const { nodes, nodeFieldCount: nf, nodeCount, edges, edgeFieldCount: ef, firstEdge } = snap;
   const oName = snap.layout.nName;
+  const oType = snap.layout.nType;
+  const oEType = snap.layout.eType;
+  const oTo = snap.layout.eToNode;
+  const scopeInfo = (n: number): number => {
+    if (nodes[n * nf + oName] !== contextIdx) return -1;
+    const e = snap.findEdgeByNameIndex(n, snap.edgeInternal, scopeInfoIdx);
+    return e < 0 ? -1 : snap.edgeTo(e);
+  };
+  const contextOf = (closure: number): number => {
+    const e = snap.findEdgeByNameIndex(closure, snap.edgeInternal, contextEdgeIdx);
+    return e < 0 ? -1 : snap.edgeTo(e);
+  };
+  const contexts: number[] = [];
+  const scopes: number[] = [];
   const perScope = new Map<number, number>();
   for (let n = 0; n < nodeCount; n++) {
     if (nodes[n * nf + oName] !== contextIdx) continue;
-    const e = snap.findEdgeByNameIndex(n, snap.edgeInternal, scopeInfoIdx);
-    if (e < 0) continue;
-    const s = snap.edgeTo(e);
-    scopeOf.set(n, s);
+    const s = scopeInfo(n);
+    if (s < 0) continue;
+    contexts.push(n);
+    scopes.push(s);
     perScope.set(s, (perScope.get(s) ?? 0) + 1);
   }
-  const queue: number[] = [];
-  const depth: number[] = [];
-  for (const [ctx, scope] of scopeOf) {
+  for (let i = 0; i < contexts.length; i++) {
+    const ctx = contexts[i];
+    const scope = scopes[i];
     if ((perScope.get(scope) ?? 0) < MIN_CONTEXTS) continue;
-    for (let e = snap.firstEdge[ctx], end = snap.firstEdge[ctx + 1]; e < end; e++) {
-      if (snap.edgeType(e) !== snap.edgeContext) continue;
-      // breadth-first from the variable's value, through properties, elements and closures' scopes
-      queue.length = 0;
-      depth.length = 0;
-      queue.push(snap.edgeTo(e));
-      depth.push(0);
-      let found = -1;
-      for (let q = 0; q < queue.length && q < MAX_VISITS && found < 0; q++) {
-        const n = queue[q];
-        if (n !== ctx && scopeOf.get(n) === scope) {
-          found = n;
-          break;
-        }
-        if (depth[q] >= MAX_DEPTH) continue;
-        const type = snap.nodeType(n);
-        if (type !== snap.typeObject && type !== snap.typeClosure) continue;
-        if (nodes[n * nf + oName] === contextIdx && q > 0) continue; // another function's scope: not this chain
-        for (let f = snap.firstEdge[n], fend = snap.firstEdge[n + 1]; f < fend; f++) {
-          const t = snap.edgeType(f);
-          const follow = t === snap.edgeProperty || t === snap.edgeElement || (t === snap.edgeInternal && snap.edgeNameOrIndex(f) === contextEdgeIdx);
-          if (!follow) continue;
-          queue.push(snap.edgeTo(f));
-          depth.push(depth[q] + 1);
+    const sameFunction = (closure: number): boolean => {
+      const c = contextOf(closure);
+      return c >= 0 && c !== ctx && scopeInfo(c) === scope;
+    };
+    let found = -1;
+    let variable = '';
+    for (let e = firstEdge[ctx], end = firstEdge[ctx + 1]; e < end && found < 0; e++) {
+      if (edges[e * ef + oEType] !== snap.edgeContext) continue;
+      const x = edges[e * ef + oTo];
+      const tx = nodes[x * nf + oType];
+      if (tx === snap.typeClosure) {
+        if (sameFunction(x)) found = contextOf(x);
+      } else if (tx === snap.typeObject && nodes[x * nf + oName] !== contextIdx) {
+        for (let f = firstEdge[x], fend = firstEdge[x + 1]; f < fend; f++) {
+          const t = edges[f * ef + oEType];
+          if (t !== snap.edgeProperty && t !== snap.edgeElement) continue;
+          const y = edges[f * ef + oTo];
+          if (nodes[y * nf + oType] === snap.typeClosure && sameFunction(y)) {
+            found = contextOf(y);
+            break;
+          }
         }
       }
-      if (found >= 0) {
-        links.set(ctx, { variable: snap.edgeName(e), next: found });
-        break;
-      }
+      if (found >= 0) variable = snap.edgeName(e);
+    }
+    if (found >= 0) {
+      links.set(ctx, { variable, next: found });
+      scopeOf.set(ctx, scope);
+      scopeOf.set(found, scope);
     }
   }
   return { links, scopeOf };
