@@ -310,7 +310,7 @@ function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map
   // a holder whose items keep growing at every step is a leak; growth once or twice is a suspect. The class's count
   // is the whole heap's: it speaks for this holder only when the holder keeps at least half of the class's growth
   // (strings and closures grow everywhere; 52 new strings under a FinalizationRegistry are not why 480 appeared)
-  const explains = growth !== undefined && g.count * 2 >= growth.deltaCount;
+  const explains = growth !== undefined && preferred[1] * 2 >= growth.deltaCount;
   const confidence = countByStep.length === steps && explains ? confidenceOf(countByStep) : Math.min(0.4, confidenceOf(countByStep));
   const severity = severityOf(confidence, g.bytes);
   const location = d.declaration ?? d.stepLocation ?? snap.location(g.holder);
