@@ -4,7 +4,7 @@
 // documented ones), stack traces, wrongly accepted (a broken file read as if whole), wrongly rejected (a valid
 // snapshot in unusual formatting refused, or read with a different result).
 //
-//   npm run fuzz -- [--seed 1] [--flips 120] [--keep DIR] [--no-big]
+//   npm run fuzz -- [--seed 1] [--flips 140] [--keep DIR] [--no-big]
 //
 // The base snapshots come from a committed fixture program (fixtures/make-snapshots.mjs); nothing big is committed.
 import { spawnSync, execFileSync } from 'node:child_process';
@@ -18,7 +18,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
 let seed = Number(opt('--seed', '1'));
-const flips = Number(opt('--flips', '120'));
+const flips = Number(opt('--flips', '140'));
 const keep = opt('--keep', null);
 const big = !args.includes('--no-big');
 const rand = () => {
