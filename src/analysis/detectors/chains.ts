@@ -28,6 +28,8 @@ interface Link {
   /** variable of the context that leads to the next one */
   variable: string;
   next: number;
+  /** the function's ScopeInfo (the same for both contexts) */
+  scope: number;
 }
 
 /**
@@ -36,13 +38,12 @@ interface Link {
  * closure among its properties or elements (`previous.isEnabled`): two steps, no general search, so that a heap
  * with a million scopes costs one pass over its contexts' variables.
  */
-function findLinks(snap: HeapSnapshot): { links: Map<number, Link>; scopeOf: Map<number, number> } {
+function findLinks(snap: HeapSnapshot): Map<number, Link> {
   const contextIdx = snap.strings.indexOf(CONTEXT);
   const scopeInfoIdx = snap.strings.indexOf('scope_info');
   const contextEdgeIdx = snap.strings.indexOf('context');
   const links = new Map<number, Link>();
-  const scopeOf = new Map<number, number>();
-  if (contextIdx < 0 || scopeInfoIdx < 0 || contextEdgeIdx < 0) return { links, scopeOf };
+  if (contextIdx < 0 || scopeInfoIdx < 0 || contextEdgeIdx < 0) return links;
   const { nodes, nodeFieldCount: nf, nodeCount, edges, edgeFieldCount: ef, firstEdge } = snap;
   const oName = snap.layout.nName;
   const oType = snap.layout.nType;
@@ -97,13 +98,9 @@ function findLinks(snap: HeapSnapshot): { links: Map<number, Link>; scopeOf: Map
       }
       if (found >= 0) variable = snap.edgeName(e);
     }
-    if (found >= 0) {
-      links.set(ctx, { variable, next: found });
-      scopeOf.set(ctx, scope);
-      scopeOf.set(found, scope);
-    }
+    if (found >= 0) links.set(ctx, { variable, next: found, scope });
   }
-  return { links, scopeOf };
+  return links;
 }
 
 /** Length of the chain starting at `ctx` (1 = a context with no link), iteratively, cycle-safe. */
@@ -129,30 +126,30 @@ function chainLengths(links: Map<number, Link>): Map<number, number> {
 /** The longest chain per (function, variable): key `<ScopeInfo id>:<variable>` -> links. */
 export type ChainSample = Map<string, number>;
 
-function collect(snap: HeapSnapshot): ChainSample {
-  const { links, scopeOf } = findLinks(snap);
-  const out: ChainSample = new Map();
+interface Chain {
+  /** the newest context, where the longest chain starts */
+  head: number;
+  links: number;
+  variable: string;
+}
+
+/** The longest chain of each (function, variable) in a snapshot, by key. */
+function longestChains(snap: HeapSnapshot): Map<string, Chain> {
+  const links = findLinks(snap);
   const lengths = chainLengths(links);
+  const out = new Map<string, Chain>();
   for (const [ctx, link] of links) {
-    const key = `${snap.nodeId(scopeOf.get(ctx) as number)}:${link.variable}`;
+    const key = `${snap.nodeId(link.scope)}:${link.variable}`;
     const len = (lengths.get(ctx) ?? 1) - 1; // links, not contexts
-    if (len > (out.get(key) ?? 0)) out.set(key, len);
+    if (len > (out.get(key)?.links ?? 0)) out.set(key, { head: ctx, links: len, variable: link.variable });
   }
   return out;
 }
 
-/** The chain's head in the last snapshot: the context of that function and variable with the longest chain. */
-function headOf(graph: HeapGraph, key: string): { head: number; links: number; variable: string } | null {
-  const snap = graph.snap;
-  const { links, scopeOf } = findLinks(snap);
-  const lengths = chainLengths(links);
-  let best: { head: number; links: number; variable: string } | null = null;
-  for (const [ctx, link] of links) {
-    if (`${snap.nodeId(scopeOf.get(ctx) as number)}:${link.variable}` !== key) continue;
-    const len = (lengths.get(ctx) ?? 1) - 1;
-    if (!best || len > best.links) best = { head: ctx, links: len, variable: link.variable };
-  }
-  return best;
+function collect(snap: HeapSnapshot): ChainSample {
+  const out: ChainSample = new Map();
+  for (const [key, chain] of longestChains(snap)) out.set(key, chain.links);
+  return out;
 }
 
 /** Closures alive in this scope, e.g. ['isEnabled'] */
@@ -183,13 +180,15 @@ function chainTop(graph: HeapGraph, head: number): number {
 function judge(samples: ChainSample[], ctx: JudgeContext): DetectorFinding[] {
   const out: DetectorFinding[] = [];
   const last = samples[samples.length - 1];
+  let heads: Map<string, Chain> | null = null; // the last snapshot's chains, found once when one is rising
   for (const [key, n] of last) {
     const counts = samples.map((s) => s.get(key) ?? 0);
     if (n - counts[0] < 3) continue;
-    const found = headOf(ctx.last, key);
+    heads ??= longestChains(ctx.last.snap);
+    const found = heads.get(key);
     if (!found) continue;
     const scope = describeContext(ctx.last, found.head);
-    const fn = scope.text.replace(/\(\) scope.*$/, '').replace(/^module .*/, 'the module');
+    const fn = scope.functionName ?? 'the module';
     const live = liveClosures(ctx.last, found.head);
     const users = scope.location ? closuresUsingVariable(ctx.last, scope.location, found.variable).filter((u) => !live.includes(u.name)) : [];
     const shared = [...live, ...users.map((u) => u.name)];

@@ -94,7 +94,7 @@ export function isContext(snap: HeapSnapshot, n: number): boolean {
  * A context (closure scope) read as code: `module app.js` for a module's top-level scope, `makeHandler() scope in
  * app.js` for a function's. The function name comes from the ScopeInfo; the file from a closure that uses the scope.
  */
-export function describeContext(graph: HeapGraph, ctx: number): { text: string; location: SourceLocation | null } {
+export function describeContext(graph: HeapGraph, ctx: number): { text: string; location: SourceLocation | null; functionName: string | null } {
   const snap = graph.snap;
   let fnName = '';
   const scopeEdge = snap.findEdge(ctx, snap.edgeInternal, 'scope_info');
@@ -130,9 +130,9 @@ export function describeContext(graph: HeapGraph, ctx: number): { text: string; 
   const file = location ? shortFile(location.file) : null;
   // a scope whose outer scope is the native (or script) context is a module's or script's top level; its ScopeInfo
   // lists only variables (those holding small integers have no edge in the context, so they cannot be told apart)
-  if (previousIsNative) return { text: file ? `module ${file}` : 'module scope', location };
+  if (previousIsNative) return { text: file ? `module ${file}` : 'module scope', location, functionName: null };
   const fn = fnName === '' ? '(anonymous)' : fnName;
-  return { text: file ? `${fn}() scope in ${file}` : `${fn}() scope`, location };
+  return { text: file ? `${fn}() scope in ${file}` : `${fn}() scope`, location, functionName: fn };
 }
 
 /** The last two path segments of a script name: `src/app.js`, `node:internal/timers` stays. */
