@@ -25,7 +25,7 @@ import { describeNode, where } from './detectors/describe.js';
 import { UserError } from '../errors.js';
 import { confidenceOf, hintFor, KIND_ORDER, risesEveryStep, severityOf, type Finding, type FindingStatus, type Verdict } from './findings.js';
 import { mergeCauses } from './causes.js';
-import { DEFAULT_SIGNIFICANCE, significanceOf, windowOf, type SignificanceOptions } from './significance.js';
+import { DEFAULT_SIGNIFICANCE, windowOf, withStatus, type SignificanceOptions } from './significance.js';
 import type { DetectorFinding } from './detectors/types.js';
 import { collectSamples, runDetectors } from './detectors/index.js';
 export type { Finding, Severity, Verdict } from './findings.js';
@@ -67,12 +67,6 @@ export const DEFAULT_DIFF_OPTIONS: DiffOptions = { top: 20, minObjects: 50, minB
 
 const STATUS_ORDER: FindingStatus[] = ['leak', 'suspect', 'watch'];
 
-/** A finding's status: a steady one (3+ snapshots, every step) is a leak when material, else a watch item. */
-export function withStatus<F extends Finding>(f: F, windowMs: number | null, opts: SignificanceOptions): F {
-  if (f.confidence < 0.9) return { ...f, status: 'suspect', statusReason: '' };
-  const s = significanceOf(f, windowMs, opts);
-  return { ...f, status: s.material ? 'leak' : 'watch', statusReason: s.reason, severity: s.material ? f.severity : 'low' };
-}
 
 /** Internal kinds whose growth is V8's business (JIT code, shapes, feedback), not the program's. */
 function isVmClass(name: string): boolean {

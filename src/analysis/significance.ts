@@ -78,3 +78,10 @@ export function significanceOf(f: Pick<Finding, 'kind' | 'countByStep' | 'growth
   }
   return { relativeGrowth, bytesPerMinute, windowMs, material: reasons.length === 0, reason: reasons.join('; ') };
 }
+
+/** A finding's status: a steady one (3+ snapshots, every step) is a leak when material, else a watch item. */
+export function withStatus<F extends Finding>(f: F, windowMs: number | null, opts: SignificanceOptions): F {
+  if (f.confidence < 0.9) return { ...f, status: 'suspect', statusReason: '' };
+  const s = significanceOf(f, windowMs, opts);
+  return { ...f, status: s.material ? 'leak' : 'watch', statusReason: s.reason, severity: s.material ? f.severity : 'low' };
+}
