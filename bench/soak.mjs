@@ -100,7 +100,9 @@ for (const program of pick(HEALTHY)) {
   }
   rows.push(row);
 }
-for (const [program, want] of Object.entries(LEAKING).filter(([p]) => pick([p]).length)) {
+// the slow leaks grow at real-time rates: a compressed plan is too short to see them, so they need --full
+const skipped = Object.entries(LEAKING).filter(([p, w]) => pick([p]).length && w.soakOnly && scale !== 1).map(([p]) => p);
+for (const [program, want] of Object.entries(LEAKING).filter(([p, w]) => pick([p]).length && !(w.soakOnly && scale !== 1))) {
   const row = { program, kind: `leak (${want.twinOf})`, runs: 0, falseAlarms: 0, misses: 0, errors: 0, notes: [] };
   for (let k = 1; k <= leakRuns; k++) {
     const { status, report } = await runOnce(program);
@@ -124,4 +126,5 @@ console.log('| program | kind | runs | false alarms | misses | errors | notes |'
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.program} | ${r.kind} | ${r.runs} | ${r.falseAlarms} | ${r.misses} | ${r.errors} | ${r.notes.join('; ').replace(/\|/g, '/')} |`);
 console.log(`| **total** | | ${rows.reduce((a, r) => a + r.runs, 0)} | **${total('falseAlarms', 'healthy')} / ${total('runs', 'healthy')} healthy runs** | **${total('misses', 'leak')} / ${total('runs', 'leak')} leaking runs** | ${rows.reduce((a, r) => a + r.errors, 0)} | |`);
+if (skipped.length) console.log(`skipped (real-time slow leaks, run them with --full): ${skipped.join(', ')}`);
 process.exitCode = total('falseAlarms', 'healthy') + total('misses', 'leak') + rows.reduce((a, r) => a + r.errors, 0) > 0 ? 1 : 0;
