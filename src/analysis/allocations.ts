@@ -8,6 +8,7 @@
 import type { SamplingProfile, SamplingProfileNode } from '../formats/heapprofile.js';
 import { shortLocation } from './graph/paths.js';
 import { scriptPath } from './heap/snapshot.js';
+import { ANONYMOUS } from './heap/v8.js';
 
 export interface AllocationSite {
   functionName: string;
@@ -28,7 +29,7 @@ function isProgramFrame(url: string): boolean {
 }
 
 function frameText(f: SamplingProfileNode['callFrame']): string {
-  return `${f.functionName || '(anonymous)'} ${shortLocation({ file: f.url, line: f.lineNumber + 1 })}`;
+  return `${f.functionName || ANONYMOUS} ${shortLocation({ file: f.url, line: f.lineNumber + 1 })}`;
 }
 
 /** Live bytes per site key in one profile. */
@@ -50,7 +51,7 @@ export function liveBytesBySite(profile: SamplingProfile): Map<string, { site: O
       if (!entry) {
         entry = {
           site: {
-            functionName: f.functionName || '(anonymous)',
+            functionName: f.functionName || ANONYMOUS,
             file: scriptPath(f.url),
             line: f.lineNumber + 1,
             column: f.columnNumber + 1,

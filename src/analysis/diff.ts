@@ -14,7 +14,7 @@
  * 4. a verdict with its reason.
  */
 import { statSync } from 'node:fs';
-import type { HeapSnapshot } from './heap/snapshot.js';
+import { COLLECTION_CLASSES, isV8InternalClass, NAMES } from './heap/v8.js';
 import { classifyNodes } from './heap/classes.js';
 import { HeapGraph } from './graph/heap-graph.js';
 import { loadSnapshot } from './heap/loader.js';
@@ -68,11 +68,6 @@ export const DEFAULT_DIFF_OPTIONS: DiffOptions = { top: 20, minObjects: 50, minB
 const STATUS_ORDER: FindingStatus[] = ['leak', 'suspect', 'watch'];
 
 
-/** Internal kinds whose growth is V8's business (JIT code, shapes, feedback), not the program's. */
-function isVmClass(name: string): boolean {
-  return name === '(compiled code)' || name === '(system)' || name === '(object shape)' || name === '(number)' || name.startsWith('system /');
-}
-
 export function classGrowth(digests: SnapshotDigest[]): ClassGrowth[] {
   const names = new Set<string>();
   for (const d of digests) for (const k of d.classes.keys()) names.add(k);
@@ -119,22 +114,6 @@ interface Group {
   classes: Map<number, number>;
 }
 
-/** Which kinds of node a developer counts as objects (not code, shapes, V8 internals). */
-function isCountable(snap: HeapSnapshot, type: number): boolean {
-  return type === snap.typeObject || type === snap.typeArray || type === snap.typeClosure || type === snap.typeString || type === snap.typeConsString || type === snap.typeSlicedString || type === snap.typeRegexp || type === snap.typeNative || type === snap.typeBigint;
-}
-
-/** V8's own structures (a Map's hash table, an array's backing store, shapes, code): never a holder by themselves. */
-function isVmStructure(snap: HeapSnapshot, n: number): boolean {
-  const t = snap.nodeType(n);
-  if (t === snap.typeHidden || t === snap.typeArray || t === snap.typeCode || t === snap.typeObjectShape) return true;
-  if (t === snap.typeObject) {
-    const name = snap.nodeName(n);
-    return name.startsWith('system /') && name !== 'system / Context';
-  }
-  return false;
-}
-
 /**
  * Charges every new object to its nearest dominator that is neither new nor one of V8's own structures: the Map
  * (not its hash table, which is reallocated as it grows), the array (not its backing store), the scope.
@@ -151,7 +130,7 @@ function groupByHolder(graph: HeapGraph, isNew: Uint8Array, classOf: Uint32Array
     const n = order[k];
     const d = dom.idom[n];
     // preorder: d's holder is known; pass through new objects and V8 structures
-    const passThrough = isNew[d] === 1 || (d !== snap.rootIndex && isVmStructure(snap, d));
+    const passThrough = isNew[d] === 1 || (d !== snap.rootIndex && snap.v8.isV8Internal(d));
     const holder = passThrough ? holderOf[d] : d;
     holderOf[n] = holder;
     if (isNew[n] === 0) continue;
@@ -161,7 +140,7 @@ function groupByHolder(graph: HeapGraph, isNew: Uint8Array, classOf: Uint32Array
       groups.set(holder, g);
     }
     if (isNew[d] === 0) g.bytes += dom.retained[n]; // topmost new nodes: their retained sizes add up exactly
-    if (isCountable(snap, nodes[n * nf + oType])) {
+    if (snap.v8.isCountableType(nodes[n * nf + oType])) {
       g.count++;
       const c = classOf[n];
       g.classes.set(c, (g.classes.get(c) ?? 0) + 1);
@@ -170,7 +149,6 @@ function groupByHolder(graph: HeapGraph, isNew: Uint8Array, classOf: Uint32Array
   return { groups, holderOf };
 }
 
-const COLLECTIONS = new Set(['Map', 'Set', 'Array', 'Object', 'WeakMap', 'WeakSet']);
 
 
 export interface DiffInput {
@@ -245,7 +223,7 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     warnings.push(`object ids are not comparable (${idCheck.find((c) => !c.comparable)?.reason}); falling back to per-class count differences`);
     for (const c of classes) {
       if (findings.length >= options.top) break;
-      if (!c.monotonic || isVmClass(c.name) || c.name.startsWith('(') || c.deltaCount < options.minObjects || c.deltaBytes < options.minBytes) continue;
+      if (!c.monotonic || isV8InternalClass(c.name) || c.name.startsWith('(') || c.deltaCount < options.minObjects || c.deltaBytes < options.minBytes) continue;
       findings.push({
         kind: 'class-growth',
         name: c.name,
@@ -296,7 +274,7 @@ function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map
   const itemClass = names[preferred[0]];
   const growth = byClass.get(itemClass);
   const holderClass = d.className;
-  const isCollection = COLLECTIONS.has(holderClass) || holderClass.startsWith('{');
+  const isCollection = COLLECTION_CLASSES.has(holderClass) || holderClass.startsWith('{');
   const kind: Finding['kind'] = isCollection ? 'growing-collection' : 'class-growth';
   const name = d.name;
   const countByStep = growth?.countByStep ?? [];
@@ -351,7 +329,7 @@ function leakSentence(f: Finding): string {
     case 'closure':
       return f.itemClass === '(closure chain)' ? `the chain of \`${f.name}\` in ${f.holderClass}` : `closures ${f.name}`;
     case 'pending-promise':
-      return f.holderClass && f.name !== 'Promise' ? `${f.name} (${f.holderClass}) holding promises that never settle` : 'pending promises';
+      return f.holderClass && f.name !== NAMES.Promise ? `${f.name} (${f.holderClass}) holding promises that never settle` : 'pending promises';
     default:
       return `${f.itemClass} objects held by ${f.name}${f.holderClass ? ` (${f.holderClass})` : ''}`;
   }

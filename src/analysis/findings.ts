@@ -3,6 +3,7 @@
  * severity, so that all of them judge growth the same way.
  */
 import type { SourceLocation } from './heap/snapshot.js';
+import { NAMES } from './heap/v8.js';
 
 export type Verdict = 'leak' | 'no-leak' | 'inconclusive';
 export type FindingStatus = 'leak' | 'watch' | 'suspect';
@@ -77,7 +78,7 @@ export const KIND_ORDER: FindingKind[] = ['growing-collection', 'timer', 'listen
 /** The one-line fix hint, shared by the diff's holders and the detectors. */
 export function hintFor(kind: FindingKind, holderClass: string, name: string): string {
   if (kind === 'growing-collection') {
-    if (holderClass === 'Array') return `${name} only grows: cap it (drop the oldest entries, or a ring buffer), or ship entries out instead of keeping them`;
+    if (holderClass === NAMES.Array) return `${name} only grows: cap it (drop the oldest entries, or a ring buffer), or ship entries out instead of keeping them`;
     return `${name} only grows: bound it (an LRU with a max size), expire entries with an active sweeper, delete on every exit path, or key it with a WeakMap`;
   }
   return `objects of this kind are created and kept: find who holds them on the path above and release them when done`;

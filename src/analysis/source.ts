@@ -7,7 +7,7 @@
  */
 import { scriptPath, type SourceLocation } from './heap/snapshot.js';
 import type { HeapGraph } from './graph/heap-graph.js';
-import { isContext, type PathStep } from './graph/paths.js';
+import type { PathStep } from './graph/paths.js';
 
 const sourceCache = new WeakMap<object, Map<number, string | null>>();
 
@@ -16,8 +16,8 @@ function scriptOfContext(graph: HeapGraph, ctx: number): number {
   const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
   for (let r = firstRetainer[ctx], end = firstRetainer[ctx + 1]; r < end; r++) {
     const from = retainingNodes[r];
-    if (snap.nodeType(from) === snap.typeClosure && snap.edgeName(retainingEdges[r]) === 'context') {
-      const script = snap.closureScript(from);
+    if (snap.v8.isScopeEdge(from, retainingEdges[r])) {
+      const script = snap.v8.closureScript(from);
       if (script >= 0) return script;
     }
   }
@@ -40,9 +40,8 @@ function scriptByName(graph: HeapGraph, file: string): number {
   if (!scripts) {
     scripts = new Map();
     const snap = graph.snap;
-    const sourceIdx = snap.strings.indexOf('source');
     for (let n = 0; n < snap.nodeCount; n++) {
-      if (snap.nodeType(n) !== snap.typeCode || snap.findEdgeByNameIndex(n, snap.edgeInternal, sourceIdx) < 0) continue;
+      if (!snap.v8.isScript(n)) continue;
       const name = scriptPath(snap.nodeName(n));
       if (name && !scripts.has(name)) scripts.set(name, n);
     }
@@ -57,7 +56,7 @@ function sourceOf(graph: HeapGraph, script: number): string | null {
     cache = new Map();
     sourceCache.set(graph, cache);
   }
-  if (!cache.has(script)) cache.set(script, graph.snap.scriptSource(script));
+  if (!cache.has(script)) cache.set(script, graph.snap.v8.scriptSource(script));
   return cache.get(script) ?? null;
 }
 
@@ -107,7 +106,7 @@ export function declarationLocation(graph: HeapGraph, steps: PathStep[], accept?
     const type = snap.edgeType(edge);
     let script = -1;
     let kind: 'variable' | 'property';
-    if (type === snap.edgeContext && isContext(snap, holder)) {
+    if (type === snap.edgeContext && snap.v8.isContext(holder)) {
       script = scriptOfContext(graph, holder);
       kind = 'variable';
     } else if (type === snap.edgeProperty && snap.nodeType(holder) === snap.typeObject) {

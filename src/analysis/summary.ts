@@ -3,7 +3,8 @@
  * their shortest retainer path and source location. Returns data; reporters render it.
  */
 import { classifyNodes } from './heap/classes.js';
-import type { HeapSnapshot, SourceLocation } from './heap/snapshot.js';
+import type { SourceLocation } from './heap/snapshot.js';
+import { runtimeVersion } from './heap/v8.js';
 import type { HeapGraph } from './graph/heap-graph.js';
 import { NO_DISTANCE } from './graph/distances.js';
 import { describePath, shortestRetainerPath } from './graph/paths.js';
@@ -52,18 +53,6 @@ export interface SummaryResult {
 
 export interface SummaryOptions {
   top: number;
-}
-
-/** A guess at the runtime version: Node keeps `process.version` as a string in the heap. */
-export function detectRuntime(snap: HeapSnapshot): string | null {
-  const versionRe = /^v(\d{1,2})\.\d{1,3}\.\d{1,3}$/;
-  for (const s of snap.strings) {
-    if (s.length <= 12 && versionRe.test(s)) {
-      const major = Number(versionRe.exec(s)?.[1]);
-      if (major >= 12 && major <= 40) return `Node ${s}`;
-    }
-  }
-  return null;
 }
 
 /** Children lists of the dominator tree (CSR by counting). */
@@ -141,15 +130,6 @@ export function classStats(graph: HeapGraph): { rows: ClassRow[]; classOf: Uint3
   return { rows, classOf, names };
 }
 
-/** Objects a developer recognises as theirs: not V8 internals, not roots, not the global object. */
-function isCandidate(snap: HeapSnapshot, n: number): boolean {
-  const t = snap.nodeType(n);
-  if (t !== snap.typeObject && t !== snap.typeArray && t !== snap.typeClosure && t !== snap.typeNative && t !== snap.typeString && t !== snap.typeRegexp) return false;
-  const name = snap.nodeName(n);
-  if (t === snap.typeObject && (name.startsWith('system /') || name === 'global' || name === 'Window' || name.startsWith('global /'))) return false;
-  return true;
-}
-
 /**
  * The largest objects by retained size. An object whose dominator chain already holds a listed object is left out:
  * the list shows distinct big things, each once.
@@ -162,7 +142,7 @@ export function largestObjects(graph: HeapGraph, top: number): LargeObject[] {
   const pool = Math.max(top * 50, 1000);
   let threshold = 0;
   for (let n = 0; n < snap.nodeCount; n++) {
-    if (dom.reachable[n] === 0 || dom.retained[n] < threshold || !isCandidate(snap, n)) continue;
+    if (dom.reachable[n] === 0 || dom.retained[n] < threshold || !snap.v8.isUserObject(n)) continue;
     candidates.push(n);
     if (candidates.length >= pool * 2) {
       candidates.sort((a, b) => dom.retained[b] - dom.retained[a]);
@@ -217,7 +197,7 @@ export function summarize(graph: HeapGraph, file: string, options: SummaryOption
       layout: snap.layout.description,
       nodeFields: snap.layout.nodeFields,
       edgeFields: snap.layout.edgeFields,
-      runtime: detectRuntime(snap),
+      runtime: runtimeVersion(snap.strings),
     },
     totals: {
       nodes: snap.nodeCount,

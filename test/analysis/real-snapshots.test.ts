@@ -53,7 +53,7 @@ describe('real snapshots of a real Node program', () => {
     // predecessors over retaining edges, and a reverse postorder from the root (iterative DFS)
     const preds: number[][] = Array.from({ length: N }, () => []);
     for (let n = 0; n < N; n++) {
-      for (let e = snap.firstEdge[n]; e < snap.firstEdge[n + 1]; e++) if (g.rule.isEssential(n, e)) preds[snap.edgeTo(e)].push(n);
+      for (let e = snap.firstEdge[n]; e < snap.firstEdge[n + 1]; e++) if (g.essential.has(e)) preds[snap.edgeTo(e)].push(n);
     }
     const post = new Int32Array(N).fill(-1);
     const order: number[] = [];
@@ -66,7 +66,7 @@ describe('real snapshots of a real Node program', () => {
       if (e < snap.firstEdge[n + 1]) {
         top[1]++;
         const t = snap.edgeTo(e);
-        if (!seen[t] && g.rule.isEssential(n, e)) {
+        if (!seen[t] && g.essential.has(e)) {
           seen[t] = 1;
           stack.push([t, snap.firstEdge[t]]);
         }

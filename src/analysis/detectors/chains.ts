@@ -14,13 +14,13 @@
  * such links; it grows by one per call.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
+import { NAMES } from '../heap/v8.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
 import { describeContext, shortFile, shortLocation } from '../graph/paths.js';
 import { closuresUsingVariable } from '../source.js';
 import { describeNode } from './describe.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
-const CONTEXT = 'system / Context';
 /** functions with fewer live contexts than this are not looked at (a chain needs many) */
 const MIN_CONTEXTS = 3;
 
@@ -39,11 +39,10 @@ interface Link {
  * with a million scopes costs one pass over its contexts' variables.
  */
 function findLinks(snap: HeapSnapshot): Map<number, Link> {
-  const contextIdx = snap.strings.indexOf(CONTEXT);
-  const scopeInfoIdx = snap.strings.indexOf('scope_info');
-  const contextEdgeIdx = snap.strings.indexOf('context');
+  const v8 = snap.v8;
+  const contextIdx = v8.id(NAMES.context);
   const links = new Map<number, Link>();
-  if (contextIdx < 0 || scopeInfoIdx < 0 || contextEdgeIdx < 0) return links;
+  if (contextIdx < 0 || v8.id(NAMES.scopeInfo) < 0 || v8.id(NAMES.closureContext) < 0) return links;
   const { nodes, nodeFieldCount: nf, nodeCount, edges, edgeFieldCount: ef, firstEdge } = snap;
   const oName = snap.layout.nName;
   const oType = snap.layout.nType;
@@ -51,13 +50,9 @@ function findLinks(snap: HeapSnapshot): Map<number, Link> {
   const oTo = snap.layout.eToNode;
   const scopeInfo = (n: number): number => {
     if (nodes[n * nf + oName] !== contextIdx) return -1;
-    const e = snap.findEdgeByNameIndex(n, snap.edgeInternal, scopeInfoIdx);
-    return e < 0 ? -1 : snap.edgeTo(e);
+    return v8.scopeInfo(n);
   };
-  const contextOf = (closure: number): number => {
-    const e = snap.findEdgeByNameIndex(closure, snap.edgeInternal, contextEdgeIdx);
-    return e < 0 ? -1 : snap.edgeTo(e);
-  };
+  const contextOf = (closure: number): number => v8.closureContext(closure);
   const contexts: number[] = [];
   const scopes: number[] = [];
   const perScope = new Map<number, number>();
@@ -159,7 +154,7 @@ function liveClosures(graph: HeapGraph, ctx: number): string[] {
   const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
   for (let r = firstRetainer[ctx], end = firstRetainer[ctx + 1]; r < end; r++) {
     const from = retainingNodes[r];
-    if (snap.nodeType(from) === snap.typeClosure && snap.edgeName(retainingEdges[r]) === 'context') names.add(snap.nodeName(from) || '(anonymous)');
+    if (snap.v8.isScopeEdge(from, retainingEdges[r])) names.add(snap.v8.functionName(from));
   }
   return [...names];
 }
@@ -171,7 +166,7 @@ function chainTop(graph: HeapGraph, head: number): number {
   for (let a = graph.dominators.idom[head], k = 0; k < 4 && a !== snap.rootIndex; a = graph.dominators.idom[a], k++) {
     const t = snap.nodeType(a);
     if (t !== snap.typeObject && t !== snap.typeClosure) break;
-    if (snap.nodeName(a) === CONTEXT || snap.nodeName(a).startsWith('system /')) break;
+    if (snap.v8.isSystemObject(a)) break;
     top = a;
   }
   return top;

@@ -39,7 +39,7 @@ function programClosures(snap: HeapSnapshot, visit: (closure: number, key: strin
     const pos = raw[at + L.lLine] * 4294967296 + raw[at + L.lColumn];
     let key = byPos.get(pos);
     if (key === undefined) {
-      key = `${snap.nodeName(n) || '(anonymous)'}@${file}:${raw[at + L.lLine] + 1}:${raw[at + L.lColumn] + 1}`;
+      key = `${snap.v8.functionName(n)}@${file}:${raw[at + L.lLine] + 1}:${raw[at + L.lColumn] + 1}`;
       byPos.set(pos, key);
     }
     visit(n, key);
@@ -69,7 +69,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
   for (const { key, counts } of rising) {
     const rep = reps.get(key);
     if (!rep) continue;
-    const fn = snap.nodeName(rep.closure) || '(anonymous)';
+    const fn = snap.v8.functionName(rep.closure);
     const location = snap.location(rep.closure);
     const scope = closureContext(ctx.last, rep.closure);
     const keeps = scope >= 0 ? scopeContents(ctx.last, scope) : '';

@@ -3,6 +3,7 @@
  * not hash-table capacity) rises at every snapshot.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
+import { NAMES, TABLE_STRIDE } from '../heap/v8.js';
 import { describeNode, entryClass, where } from './describe.js';
 import { hintFor } from '../findings.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
@@ -30,7 +31,7 @@ function tableEntries(snap: HeapSnapshot, table: number, stride: number): number
     let lastSlot = -1;
     for (let e = snap.firstEdge[table], end = snap.firstEdge[table + 1]; e < end; e++) {
       const name = snap.edgeName(e);
-      if (name === 'map') continue;
+      if (snap.v8.isHiddenClassName(name)) continue;
       const idx = Number(name);
       if (!Number.isInteger(idx)) continue;
       const slot = Math.floor((idx + a) / stride);
@@ -48,13 +49,12 @@ function collect(snap: HeapSnapshot): CollectionSample {
   const ids: number[] = [];
   const entries: number[] = [];
   const bytes: number[] = [];
-  const strings = snap.strings;
-  const mapIdx = strings.indexOf('Map');
-  const setIdx = strings.indexOf('Set');
-  const arrayIdx = strings.indexOf('Array');
-  const objectIdx = strings.indexOf('Object');
-  const tableIdx = strings.indexOf('table');
-  const protoIdx = strings.indexOf('__proto__');
+  const v8 = snap.v8;
+  const mapIdx = v8.id(NAMES.Map);
+  const setIdx = v8.id(NAMES.Set);
+  const arrayIdx = v8.id(NAMES.Array);
+  const objectIdx = v8.id(NAMES.Object);
+  const protoIdx = v8.id(NAMES.proto);
   const { nodes, nodeFieldCount: nf, nodeCount, edges, edgeFieldCount: ef, firstEdge } = snap;
   const oType = snap.layout.nType;
   const oName = snap.layout.nName;
@@ -76,10 +76,9 @@ function collect(snap: HeapSnapshot): CollectionSample {
         }
       }
     } else if (name === mapIdx || name === setIdx) {
-      const te = snap.findEdgeByNameIndex(n, snap.edgeInternal, tableIdx);
-      if (te < 0) continue;
-      const table = snap.edgeTo(te);
-      count = tableEntries(snap, table, name === mapIdx ? 3 : 2);
+      const table = v8.collectionTable(n);
+      if (table < 0) continue;
+      count = tableEntries(snap, table, name === mapIdx ? TABLE_STRIDE.Map : TABLE_STRIDE.Set);
       if (count < MIN_ENTRIES) continue;
       for (let e = firstEdge[table], end = firstEdge[table + 1]; e < end; e++) size += nodes[edges[e * ef + oTo] * nf + oSelf];
     } else if (name === objectIdx) {
@@ -131,7 +130,7 @@ function judge(samples: CollectionSample[], ctx: JudgeContext): DetectorFinding[
     if (n < 0) continue;
     const d = describeNode(ctx.last, n);
     if (!d) continue;
-    const holderClass = d.className.startsWith('{') ? 'Object' : d.className;
+    const holderClass = d.className.startsWith('{') ? NAMES.Object : d.className;
     const f = growthFinding(ctx, {
       kind: 'growing-collection',
       name: d.name,

@@ -3,6 +3,7 @@ import type { SourceLocation } from '../heap/snapshot.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
 import { describePath, shortestRetainerPath, shortLocation } from '../graph/paths.js';
 import { applicationOwner, declarationLocation } from '../source.js';
+import { NAMES } from '../heap/v8.js';
 
 export interface NodeDescription {
   retainerPath: string[];
@@ -68,31 +69,28 @@ export function scopeContents(graph: HeapGraph, ctx: number, max = 3): string {
 
 /** The closure's scope (its `context` edge), or -1. */
 export function closureContext(graph: HeapGraph, closure: number): number {
-  const e = graph.snap.findEdge(closure, graph.snap.edgeInternal, 'context');
-  return e < 0 ? -1 : graph.snap.edgeTo(e);
+  return graph.snap.v8.closureContext(closure);
 }
 
 /** A bound function's target, or the closure itself. */
-export function unbind(graph: HeapGraph['snap'], closure: number): number {
-  const e = graph.findEdge(closure, graph.edgeInternal, 'bound_function');
-  return e < 0 ? closure : graph.edgeTo(e);
+export function unbind(snap: HeapGraph['snap'], closure: number): number {
+  return snap.v8.unbind(closure);
 }
 
 /** The most common class among a collection's entries (its element edges, or its hash table's slots). */
 export function entryClass(graph: HeapGraph, collection: number): string {
   const snap = graph.snap;
-  let holder = collection;
-  const table = snap.findEdge(collection, snap.edgeInternal, 'table');
-  if (table >= 0) holder = snap.edgeTo(table);
+  const table = snap.v8.collectionTable(collection);
+  const holder = table >= 0 ? table : collection;
   const counts = new Map<string, number>();
   for (let e = snap.firstEdge[holder], end = snap.firstEdge[holder + 1]; e < end; e++) {
     const t = snap.edgeType(e);
     if (t !== snap.edgeElement && t !== snap.edgeInternal && t !== snap.edgeProperty) continue;
-    if (snap.edgeName(e) === 'map' || snap.edgeName(e) === '__proto__') continue;
+    if (snap.v8.isBookkeepingEdge(e)) continue;
     const to = snap.edgeTo(e);
     const type = snap.nodeType(to);
     const name = type === snap.typeObject ? snap.nodeName(to) : type === snap.typeClosure ? '(closure)' : type === snap.typeString || type === snap.typeConsString || type === snap.typeSlicedString ? '(string)' : '';
-    if (name && !name.startsWith('system /')) counts.set(name, (counts.get(name) ?? 0) + 1);
+    if (name && !name.startsWith(NAMES.systemPrefix)) counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   // prefer the program's own classes over strings (Map keys)
   const ranked = [...counts.entries()].sort((a, b) => Number(a[0].startsWith('(')) - Number(b[0].startsWith('(')) || b[1] - a[1]);

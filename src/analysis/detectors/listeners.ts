@@ -4,26 +4,25 @@
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import { shortLocation } from '../graph/paths.js';
-import { describeNode, unbind } from './describe.js';
+import { NAMES } from '../heap/v8.js';
+import { describeNode } from './describe.js';
 import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 const MIN_LISTENERS = 2;
 
 /** Calls visit(emitter, event, listeners) for every emitter event with at least MIN_LISTENERS listeners. */
 function emitterEvents(snap: HeapSnapshot, visit: (emitter: number, event: string, listeners: number[]) => void): void {
-  const eventsIdx = snap.strings.indexOf('_events');
-  if (eventsIdx < 0) return;
+  if (snap.v8.id(NAMES.emitterEvents) < 0) return;
   for (let n = 0; n < snap.nodeCount; n++) {
     if (snap.nodeType(n) !== snap.typeObject) continue;
-    const ev = snap.findEdgeByNameIndex(n, snap.edgeProperty, eventsIdx);
-    if (ev < 0) continue;
-    const events = snap.edgeTo(ev);
+    const events = snap.v8.emitterEvents(n);
+    if (events < 0) continue;
     for (let e = snap.firstEdge[events], end = snap.firstEdge[events + 1]; e < end; e++) {
       if (snap.edgeType(e) !== snap.edgeProperty) continue;
       const event = snap.edgeName(e);
-      if (event === '__proto__') continue;
+      if (snap.v8.isProtoName(event)) continue;
       const holder = snap.edgeTo(e);
-      if (snap.nodeType(holder) !== snap.typeObject || snap.nodeName(holder) !== 'Array') continue;
+      if (snap.nodeType(holder) !== snap.typeObject || snap.nodeName(holder) !== NAMES.Array) continue;
       const listeners: number[] = [];
       for (let f = snap.firstEdge[holder], fend = snap.firstEdge[holder + 1]; f < fend; f++) {
         if (snap.edgeType(f) === snap.edgeElement) listeners.push(snap.edgeTo(f));
@@ -51,9 +50,9 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
     if (!counts) return;
     const d = describeNode(ctx.last, emitter);
     // the most recent listener tells where they are added
-    const listener = unbind(snap, listeners[listeners.length - 1]);
+    const listener = snap.v8.unbind(listeners[listeners.length - 1]);
     const location = snap.location(listener);
-    const fn = snap.nodeName(listener) || '(anonymous)';
+    const fn = snap.v8.functionName(listener);
     const emitterName = d ? `${d.name}${d.name !== d.className ? ` (${d.className})` : ''}` : snap.nodeName(emitter);
     let retained = 0;
     for (const l of listeners) retained += ctx.last.dominators.retained[l];

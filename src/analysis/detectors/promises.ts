@@ -1,26 +1,23 @@
 /**
- * Pending promises: promises that never settle and keep growing. V8 keeps a promise's reactions (while pending
- * with handlers) or its result in `reactions_or_result`; a pending promise without handlers has no such edge (a
- * small-integer result has none either, so those count too — rare in leaks, and the growth rule filters noise).
+ * Pending promises: promises that never settle and keep growing (what "pending" looks like in a heap: v8.ts
+ * isPendingPromise; a promise fulfilled with a small integer looks the same — rare in leaks, and the growth rule
+ * filters noise).
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import { confidenceOf } from '../findings.js';
+import { NAMES } from '../heap/v8.js';
 import { describeNode } from './describe.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 function pendingPromises(snap: HeapSnapshot, visit: (promise: number) => void): void {
-  const promiseIdx = snap.strings.indexOf('Promise');
-  const reactionsIdx = snap.strings.indexOf('reactions_or_result');
+  const promiseIdx = snap.v8.id(NAMES.Promise);
   if (promiseIdx < 0) return;
   const { nodes, nodeFieldCount: nf, nodeCount } = snap;
   const oType = snap.layout.nType;
   const oName = snap.layout.nName;
   for (let n = 0; n < nodeCount; n++) {
     if (nodes[n * nf + oType] !== snap.typeObject || nodes[n * nf + oName] !== promiseIdx) continue;
-    // the Promise constructor's prototype object is also named Promise: real promises have a map but no 'constructor'
-    if (snap.findEdge(n, snap.edgeProperty, 'constructor') >= 0) continue;
-    const r = snap.findEdgeByNameIndex(n, snap.edgeInternal, reactionsIdx);
-    if (r < 0 || snap.nodeName(snap.edgeTo(r)) === 'system / PromiseReaction') visit(n);
+    if (snap.v8.isPendingPromise(n)) visit(n);
   }
 }
 
@@ -29,10 +26,8 @@ const HOLDER_DEPTH = 12;
 
 /** A node a developer would call the holder: an object of the program (a Map, an array, a class instance), not V8's. */
 function isHolder(snap: HeapSnapshot, n: number): boolean {
-  const t = snap.nodeType(n);
-  if (t !== snap.typeObject) return false;
-  const name = snap.nodeName(n);
-  return !name.startsWith('system /') && name !== 'Promise';
+  if (snap.nodeType(n) !== snap.typeObject) return false;
+  return !snap.v8.isSystemObject(n) && snap.nodeName(n) !== NAMES.Promise;
 }
 
 function collect(snap: HeapSnapshot): number {
@@ -68,9 +63,9 @@ function judge(samples: number[], ctx: JudgeContext): DetectorFinding[] {
   const d = describeNode(ctx.last, rep);
   const f = growthFinding(ctx, {
     kind: 'pending-promise',
-    name: d?.name ?? 'Promise',
+    name: d?.name ?? NAMES.Promise,
     holderClass: d?.heldBy ?? '',
-    itemClass: 'Promise',
+    itemClass: NAMES.Promise,
     pathOf: rep,
     described: d,
     location: d?.declaration ?? null,

@@ -1,36 +1,30 @@
 /**
  * Dangling timers: repeating Timeouts (setInterval) whose number keeps growing, grouped by their callback's
  * function and source location — and what each callback's closure keeps alive.
- *
- * A Timeout repeats when its `_repeat` field holds a number: V8 writes no edge for a small integer, so a Timeout
- * with no `_repeat` property edge (or one to a heap number) is an interval; setTimeout's `_repeat` is null.
+ * (Which Timeouts repeat is Node's layout: v8.ts intervalCallback.)
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import { shortLocation } from '../graph/paths.js';
-import { closureContext, locationKey, scopeContents, unbind } from './describe.js';
+import { NAMES } from '../heap/v8.js';
+import { closureContext, locationKey, scopeContents } from './describe.js';
 import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 function repeatingTimeouts(snap: HeapSnapshot, visit: (timeout: number, callback: number) => void): void {
-  const timeoutIdx = snap.strings.indexOf('Timeout');
+  const timeoutIdx = snap.v8.id(NAMES.timeout);
   if (timeoutIdx < 0) return;
   const { nodes, nodeFieldCount: nf, nodeCount } = snap;
   const oType = snap.layout.nType;
   const oName = snap.layout.nName;
   for (let n = 0; n < nodeCount; n++) {
     if (nodes[n * nf + oType] !== snap.typeObject || nodes[n * nf + oName] !== timeoutIdx) continue;
-    const repeat = snap.findEdge(n, snap.edgeProperty, '_repeat');
-    if (repeat >= 0 && snap.nodeType(snap.edgeTo(repeat)) !== snap.typeNumber) continue;
-    const cb = snap.findEdge(n, snap.edgeProperty, '_onTimeout');
-    if (cb < 0) continue;
-    const callback = snap.edgeTo(cb);
-    if (snap.nodeType(callback) !== snap.typeClosure) continue;
-    visit(n, unbind(snap, callback));
+    const callback = snap.v8.intervalCallback(n);
+    if (callback >= 0) visit(n, snap.v8.unbind(callback));
   }
 }
 
 function callbackKey(snap: HeapSnapshot, callback: number): string {
   const loc = snap.location(callback);
-  return `${snap.nodeName(callback) || '(anonymous)'}@${loc ? locationKey(loc) : '?'}`;
+  return `${snap.v8.functionName(callback)}@${loc ? locationKey(loc) : '?'}`;
 }
 
 function collect(snap: HeapSnapshot): Map<string, number> {
@@ -57,7 +51,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
   for (const { key, counts } of rising) {
     const rep = firstOf.get(key);
     if (!rep) continue;
-    const fn = snap.nodeName(rep.callback) || '(anonymous)';
+    const fn = snap.v8.functionName(rep.callback);
     const location = snap.location(rep.callback);
     const scope = closureContext(ctx.last, rep.callback);
     const keeps = scope >= 0 ? scopeContents(ctx.last, scope) : '';
@@ -65,7 +59,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
       kind: 'timer',
       name: fn,
       holderClass: 'setInterval',
-      itemClass: 'Timeout',
+      itemClass: NAMES.timeout,
       pathOf: rep.timeout,
       location,
       countByStep: counts,

@@ -1,13 +1,13 @@
 /**
- * Distance of every node from the root, in retaining edges (BFS; EdgeRule decides which edges count).
+ * Distance of every node from the root, in retaining edges (BFS over the retaining edges: EssentialEdges).
  * Unreachable nodes get NO_DISTANCE.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import type { EdgeRule } from './essential.js';
+import type { EssentialEdges } from './essential.js';
 
 export const NO_DISTANCE = 0xffffffff;
 
-export function computeDistances(snap: HeapSnapshot, rule: EdgeRule): Uint32Array {
+export function computeDistances(snap: HeapSnapshot, essential: EssentialEdges): Uint32Array {
   const { nodeCount, edges, firstEdge, edgeFieldCount: ef } = snap;
   const oTo = snap.layout.eToNode;
   const distance = new Uint32Array(nodeCount).fill(NO_DISTANCE);
@@ -15,17 +15,8 @@ export function computeDistances(snap: HeapSnapshot, rule: EdgeRule): Uint32Arra
   // Objects that a running function holds in a register are reachable from (Stack roots) in two steps, which would
   // make "held by the stack" their shortest path even when a module or object holds them for good. The stack roots
   // are expanded last: a path through them is taken only for what nothing else holds.
-  let deferred = -1;
-  for (let e = firstEdge[snap.rootIndex], end = firstEdge[snap.rootIndex + 1]; e < end && deferred < 0; e++) {
-    const gcRoots = edges[e * ef + oTo];
-    for (let f = firstEdge[gcRoots], fend = firstEdge[gcRoots + 1]; f < fend; f++) {
-      const t = edges[f * ef + oTo];
-      if (snap.nodeType(t) === snap.typeSynthetic && snap.nodeName(t) === '(Stack roots)') {
-        deferred = t;
-        break;
-      }
-    }
-  }
+  const deferred = snap.v8.stackRoots();
+  const bits = essential.bits;
   let head = 0;
   let tail = 0;
   distance[snap.rootIndex] = 0;
@@ -39,7 +30,7 @@ export function computeDistances(snap: HeapSnapshot, rule: EdgeRule): Uint32Arra
       for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
         const t = edges[e * ef + oTo];
         if (distance[t] !== NO_DISTANCE) continue;
-        if (!rule.isEssential(n, e)) continue;
+        if ((bits[e >>> 5] & (1 << (e & 31))) === 0) continue;
         distance[t] = d;
         queue[tail++] = t;
       }

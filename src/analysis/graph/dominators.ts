@@ -3,11 +3,11 @@
  * nearest-common-ancestor walk for the immediate dominators; Georgiadis, Tarjan & Werneck 2006), fully iterative —
  * no recursion anywhere, so a million-long linked list is as easy as a flat array.
  *
- * Only edges accepted by EdgeRule count. Nodes the root cannot reach that way are attached to the root (as DevTools
+ * Only retaining edges (EssentialEdges) count. Nodes the root cannot reach that way are attached to the root (as DevTools
  * does), so the root's retained size is the whole heap. Retained sizes are Float64 (totals pass 4 GB).
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import type { EdgeRule } from './essential.js';
+import type { EssentialEdges } from './essential.js';
 import type { Retainers } from './retainers.js';
 
 export interface Dominators {
@@ -24,26 +24,13 @@ export interface Dominators {
   totalSize: number;
 }
 
-export function computeDominators(snap: HeapSnapshot, retainers: Retainers, rule: EdgeRule): Dominators {
+export function computeDominators(snap: HeapSnapshot, retainers: Retainers, essential: EssentialEdges): Dominators {
   const { nodeCount, nodes, edges, firstEdge, nodeFieldCount: nf, edgeFieldCount: ef } = snap;
   const oTo = snap.layout.eToNode;
-  const oType = snap.layout.eType;
   const oSelf = snap.layout.nSelfSize;
-  const weak = rule.weak;
-  const shortcut = rule.shortcut;
-  const internal = rule.internal;
-  const hasEphemerons = rule.ephemeronTable !== null;
+  const bits = essential.bits;
   const root = snap.rootIndex;
   const { firstRetainer, retainingNodes } = retainers;
-
-  // Inline form of EdgeRule.isEssential for the hot loops (kept in step by the EdgeRule tests).
-  const essential = (from: number, e: number): boolean => {
-    const t = edges[e * ef + oType];
-    if (t === weak) return false;
-    if (t === shortcut) return from === root;
-    if (hasEphemerons && t === internal) return rule.isEssential(from, e);
-    return true;
-  };
 
   // 1. Iterative DFS from the root: preorder numbers (1-based; 0 = not reached).
   const dfn = new Uint32Array(nodeCount);
@@ -64,7 +51,7 @@ export function computeDominators(snap: HeapSnapshot, retainers: Retainers, rule
       stackEdge[sp - 1] = e + 1;
       const t = edges[e * ef + oTo];
       if (dfn[t] !== 0) continue;
-      if (!essential(n, e)) continue;
+      if ((bits[e >>> 5] & (1 << (e & 31))) === 0) continue;
       count++;
       dfn[t] = count;
       vertex[count] = t;

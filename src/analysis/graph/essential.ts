@@ -1,57 +1,65 @@
 /**
- * The one rule for "does this edge keep its target alive?" shared by dominators, distances and retainer paths.
+ * The one rule for "does this edge keep its target alive?", evaluated once per edge into a bit vector that
+ * retainers, dominators and distances share (DevTools computes "essential" once per edge and keeps it too):
  *
  * - weak edges do not retain;
  * - shortcut edges retain only from the root (V8 uses root shortcuts to mark user roots; elsewhere they duplicate
  *   a real path);
- * - a WeakMap's backing table does not retain its values: V8 writes an internal edge named
- *   "part of key (K @k) -> value (V @v) pair in WeakMap (table @t)" from both the key and the table to the value;
- *   only the key's edge is real (the value lives while the key does).
+ * - a WeakMap's backing table does not retain its values: V8 writes an internal ephemeron edge from both the key and
+ *   the table to the value (v8.ts: ephemeronTableId); only the key's edge is real (the value lives while the key
+ *   does).
+ *
+ * One bit per edge: an eighth of a byte array's memory on a 100-million-edge heap.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
+import { ephemeronTableId } from '../heap/v8.js';
 
-const EPHEMERON_PREFIX = 'part of key (';
-const TABLE_ID = /\(table @(\d+)\)$/;
+export class EssentialEdges {
+  /** bit e set: edge e retains its target */
+  readonly bits: Uint32Array;
+  /** how many edges retain */
+  readonly count: number;
 
-export class EdgeRule {
-  readonly weak: number;
-  readonly shortcut: number;
-  readonly internal: number;
-  readonly root: number;
-  /** string index -> id of the WeakMap table named in an ephemeron edge name (0 = not such a name); null if none */
-  readonly ephemeronTable: Uint32Array | null;
-
-  constructor(private readonly snap: HeapSnapshot) {
-    this.weak = snap.edgeWeak;
-    this.shortcut = snap.edgeShortcut;
-    this.internal = snap.edgeInternal;
-    this.root = snap.rootIndex;
-    let table: Uint32Array | null = null;
+  constructor(snap: HeapSnapshot) {
+    const { nodeCount, edgeCount, edges, firstEdge, edgeFieldCount: ef, nodes, nodeFieldCount: nf } = snap;
+    const oType = snap.layout.eType;
+    const oName = snap.layout.eNameOrIndex;
+    const oId = snap.layout.nId;
+    const weak = snap.edgeWeak;
+    const shortcut = snap.edgeShortcut;
+    const internal = snap.edgeInternal;
+    const root = snap.rootIndex;
+    // string index -> id of the WeakMap table an ephemeron edge name mentions (0: not such a name); null if none
+    let tableOf: Uint32Array | null = null;
     const strings = snap.strings;
     for (let i = 0; i < strings.length; i++) {
-      const s = strings[i];
-      if (s.length > EPHEMERON_PREFIX.length && s.startsWith(EPHEMERON_PREFIX)) {
-        const m = TABLE_ID.exec(s);
-        if (m) {
-          table ??= new Uint32Array(strings.length);
-          table[i] = Number(m[1]);
-        }
+      const id = ephemeronTableId(strings[i]);
+      if (id !== 0) {
+        tableOf ??= new Uint32Array(strings.length);
+        tableOf[i] = id;
       }
     }
-    this.ephemeronTable = table;
+    const bits = new Uint32Array((edgeCount + 31) >>> 5);
+    let count = 0;
+    for (let n = 0; n < nodeCount; n++) {
+      for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
+        const p = e * ef;
+        const t = edges[p + oType];
+        if (t === weak || (t === shortcut && n !== root)) continue;
+        if (tableOf !== null && t === internal) {
+          const tableId = tableOf[edges[p + oName]];
+          if (tableId !== 0 && tableId === nodes[n * nf + oId]) continue;
+        }
+        bits[e >>> 5] |= 1 << (e & 31);
+        count++;
+      }
+    }
+    this.bits = bits;
+    this.count = count;
   }
 
-  /** Is edge `e` (an outgoing edge of node `from`) one that keeps its target alive? */
-  isEssential(from: number, e: number): boolean {
-    const snap = this.snap;
-    const p = e * snap.edgeFieldCount;
-    const type = snap.edges[p + snap.layout.eType];
-    if (type === this.weak) return false;
-    if (type === this.shortcut) return from === this.root;
-    if (type === this.internal && this.ephemeronTable !== null) {
-      const tableId = this.ephemeronTable[snap.edges[p + snap.layout.eNameOrIndex]];
-      if (tableId !== 0 && tableId === snap.nodeId(from)) return false;
-    }
-    return true;
+  /** Does edge `e` keep its target alive? */
+  has(e: number): boolean {
+    return (this.bits[e >>> 5] & (1 << (e & 31))) !== 0;
   }
 }

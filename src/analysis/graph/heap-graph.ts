@@ -4,27 +4,35 @@
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import { computeDistances } from './distances.js';
 import { computeDominators, type Dominators } from './dominators.js';
-import { EdgeRule } from './essential.js';
+import { EssentialEdges } from './essential.js';
 import { IdIndex } from './ids.js';
 import { buildRetainers, type Retainers } from './retainers.js';
 
 export type Phase = (name: string) => void;
 
 export class HeapGraph {
-  readonly rule: EdgeRule;
+  private _essential: EssentialEdges | null = null;
   private _retainers: Retainers | null = null;
   private _dominators: Dominators | null = null;
   private _distances: Uint32Array | null = null;
   private _ids: IdIndex | null = null;
 
   constructor(readonly snap: HeapSnapshot, private readonly onPhase: Phase = () => {}) {
-    this.rule = new EdgeRule(snap);
+  }
+
+  /** which edges retain their target: one bit per edge, shared by retainers, dominators and distances */
+  get essential(): EssentialEdges {
+    if (!this._essential) {
+      this.onPhase('essential edges');
+      this._essential = new EssentialEdges(this.snap);
+    }
+    return this._essential;
   }
 
   get retainers(): Retainers {
     if (!this._retainers) {
       this.onPhase('retainers');
-      this._retainers = buildRetainers(this.snap, this.rule);
+      this._retainers = buildRetainers(this.snap, this.essential);
     }
     return this._retainers;
   }
@@ -33,15 +41,16 @@ export class HeapGraph {
     if (!this._dominators) {
       const retainers = this.retainers;
       this.onPhase('dominators');
-      this._dominators = computeDominators(this.snap, retainers, this.rule);
+      this._dominators = computeDominators(this.snap, retainers, this.essential);
     }
     return this._dominators;
   }
 
   get distances(): Uint32Array {
     if (!this._distances) {
+      const essential = this.essential;
       this.onPhase('distances');
-      this._distances = computeDistances(this.snap, this.rule);
+      this._distances = computeDistances(this.snap, essential);
     }
     return this._distances;
   }

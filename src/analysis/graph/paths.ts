@@ -7,6 +7,7 @@
  */
 import { className } from '../heap/classes.js';
 import { scriptPath, type HeapSnapshot, type SourceLocation } from '../heap/snapshot.js';
+import { ANONYMOUS } from '../heap/v8.js';
 import { NO_DISTANCE } from './distances.js';
 import type { HeapGraph } from './heap-graph.js';
 
@@ -83,13 +84,6 @@ export function edgeLabel(snap: HeapSnapshot, e: number): string {
   return snap.edgeName(e);
 }
 
-const CONTEXT_NAME = 'system / Context';
-
-/** Is this node a closure scope (V8 Context)? */
-export function isContext(snap: HeapSnapshot, n: number): boolean {
-  return snap.nodeName(n) === CONTEXT_NAME;
-}
-
 /**
  * A context (closure scope) read as code: `module app.js` for a module's top-level scope, `makeHandler() scope in
  * app.js` for a function's. The function name comes from the ScopeInfo; the file from a closure that uses the scope.
@@ -97,9 +91,8 @@ export function isContext(snap: HeapSnapshot, n: number): boolean {
 export function describeContext(graph: HeapGraph, ctx: number): { text: string; location: SourceLocation | null; functionName: string | null } {
   const snap = graph.snap;
   let fnName = '';
-  const scopeEdge = snap.findEdge(ctx, snap.edgeInternal, 'scope_info');
-  if (scopeEdge >= 0) {
-    const si = snap.edgeTo(scopeEdge);
+  const si = snap.v8.scopeInfo(ctx);
+  if (si >= 0) {
     // ScopeInfo lists the scope's context-allocated variable names, then the function's name ('' for a module's
     // top level), then module data, as hidden edges. The context itself names the variables that hold objects.
     const variables = new Set<string>();
@@ -117,21 +110,19 @@ export function describeContext(graph: HeapGraph, ctx: number): { text: string; 
       }
     }
   }
-  let previousIsNative = false;
-  const prevEdge = snap.findEdge(ctx, snap.edgeInternal, 'previous');
-  if (prevEdge >= 0) previousIsNative = /NativeContext|ScriptContext/.test(snap.nodeName(snap.edgeTo(prevEdge)));
+  const previousIsNative = snap.v8.isTopLevelContext(ctx);
   // a closure that uses this scope tells the file
   let location: SourceLocation | null = null;
   const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
   for (let r = firstRetainer[ctx], end = firstRetainer[ctx + 1]; r < end && !location; r++) {
     const from = retainingNodes[r];
-    if (snap.nodeType(from) === snap.typeClosure && snap.edgeName(retainingEdges[r]) === 'context') location = snap.location(from);
+    if (snap.v8.isScopeEdge(from, retainingEdges[r])) location = snap.location(from);
   }
   const file = location ? shortFile(location.file) : null;
   // a scope whose outer scope is the native (or script) context is a module's or script's top level; its ScopeInfo
   // lists only variables (those holding small integers have no edge in the context, so they cannot be told apart)
   if (previousIsNative) return { text: file ? `module ${file}` : 'module scope', location, functionName: null };
-  const fn = fnName === '' ? '(anonymous)' : fnName;
+  const fn = fnName === '' ? ANONYMOUS : fnName;
   return { text: file ? `${fn}() scope in ${file}` : `${fn}() scope`, location, functionName: fn };
 }
 
@@ -151,10 +142,10 @@ function isPlumbing(snap: HeapSnapshot, node: number, edge: number): boolean {
   const type = snap.nodeType(node);
   const t = snap.edgeType(edge);
   if (t === snap.edgeProperty || t === snap.edgeContext) return false;
-  if (type === snap.typeHidden || type === snap.typeCode || type === snap.typeObjectShape || type === snap.typeSynthetic) return true;
-  if (type === snap.typeArray) return true; // V8's internal FixedArrays (elements, properties, tables)
-  if (snap.nodeName(node).startsWith('system /') && !isContext(snap, node)) return true;
-  return false;
+  // V8's storage (hidden, code, shapes, the FixedArrays behind elements, properties and tables), the synthetic root
+  // groups, and `system / …` objects other than a closure scope
+  if (type === snap.typeSynthetic || snap.v8.isStorageType(type)) return true;
+  return snap.v8.isSystemObject(node) && !snap.v8.isContext(node);
 }
 
 export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath {
@@ -173,15 +164,15 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
     let internal = false;
     if (snap.nodeType(node) === snap.typeSynthetic) {
       text = snap.nodeName(node);
-    } else if (isContext(snap, node)) {
+    } else if (snap.v8.isContext(node)) {
       const ctx = describeContext(graph, node);
       text = ctx.text;
       location = ctx.location;
     } else {
       internal = edge >= 0 && isPlumbing(snap, node, edge);
       const type = snap.nodeType(node);
-      const isVmInternal = type === snap.typeHidden || type === snap.typeCode || type === snap.typeObjectShape || (type === snap.typeArray && cls === '(array)');
-      const name = type === snap.typeClosure ? `${snap.nodeName(node) || '(anonymous)'}()` : cls;
+      const isVmInternal = snap.v8.isStorageType(type);
+      const name = type === snap.typeClosure ? `${snap.v8.functionName(node)}()` : cls;
       // V8's own structures read best by the edge that leads to them: `sessions (Map) → table`
       text = label === null || (fromRoot && snap.edgeType(edge) !== snap.edgeProperty) ? name : isVmInternal ? label : `${label} (${name})`;
     }

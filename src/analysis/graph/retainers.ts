@@ -1,11 +1,11 @@
 /**
- * Retainers: the reverse CSR of the retaining edges (EdgeRule), built by counting — two linear passes over the
- * edges, no per-node arrays. The retainers of node n are retainingNodes/retainingEdges[firstRetainer[n] ..
+ * Retainers: the reverse CSR of the retaining edges (EssentialEdges), built by counting — two linear passes over
+ * the edges, no per-node arrays. The retainers of node n are retainingNodes/retainingEdges[firstRetainer[n] ..
  * firstRetainer[n+1]-1]. Edges that do not retain (weak, shortcuts off the root, WeakMap table -> value) are left
- * out here, once, so no consumer (dominators, paths, detectors) has to test them again.
+ * out here, so no consumer (dominators, paths, detectors) has to test them again.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import type { EdgeRule } from './essential.js';
+import type { EssentialEdges } from './essential.js';
 
 export interface Retainers {
   firstRetainer: Uint32Array;
@@ -13,23 +13,15 @@ export interface Retainers {
   retainingEdges: Uint32Array;
 }
 
-export function buildRetainers(snap: HeapSnapshot, rule: EdgeRule): Retainers {
-  const { nodeCount, edgeCount, edges, firstEdge, edgeFieldCount: ef } = snap;
+export function buildRetainers(snap: HeapSnapshot, essential: EssentialEdges): Retainers {
+  const { nodeCount, edges, firstEdge, edgeFieldCount: ef } = snap;
   const oTo = snap.layout.eToNode;
-  const oType = snap.layout.eType;
-  const { weak, shortcut, internal, root } = rule;
-  const ephemerons = rule.ephemeronTable !== null;
-  // pass 1: which edges retain (EdgeRule, inlined), and how many retainers each node has
-  const mask = new Uint8Array(edgeCount);
+  const bits = essential.bits;
+  // pass 1: how many retainers each node has
   const firstRetainer = new Uint32Array(nodeCount + 1);
   for (let n = 0; n < nodeCount; n++) {
     for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
-      const p = e * ef;
-      const t = edges[p + oType];
-      if (t === weak || (t === shortcut && n !== root)) continue;
-      if (ephemerons && t === internal && !rule.isEssential(n, e)) continue;
-      mask[e] = 1;
-      firstRetainer[edges[p + oTo]]++;
+      if ((bits[e >>> 5] & (1 << (e & 31))) !== 0) firstRetainer[edges[e * ef + oTo]]++;
     }
   }
   // exclusive prefix sum; firstRetainer[n] becomes the write cursor, then the start
@@ -44,7 +36,7 @@ export function buildRetainers(snap: HeapSnapshot, rule: EdgeRule): Retainers {
   const retainingEdges = new Uint32Array(sum);
   for (let n = 0; n < nodeCount; n++) {
     for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
-      if (mask[e] === 0) continue;
+      if ((bits[e >>> 5] & (1 << (e & 31))) === 0) continue;
       const slot = firstRetainer[edges[e * ef + oTo]]++;
       retainingNodes[slot] = n;
       retainingEdges[slot] = e;

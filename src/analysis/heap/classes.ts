@@ -7,23 +7,10 @@
  * stays linear and allocation-light on tens of millions of nodes.
  */
 import type { HeapSnapshot } from './snapshot.js';
+import { NAMES, TYPE_CLASS } from './v8.js';
 
 const MAX_SHAPE_PROPERTIES = 5;
 
-const BRACKETED: Record<string, string> = {
-  hidden: '(system)',
-  code: '(compiled code)',
-  string: '(string)',
-  'concatenated string': '(concatenated string)',
-  'sliced string': '(sliced string)',
-  number: '(number)',
-  regexp: '(regexp)',
-  symbol: '(symbol)',
-  bigint: '(bigint)',
-  'object shape': '(object shape)',
-  closure: '(closure)',
-  array: '(array)',
-};
 
 /** Property names of a plain object, in edge order, as `{a, b, c, …}`. */
 export function propertySetName(snap: HeapSnapshot, n: number): string {
@@ -32,14 +19,14 @@ export function propertySetName(snap: HeapSnapshot, n: number): string {
   for (let e = snap.firstEdge[n], end = snap.firstEdge[n + 1]; e < end; e++) {
     if (snap.edgeType(e) !== snap.edgeProperty) continue;
     const name = snap.edgeName(e);
-    if (name === '__proto__') continue;
+    if (snap.v8.isProtoName(name)) continue;
     if (names.length === MAX_SHAPE_PROPERTIES) {
       more = true;
       break;
     }
     names.push(name);
   }
-  if (names.length === 0) return 'Object';
+  if (names.length === 0) return NAMES.Object;
   return `{${names.join(', ')}${more ? ', …' : ''}}`;
 }
 
@@ -48,11 +35,11 @@ export function className(snap: HeapSnapshot, n: number): string {
   const type = snap.nodeType(n);
   if (type === snap.typeObject) {
     const name = snap.nodeName(n);
-    if (name === 'Object') return propertySetName(snap, n);
+    if (name === NAMES.Object) return propertySetName(snap, n);
     return name;
   }
   if (type === snap.typeNative || type === snap.typeSynthetic) return snap.nodeName(n);
-  return BRACKETED[snap.layout.nodeTypes[type]] ?? `(${snap.layout.nodeTypes[type]})`;
+  return TYPE_CLASS[snap.layout.nodeTypes[type]] ?? `(${snap.layout.nodeTypes[type]})`;
 }
 
 export interface Classification {
@@ -80,15 +67,15 @@ export function classifyNodes(snap: HeapSnapshot): Classification {
   const typeObject = snap.typeObject;
   const typeNative = snap.typeNative;
   const typeSynthetic = snap.typeSynthetic;
-  const byType = snap.layout.nodeTypes.map((t) => idOf(BRACKETED[t] ?? `(${t})`));
-  const objectIdx = strings.indexOf('Object');
+  const byType = snap.layout.nodeTypes.map((t) => idOf(TYPE_CLASS[t] ?? `(${t})`));
+  const objectIdx = snap.v8.id(NAMES.Object);
   // per name string index: class id (+1; 0 = not yet)
   const byNameIndex = new Uint32Array(strings.length);
   // plain objects: named by their first property names. One name per hidden class is cached, checked against the
   // object's own property-name indices (dictionary-mode objects can share a map but not their keys).
   const byShape = new Map<number, { keys: number[]; id: number }>();
-  const protoIdx = strings.indexOf('__proto__');
-  const mapIdx = strings.indexOf('map');
+  const protoIdx = snap.v8.id(NAMES.proto);
+  const mapIdx = snap.v8.id(NAMES.hiddenClass);
   const keys: number[] = [];
   const propertyKeys = (n: number): void => {
     keys.length = 0;

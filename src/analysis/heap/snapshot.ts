@@ -8,6 +8,7 @@
 import { SnapshotFormatError } from '../../errors.js';
 import type { Layout, SnapshotHeader } from './layout.js';
 import type { RawSnapshot } from './tokenizer.js';
+import { V8Vocabulary } from './v8.js';
 
 /** A script's name as a path: V8 names ES modules by `file://` URL, CommonJS scripts by path. */
 export function scriptPath(name: string): string {
@@ -71,6 +72,7 @@ export class HeapSnapshot {
   readonly edgeWeak: number;
 
   private locationIndex: Map<number, number> | null = null;
+  private vocabulary: V8Vocabulary | null = null;
   private scriptNames: Map<number, string> | null = null;
 
   constructor(raw: RawSnapshot) {
@@ -160,6 +162,12 @@ export class HeapSnapshot {
       }
       edges[p + oeTo] = to / nf;
     }
+  }
+
+  /** What V8 and Node put in this heap, by name (v8.ts): built on first use. */
+  get v8(): V8Vocabulary {
+    this.vocabulary ??= new V8Vocabulary(this);
+    return this.vocabulary;
   }
 
   // ---- node accessors (ordinal based) ----
@@ -273,31 +281,7 @@ export class HeapSnapshot {
   }
 
   private closureScriptName(closure: number): string | null {
-    const script = this.closureScript(closure);
+    const script = this.v8.closureScript(closure);
     return script < 0 ? null : scriptPath(this.nodeName(script)) || null;
-  }
-
-  /** The Script node of a closure (closure -shared-> SharedFunctionInfo -script-> Script), or -1. */
-  closureScript(closure: number): number {
-    const shared = this.findEdge(closure, this.edgeInternal, 'shared');
-    if (shared < 0) return -1;
-    const sfi = this.edgeTo(shared);
-    for (const name of ['script_or_debug_info', 'script']) {
-      const e = this.findEdge(sfi, this.edgeInternal, name);
-      if (e >= 0) {
-        const script = this.edgeTo(e);
-        if (this.nodeType(script) === this.typeCode && this.nodeName(script)) return script;
-      }
-    }
-    return -1;
-  }
-
-  /** The source text V8 keeps for a Script node, when the snapshot has it as a plain string. */
-  scriptSource(script: number): string | null {
-    const e = this.findEdge(script, this.edgeInternal, 'source');
-    if (e < 0) return null;
-    const src = this.edgeTo(e);
-    const t = this.nodeType(src);
-    return t === this.typeString ? this.nodeName(src) : null;
   }
 }

@@ -1,0 +1,311 @@
+/**
+ * The vocabulary of V8's and Node's internals as heap snapshots spell them — the one place where those names are
+ * written down (a test fails when one appears as a literal anywhere else in src/).
+ *
+ * The snapshot *format* (meta's field and type names: `object`, `closure`, `property`, `weak` …) belongs to the
+ * engine (layout.ts, snapshot.ts). This module knows what V8 and Node put *in* a heap: the objects they name
+ * `system / Context` or `Timeout`, the internal edges `context`, `table`, `scope_info`, the ephemeron edge names of
+ * WeakMaps, the slot strides of hash tables. When a Node release moves a field, this file is what changes.
+ *
+ * `snap.v8` (one per snapshot, built on first use) answers questions about nodes; the names' string indices are
+ * looked up once each, lazily, so a name that no detector asks about costs nothing.
+ */
+import type { HeapSnapshot } from './snapshot.js';
+
+/** Names V8 and Node give to nodes and internal edges. */
+export const NAMES = {
+  // V8 objects
+  /** prefix of V8's internal object names (`system / Context`, `system / PromiseReaction`, …) */
+  systemPrefix: 'system /',
+  context: 'system / Context',
+  promiseReaction: 'system / PromiseReaction',
+  /** the outer scope of a module's or a script's top level */
+  moduleOuterContext: /NativeContext|ScriptContext/,
+  stackRoots: '(Stack roots)',
+  // V8 internal edges
+  closureContext: 'context',
+  boundFunction: 'bound_function',
+  shared: 'shared',
+  scriptOfShared: ['script_or_debug_info', 'script'],
+  scriptSource: 'source',
+  scopeInfo: 'scope_info',
+  outerScope: 'previous',
+  hashTable: 'table',
+  hiddenClass: 'map',
+  proto: '__proto__',
+  constructorProperty: 'constructor',
+  promiseReactions: 'reactions_or_result',
+  // JavaScript's own classes as V8 names their instances
+  Map: 'Map',
+  Set: 'Set',
+  Array: 'Array',
+  Object: 'Object',
+  Promise: 'Promise',
+  // Node internals: lib/internal/timers.js, lib/events.js
+  timeout: 'Timeout',
+  timeoutRepeat: '_repeat',
+  timeoutCallback: '_onTimeout',
+  emitterEvents: '_events',
+} as const;
+
+/** Slots per entry in V8's OrderedHashMap (key, value, chain) and OrderedHashSet (key, chain) tables. */
+export const TABLE_STRIDE = { Map: 3, Set: 2 } as const;
+
+/** The classes whose instances are containers a program fills (a holder of these is a growing collection). */
+export const COLLECTION_CLASSES: ReadonlySet<string> = new Set(['Map', 'Set', 'Array', 'Object', 'WeakMap', 'WeakSet']);
+
+/** What an unnamed function is called in reports. */
+export const ANONYMOUS = '(anonymous)';
+
+/** Class names for the node types that have no constructor (DevTools' Summary view spells them the same way). */
+export const TYPE_CLASS: Readonly<Record<string, string>> = {
+  hidden: '(system)',
+  code: '(compiled code)',
+  string: '(string)',
+  'concatenated string': '(concatenated string)',
+  'sliced string': '(sliced string)',
+  number: '(number)',
+  regexp: '(regexp)',
+  symbol: '(symbol)',
+  bigint: '(bigint)',
+  'object shape': '(object shape)',
+  closure: '(closure)',
+  array: '(array)',
+};
+
+/** Classes whose growth is V8's business (JIT code, shapes, feedback, boxed numbers), not the program's. */
+export function isV8InternalClass(name: string): boolean {
+  return name === TYPE_CLASS.code || name === TYPE_CLASS.hidden || name === TYPE_CLASS['object shape'] || name === TYPE_CLASS.number || name.startsWith(NAMES.systemPrefix);
+}
+
+/**
+ * A WeakMap's ephemeron edge: V8 names the internal edge from both the key and the backing table to the value
+ * "part of key (K @k) -> value (V @v) pair in WeakMap (table @t)". Returns the table's node id, or 0 for any other
+ * name.
+ */
+const EPHEMERON_PREFIX = 'part of key (';
+const EPHEMERON_TABLE = /\(table @(\d+)\)$/;
+export function ephemeronTableId(edgeName: string): number {
+  if (edgeName.length <= EPHEMERON_PREFIX.length || !edgeName.startsWith(EPHEMERON_PREFIX)) return 0;
+  const m = EPHEMERON_TABLE.exec(edgeName);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Node keeps `process.version` as a string in the heap: `Node v20.11.1`, or null. */
+export function runtimeVersion(strings: readonly string[]): string | null {
+  const versionRe = /^v(\d{1,2})\.\d{1,3}\.\d{1,3}$/;
+  for (const s of strings) {
+    if (s.length <= 12 && versionRe.test(s)) {
+      const major = Number(versionRe.exec(s)?.[1]);
+      if (major >= 12 && major <= 40) return `Node ${s}`;
+    }
+  }
+  return null;
+}
+
+type Name = Exclude<(typeof NAMES)[keyof typeof NAMES], RegExp | readonly string[]>;
+
+export class V8Vocabulary {
+  private readonly ids = new Map<string, number>();
+
+  constructor(private readonly snap: HeapSnapshot) {}
+
+  /** The string index of a name, or -1 when the snapshot never uses it (looked up once per name). */
+  id(name: Name | string): number {
+    let i = this.ids.get(name);
+    if (i === undefined) {
+      i = this.snap.strings.indexOf(name);
+      this.ids.set(name, i);
+    }
+    return i;
+  }
+
+  /** The outgoing internal edge named `name` of `n`, followed: its target, or -1. */
+  private internal(n: number, name: string): number {
+    const e = this.snap.findEdgeByNameIndex(n, this.snap.edgeInternal, this.id(name));
+    return e < 0 ? -1 : this.snap.edgeTo(e);
+  }
+
+  // ---- what a node is ----
+
+  /** A closure scope (V8 Context). */
+  isContext(n: number): boolean {
+    return this.snap.nodeName(n) === NAMES.context;
+  }
+
+  /** One of V8's internal objects (`system / …`), Contexts included. */
+  isSystemObject(n: number): boolean {
+    return this.snap.nodeName(n).startsWith(NAMES.systemPrefix);
+  }
+
+  /** V8's storage kinds: internal (hidden) nodes, code, object shapes and backing arrays (FixedArray & co). */
+  isStorageType(type: number): boolean {
+    const s = this.snap;
+    return type === s.typeHidden || type === s.typeArray || type === s.typeCode || type === s.typeObjectShape;
+  }
+
+  /**
+   * V8's own structures, never a holder by themselves: a Map's hash table, an array's backing store, shapes, code,
+   * and `system / …` objects — but not a Context, which is the program's closure scope.
+   */
+  isV8Internal(n: number): boolean {
+    const t = this.snap.nodeType(n);
+    if (this.isStorageType(t)) return true;
+    return t === this.snap.typeObject && this.isSystemObject(n) && !this.isContext(n);
+  }
+
+  /** Node kinds a developer counts as objects (not code, shapes, V8's storage). */
+  isCountableType(type: number): boolean {
+    const s = this.snap;
+    return type === s.typeObject || type === s.typeArray || type === s.typeClosure || type === s.typeString || type === s.typeConsString || type === s.typeSlicedString || type === s.typeRegexp || type === s.typeNative || type === s.typeBigint;
+  }
+
+  /** Objects a developer recognises as theirs: not V8 internals, not roots, not the global object. */
+  isUserObject(n: number): boolean {
+    const s = this.snap;
+    const t = s.nodeType(n);
+    if (t !== s.typeObject && t !== s.typeArray && t !== s.typeClosure && t !== s.typeNative && t !== s.typeString && t !== s.typeRegexp) return false;
+    const name = s.nodeName(n);
+    if (t === s.typeObject && (name.startsWith(NAMES.systemPrefix) || name === 'global' || name === 'Window' || name.startsWith('global /'))) return false;
+    return true;
+  }
+
+  /** A function's name as reports print it. */
+  functionName(closure: number): string {
+    return this.snap.nodeName(closure) || ANONYMOUS;
+  }
+
+  // ---- closures and scopes ----
+
+  /** Is `e` (a retaining edge from `from`) a closure's link to its scope? */
+  isScopeEdge(from: number, e: number): boolean {
+    return this.snap.nodeType(from) === this.snap.typeClosure && this.snap.edgeName(e) === NAMES.closureContext;
+  }
+
+  /** The closure's scope (its Context), or -1. */
+  closureContext(closure: number): number {
+    return this.internal(closure, NAMES.closureContext);
+  }
+
+  /** A bound function's target, or the closure itself. */
+  unbind(closure: number): number {
+    const t = this.internal(closure, NAMES.boundFunction);
+    return t < 0 ? closure : t;
+  }
+
+  /** A Context's ScopeInfo, or -1. */
+  scopeInfo(ctx: number): number {
+    return this.internal(ctx, NAMES.scopeInfo);
+  }
+
+  /** Is this Context a module's or a script's top level (its outer scope the native or script context)? */
+  isTopLevelContext(ctx: number): boolean {
+    const outer = this.internal(ctx, NAMES.outerScope);
+    return outer >= 0 && NAMES.moduleOuterContext.test(this.snap.nodeName(outer));
+  }
+
+  /** The Script node of a closure (closure -shared-> SharedFunctionInfo -script-> Script), or -1. */
+  closureScript(closure: number): number {
+    const s = this.snap;
+    const shared = s.findEdge(closure, s.edgeInternal, NAMES.shared);
+    if (shared < 0) return -1;
+    const sfi = s.edgeTo(shared);
+    for (const name of NAMES.scriptOfShared) {
+      const e = s.findEdge(sfi, s.edgeInternal, name);
+      if (e >= 0) {
+        const script = s.edgeTo(e);
+        if (s.nodeType(script) === s.typeCode && s.nodeName(script)) return script;
+      }
+    }
+    return -1;
+  }
+
+  /** Is this node a Script with its source attached? */
+  isScript(n: number): boolean {
+    return this.snap.nodeType(n) === this.snap.typeCode && this.snap.findEdgeByNameIndex(n, this.snap.edgeInternal, this.id(NAMES.scriptSource)) >= 0;
+  }
+
+  /** The source text V8 keeps for a Script node, when the snapshot has it as a plain string. */
+  scriptSource(script: number): string | null {
+    const s = this.snap;
+    const e = s.findEdge(script, s.edgeInternal, NAMES.scriptSource);
+    if (e < 0) return null;
+    const src = s.edgeTo(e);
+    return s.nodeType(src) === s.typeString ? s.nodeName(src) : null;
+  }
+
+  /** The `(Stack roots)` group under the GC roots, or -1. */
+  stackRoots(): number {
+    const s = this.snap;
+    const root = s.rootIndex;
+    for (let e = s.firstEdge[root], end = s.firstEdge[root + 1]; e < end; e++) {
+      const gcRoots = s.edgeTo(e);
+      for (let f = s.firstEdge[gcRoots], fend = s.firstEdge[gcRoots + 1]; f < fend; f++) {
+        const t = s.edgeTo(f);
+        if (s.nodeType(t) === s.typeSynthetic && s.nodeName(t) === NAMES.stackRoots) return t;
+      }
+    }
+    return -1;
+  }
+
+  // ---- collections ----
+
+  /** A Map's or Set's backing OrderedHashTable (its internal `table` edge), or -1. */
+  collectionTable(collection: number): number {
+    return this.internal(collection, NAMES.hashTable);
+  }
+
+  /** Is edge `e` a V8 bookkeeping slot of a table or object (its hidden class, its prototype), not an entry? */
+  isBookkeepingEdge(e: number): boolean {
+    const name = this.snap.edgeName(e);
+    return name === NAMES.hiddenClass || name === NAMES.proto;
+  }
+
+  /** Is this edge name a hidden class slot (`map`)? */
+  isHiddenClassName(name: string): boolean {
+    return name === NAMES.hiddenClass;
+  }
+
+  /** Is this property name the prototype link (`__proto__`)? */
+  isProtoName(name: string): boolean {
+    return name === NAMES.proto;
+  }
+
+  // ---- promises ----
+
+  /**
+   * A promise that has not settled: V8 keeps a promise's reactions (while pending with handlers) or its result in
+   * `reactions_or_result`; a pending promise without handlers has no such edge (a small-integer result has none
+   * either). The Promise constructor's prototype object is also named Promise: it has a `constructor` property.
+   */
+  isPendingPromise(n: number): boolean {
+    const s = this.snap;
+    if (s.findEdge(n, s.edgeProperty, NAMES.constructorProperty) >= 0) return false;
+    const r = s.findEdgeByNameIndex(n, s.edgeInternal, this.id(NAMES.promiseReactions));
+    return r < 0 || s.nodeName(s.edgeTo(r)) === NAMES.promiseReaction;
+  }
+
+  // ---- Node: timers and emitters ----
+
+  /**
+   * The callback of a repeating Timeout (setInterval), or -1 for a one-shot or cleared one. A Timeout repeats when
+   * its `_repeat` field holds a number: V8 writes no edge for a small integer, so a Timeout with no `_repeat`
+   * property edge (or one to a heap number) is an interval; setTimeout's `_repeat` is null.
+   */
+  intervalCallback(timeout: number): number {
+    const s = this.snap;
+    const repeat = s.findEdge(timeout, s.edgeProperty, NAMES.timeoutRepeat);
+    if (repeat >= 0 && s.nodeType(s.edgeTo(repeat)) !== s.typeNumber) return -1;
+    const cb = s.findEdge(timeout, s.edgeProperty, NAMES.timeoutCallback);
+    if (cb < 0) return -1;
+    const callback = s.edgeTo(cb);
+    return s.nodeType(callback) === s.typeClosure ? callback : -1;
+  }
+
+  /** An EventEmitter's `_events` object, or -1. */
+  emitterEvents(emitter: number): number {
+    const s = this.snap;
+    const e = s.findEdgeByNameIndex(emitter, s.edgeProperty, this.id(NAMES.emitterEvents));
+    return e < 0 ? -1 : s.edgeTo(e);
+  }
+}
