@@ -5,7 +5,8 @@
  *   node bench/measure-diff.mjs a.heapsnapshot b.heapsnapshot c.heapsnapshot
  */
 import { statSync } from 'node:fs';
-import { diffFiles, DEFAULT_DIFF_OPTIONS } from '../dist/analysis/diff.js';
+import { DEFAULT_DIFF_OPTIONS } from '../dist/analysis/diff.js';
+import { diffFiles } from '../dist/analysis/diff-files.js';
 
 const files = process.argv.slice(2);
 const largest = Math.max(...files.map((f) => statSync(f).size));

@@ -6,8 +6,7 @@
  * shows the sites whose live bytes grew between windows.
  */
 import type { SamplingProfile, SamplingProfileNode } from '../formats/heapprofile.js';
-import { shortLocation } from './graph/paths.js';
-import { scriptPath } from './heap/snapshot.js';
+import { scriptPath, shortLocation } from '../format.js';
 import { ANONYMOUS } from './heap/v8.js';
 
 export interface AllocationSite {

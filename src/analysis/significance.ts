@@ -17,6 +17,7 @@
  * The heap's own slope (run) must clear the runtime's drift floor as well as zero (see soak.ts).
  */
 import type { Finding, FindingKind } from './findings.js';
+import { formatPercent as pct, formatSmallRate as kB } from '../format.js';
 
 export interface SignificanceOptions {
   /** least growth first -> last as a share of the first value (0.1 = 10 %) */
@@ -52,14 +53,6 @@ export function windowOf(times: Array<number | null> | undefined): number | null
   if (first === null || last === null || !Number.isFinite(first) || !Number.isFinite(last)) return null;
   const span = last - first;
   return span >= MIN_WINDOW_MS ? span : null;
-}
-
-function pct(x: number): string {
-  return Number.isFinite(x) ? `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %` : 'from zero';
-}
-
-function kB(bytesPerMin: number): string {
-  return bytesPerMin >= 1e6 ? `${(bytesPerMin / 1e6).toFixed(2)} MB/min` : `${(bytesPerMin / 1024).toFixed(1)} kB/min`;
 }
 
 export function significanceOf(f: Pick<Finding, 'kind' | 'countByStep' | 'growthBytes'>, windowMs: number | null, opts: SignificanceOptions = DEFAULT_SIGNIFICANCE): Significance {

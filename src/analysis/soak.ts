@@ -14,6 +14,7 @@ import { isAccepted, type Baseline } from './baseline.js';
 import type { DiffResult } from './diff.js';
 import type { Finding, FindingKind, Verdict } from './findings.js';
 import { heapTrend, type Trend } from './trend.js';
+import { formatRate } from '../format.js';
 
 export interface SoakJudgement {
   verdict: Verdict;
@@ -44,10 +45,6 @@ export function parseRate(text: string): number | null {
   const per = m[3].toLowerCase();
   const perMinute = per.startsWith('s') ? 60 : per.startsWith('h') ? 1 / 60 : 1;
   return Number(m[1]) * mult[unit] * perMinute;
-}
-
-export function formatRate(bytesPerMin: number): string {
-  return `${bytesPerMin >= 0 ? '+' : ''}${(bytesPerMin / MB).toFixed(2)} MB/min`;
 }
 
 export interface HeapFloor {

@@ -5,7 +5,8 @@
  * source text, and a retainer path names the variable (a closure-scope variable) or the property that holds the
  * leak, so the declaration can be found in the text of the script whose scope or class holds it.
  */
-import { scriptPath, type SourceLocation } from './heap/snapshot.js';
+import type { SourceLocation } from './heap/snapshot.js';
+import { scriptPath } from '../format.js';
 import type { HeapGraph } from './graph/heap-graph.js';
 import type { PathStep } from './graph/paths.js';
 

@@ -7,6 +7,7 @@ import type { SourceLocation } from './heap/snapshot.js';
 import { runtimeVersion } from './heap/v8.js';
 import type { HeapGraph } from './graph/heap-graph.js';
 import { NO_DISTANCE } from './graph/distances.js';
+import { dominatorChildren } from './graph/dominators.js';
 import { describePath, shortestRetainerPath } from './graph/paths.js';
 
 export interface ClassRow {
@@ -53,24 +54,6 @@ export interface SummaryResult {
 
 export interface SummaryOptions {
   top: number;
-}
-
-/** Children lists of the dominator tree (CSR by counting). */
-export function dominatorChildren(idom: Uint32Array, root: number): { first: Uint32Array; children: Uint32Array } {
-  const n = idom.length;
-  const first = new Uint32Array(n + 1);
-  for (let i = 0; i < n; i++) if (i !== root) first[idom[i]]++;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const c = first[i];
-    first[i] = sum;
-    sum += c;
-  }
-  first[n] = sum;
-  const cursor = first.slice(0, n);
-  const children = new Uint32Array(sum);
-  for (let i = 0; i < n; i++) if (i !== root) children[cursor[idom[i]]++] = i;
-  return { first, children };
 }
 
 /**

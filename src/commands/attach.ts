@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { compareProfiles } from '../analysis/allocations.js';
-import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/diff.js';
+import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../analysis/diff.js';
+import { diffFiles } from '../analysis/diff-files.js';
 import { connectToTarget } from '../capture/connect.js';
 import { runCapture } from '../capture/monitor.js';
 import { significanceFlags, significanceOptions } from '../cli/significance-flags.js';
@@ -10,7 +11,7 @@ import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, parseDuration, targetArgs, targetFlags } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
 import { attachMarkdown, attachTable, detachText, liveHeapChart, type AttachReport } from '../reporters/attach.js';
-import { formatBytes } from '../reporters/format.js';
+import { formatBytes } from '../format.js';
 import { createLiveView, usageText } from '../reporters/live.js';
 
 export default class Attach extends BaseCommand {

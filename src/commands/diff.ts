@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { printable } from '../text.js';
-import { DEFAULT_DIFF_OPTIONS, diffFiles, type DiffResult } from '../analysis/diff.js';
+import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../analysis/diff.js';
+import { diffFiles } from '../analysis/diff-files.js';
 import { significanceFlags, significanceOptions } from '../cli/significance-flags.js';
 import { printableDeep } from '../text.js';
 import { BaseCommand } from '../cli/base.js';

@@ -9,7 +9,7 @@ import { detachText } from '../reporters/attach.js';
 import { printable } from '../text.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, targetArgs, targetFlags } from '../cli/targeting.js';
-import { formatBytes } from '../reporters/format.js';
+import { formatBytes } from '../format.js';
 import { createLiveView } from '../reporters/live.js';
 
 export interface SnapshotReport {

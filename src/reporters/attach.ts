@@ -3,7 +3,7 @@ import asciichart from 'asciichart';
 import type { AllocationSite } from '../analysis/allocations.js';
 import type { DiffResult } from '../analysis/diff.js';
 import { diffMarkdown, diffTable } from './diff.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../format.js';
 import { mdTable } from './markdown.js';
 
 export interface AttachReport {

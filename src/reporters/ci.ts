@@ -6,8 +6,8 @@ import path from 'node:path';
 import junitModule, { type Builder } from 'junit-report-builder';
 import { SarifBuilder, SarifResultBuilder, SarifRuleBuilder, SarifRunBuilder } from 'node-sarif-builder';
 import type { Finding, FindingKind } from '../analysis/findings.js';
-import { ALL_KINDS, formatRate, type SoakJudgement } from '../analysis/soak.js';
-import { formatLocation } from './format.js';
+import { ALL_KINDS, type SoakJudgement } from '../analysis/soak.js';
+import { formatLocation, formatRate } from '../format.js';
 
 // a CommonJS module whose default export is the builder (its typings describe the ES build)
 const junit = junitModule as unknown as Builder;

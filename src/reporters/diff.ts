@@ -1,7 +1,7 @@
 /** Renders a DiffResult: verdict, findings (worst first, each with path, location and hint), class growth. */
 import Table from 'cli-table3';
 import type { DiffResult, Finding } from '../analysis/diff.js';
-import { formatBytes, formatCount, formatLocation } from './format.js';
+import { formatBytes, formatCount, formatLocation } from '../format.js';
 import { mdEscape, mdTable } from './markdown.js';
 
 const KIND_TITLE: Record<Finding['kind'], string> = {

@@ -3,7 +3,7 @@
  * (snapshot transfer %, next snapshot in N s, heap used), both redrawn in place; event lines scroll above them.
  * Only on a TTY and never with --json.
  */
-import { formatBytes } from './format.js';
+import { formatBytes } from '../format.js';
 
 export interface LiveView {
   status(text: string): void;

@@ -1,6 +1,7 @@
 /** Renders a soak test (`leakscope run`): a quiet line when it passes, the whole story when it fails. */
 import type { DiffResult } from '../analysis/diff.js';
-import { formatRate, type SoakJudgement } from '../analysis/soak.js';
+import type { SoakJudgement } from '../analysis/soak.js';
+import { formatRate } from '../format.js';
 import type { Trend } from '../analysis/trend.js';
 import type { ExitStatus } from '../capture/program.js';
 import { heapChart } from './attach.js';

@@ -1,7 +1,7 @@
 /** Renders a SummaryResult as a terminal table or as Markdown. */
 import Table from 'cli-table3';
 import type { SummaryResult } from '../analysis/summary.js';
-import { formatBytes, formatCount, formatLocation } from './format.js';
+import { formatBytes, formatCount, formatLocation } from '../format.js';
 import { mdEscape, mdTable } from './markdown.js';
 
 function plainTable(head: string[]): Table.Table {

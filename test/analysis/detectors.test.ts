@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_DIFF_OPTIONS, diffFiles, type Finding } from '../../src/analysis/diff.js';
+import { DEFAULT_DIFF_OPTIONS, type Finding } from '../../src/analysis/diff.js';
+import { diffFiles } from '../../src/analysis/diff-files.js';
 import { fixtureSnapshots } from '../helpers/fixtures.js';
 
 async function findingsOf(program: string) {

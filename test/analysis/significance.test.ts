@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_SIGNIFICANCE, significanceOf, windowOf } from '../../src/analysis/significance.js';
-import { foldRepeats, MAX_PRINTED_STEPS, pathText, type ReadableStep } from '../../src/analysis/graph/paths.js';
+import type { ReadableStep } from '../../src/analysis/graph/paths.js';
+import { foldRepeats, MAX_PRINTED_STEPS, pathText } from '../../src/format.js';
 
 describe('practical significance of a steady finding', () => {
   it('a bounded TTL cache that wobbled up 3.6 % is not material (the issue\'s false alarm)', () => {

@@ -16,9 +16,10 @@
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import { NAMES } from '../heap/v8.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
-import { describeContext, shortFile, shortLocation } from '../graph/paths.js';
+import { describeContext } from '../graph/paths.js';
+import { shortFile, shortLocation } from '../../format.js';
 import { closuresUsingVariable } from '../source.js';
-import { describeNode } from './describe.js';
+import { describeNode } from '../describe.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 /** functions with fewer live contexts than this are not looked at (a chain needs many) */

@@ -4,8 +4,8 @@
  * because a sibling closure in the same scope uses it (V8 gives all closures of a scope one context).
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { shortLocation } from '../graph/paths.js';
-import { closureContext, describeNode, scopeContents } from './describe.js';
+import { shortLocation } from '../../format.js';
+import { describeNode, scopeContents } from '../describe.js';
 import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 /**
@@ -61,7 +61,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
   const wanted = new Set(rising.map((r) => r.key));
   programClosures(snap, (n, key) => {
     if (!wanted.has(key)) return;
-    const ctxNode = closureContext(ctx.last, n);
+    const ctxNode = snap.v8.closureContext(n);
     const entry = reps.get(key) ?? { closure: n, scopeRetained: 0 };
     entry.scopeRetained += ctx.last.dominators.retained[n] + (ctxNode >= 0 ? ctx.last.dominators.retained[ctxNode] : 0);
     reps.set(key, entry);
@@ -71,7 +71,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
     if (!rep) continue;
     const fn = snap.v8.functionName(rep.closure);
     const location = snap.location(rep.closure);
-    const scope = closureContext(ctx.last, rep.closure);
+    const scope = snap.v8.closureContext(rep.closure);
     const keeps = scope >= 0 ? scopeContents(ctx.last, scope) : '';
     const d = describeNode(ctx.last, rep.closure);
     const f = growthFinding(ctx, {

@@ -4,7 +4,8 @@
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import { NAMES, TABLE_STRIDE } from '../heap/v8.js';
-import { describeNode, entryClass, where } from './describe.js';
+import { describeNode, entryClass } from '../describe.js';
+import { formatSize, where } from '../../format.js';
 import { hintFor } from '../findings.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
@@ -143,7 +144,7 @@ function judge(samples: CollectionSample[], ctx: JudgeContext): DetectorFinding[
       bytesByStep: samples.map((s, i) => s.bytes[at[i]]),
       bytes: d.retained,
       hint: hintFor('growing-collection', holderClass, d.name),
-      summary: `${d.name} (${holderClass})${where(d.declaration)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${countByStep.join(' → ')} entries, retaining ${(d.retained / 1e3).toFixed(1)} kB`,
+      summary: `${d.name} (${holderClass})${where(d.declaration)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${countByStep.join(' → ')} entries, retaining ${formatSize(d.retained, 'kB')}`,
     });
     if (f) out.push(f);
   }

@@ -3,9 +3,9 @@
  * emitter, event name and listener function location.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { shortLocation } from '../graph/paths.js';
+import { shortLocation } from '../../format.js';
 import { NAMES } from '../heap/v8.js';
-import { describeNode } from './describe.js';
+import { describeNode } from '../describe.js';
 import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 const MIN_LISTENERS = 2;

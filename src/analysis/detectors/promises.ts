@@ -6,7 +6,7 @@
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import { confidenceOf } from '../findings.js';
 import { NAMES } from '../heap/v8.js';
-import { describeNode } from './describe.js';
+import { describeNode } from '../describe.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 function pendingPromises(snap: HeapSnapshot, visit: (promise: number) => void): void {

@@ -4,9 +4,9 @@
  * (Which Timeouts repeat is Node's layout: v8.ts intervalCallback.)
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { shortLocation } from '../graph/paths.js';
+import { locationKey, shortLocation } from '../../format.js';
 import { NAMES } from '../heap/v8.js';
-import { closureContext, locationKey, scopeContents } from './describe.js';
+import { scopeContents } from '../describe.js';
 import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 function repeatingTimeouts(snap: HeapSnapshot, visit: (timeout: number, callback: number) => void): void {
@@ -53,7 +53,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
     if (!rep) continue;
     const fn = snap.v8.functionName(rep.callback);
     const location = snap.location(rep.callback);
-    const scope = closureContext(ctx.last, rep.callback);
+    const scope = snap.v8.closureContext(rep.callback);
     const keeps = scope >= 0 ? scopeContents(ctx.last, scope) : '';
     const f = growthFinding(ctx, {
       kind: 'timer',

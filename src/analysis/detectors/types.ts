@@ -7,8 +7,8 @@
 import { confidenceOf, severityOf, type Finding, type FindingKind } from '../findings.js';
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
-import { shortLocation } from '../graph/paths.js';
-import { describeNode, type NodeDescription } from './describe.js';
+import { shortLocation } from '../../format.js';
+import { describeNode, type NodeDescription } from '../describe.js';
 import { isDependencyFile } from '../source.js';
 
 export interface DetectorFinding extends Finding {

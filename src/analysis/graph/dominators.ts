@@ -138,3 +138,21 @@ export function computeDominators(snap: HeapSnapshot, retainers: Retainers, esse
   }
   return { idom, retained, reachable, reachableCount: count, reachableSize, totalSize, preorder: vertex.subarray(1, count + 1) };
 }
+
+/** Children lists of the dominator tree (CSR by counting). */
+export function dominatorChildren(idom: Uint32Array, root: number): { first: Uint32Array; children: Uint32Array } {
+  const n = idom.length;
+  const first = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) if (i !== root) first[idom[i]]++;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const c = first[i];
+    first[i] = sum;
+    sum += c;
+  }
+  first[n] = sum;
+  const cursor = first.slice(0, n);
+  const children = new Uint32Array(sum);
+  for (let i = 0; i < n; i++) if (i !== root) children[cursor[idom[i]]++] = i;
+  return { first, children };
+}

@@ -6,7 +6,8 @@
  * array elements, then V8-internal edges.
  */
 import { className } from '../heap/classes.js';
-import { scriptPath, type HeapSnapshot, type SourceLocation } from '../heap/snapshot.js';
+import type { HeapSnapshot, SourceLocation } from '../heap/snapshot.js';
+import { pathText, shortFile } from '../../format.js';
 import { ANONYMOUS } from '../heap/v8.js';
 import { NO_DISTANCE } from './distances.js';
 import type { HeapGraph } from './heap-graph.js';
@@ -126,18 +127,6 @@ export function describeContext(graph: HeapGraph, ctx: number): { text: string; 
   return { text: file ? `${fn}() scope in ${file}` : `${fn}() scope`, location, functionName: fn };
 }
 
-/** The last two path segments of a script name: `src/app.js`, `node:internal/timers` stays. */
-export function shortFile(file: string): string {
-  if (file.startsWith('node:')) return file;
-  const parts = scriptPath(file).split(/[\\/]/).filter(Boolean);
-  return parts.length <= 2 ? parts.join('/') : parts.slice(-2).join('/');
-}
-
-/** `src/app.js:12` */
-export function shortLocation(loc: { file: string; line: number }): string {
-  return `${shortFile(loc.file)}:${loc.line}`;
-}
-
 function isPlumbing(snap: HeapSnapshot, node: number, edge: number): boolean {
   const type = snap.nodeType(node);
   const t = snap.edgeType(edge);
@@ -187,50 +176,4 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
     });
   }
   return { steps: out, text: pathText(out) };
-}
-
-/** Printed paths keep about this many parts; the JSON's retainerPath keeps every step. */
-export const MAX_PRINTED_STEPS = 12;
-
-/**
- * Joins steps with `→`, folding runs of V8 plumbing into `…` (the first two steps and the last stay), repetitions
- * into `step ×N` or `(a → b → c) ×N` (a linked list, a closure chain), and the middle of a path longer than
- * MAX_PRINTED_STEPS into `…`.
- */
-export function pathText(steps: ReadableStep[]): string {
-  const parts: string[] = [];
-  steps.forEach((s, i) => {
-    const keep = i < 2 || i === steps.length - 1 || !s.internal;
-    if (keep) parts.push(s.text);
-    else if (parts[parts.length - 1] !== '…') parts.push('…');
-  });
-  const folded = foldRepeats(parts);
-  const shown = folded.length > MAX_PRINTED_STEPS ? [...folded.slice(0, 3), '…', ...folded.slice(-(MAX_PRINTED_STEPS - 4))] : folded;
-  return shown.join(' → ');
-}
-
-/** The longest repetition of a block of 1-6 parts at each position becomes one part: `x ×3`, `(a → b) ×17`. */
-export function foldRepeats(parts: string[]): string[] {
-  const out: string[] = [];
-  const same = (a: number, b: number, len: number) => {
-    for (let k = 0; k < len; k++) if (parts[a + k] !== parts[b + k]) return false;
-    return true;
-  };
-  for (let i = 0; i < parts.length; ) {
-    let best = { len: 1, times: 1 };
-    for (let len = 1; len <= 6 && i + 2 * len <= parts.length; len++) {
-      let times = 1;
-      while (i + (times + 1) * len <= parts.length && same(i, i + times * len, len)) times++;
-      if (times >= 2 && times * len > best.times * best.len) best = { len, times };
-    }
-    if (best.times === 1 || parts[i] === '…') {
-      out.push(parts[i]);
-      i++;
-      continue;
-    }
-    const block = parts.slice(i, i + best.len);
-    out.push(best.len === 1 ? `${block[0]} ×${best.times}` : `(${block.join(' → ')}) ×${best.times}`);
-    i += best.len * best.times;
-  }
-  return out;
 }

@@ -9,11 +9,8 @@ import { SnapshotFormatError } from '../../errors.js';
 import type { Layout, SnapshotHeader } from './layout.js';
 import type { RawSnapshot } from './tokenizer.js';
 import { V8Vocabulary } from './v8.js';
+import { scriptPath } from '../../format.js';
 
-/** A script's name as a path: V8 names ES modules by `file://` URL, CommonJS scripts by path. */
-export function scriptPath(name: string): string {
-  return name.replace(/^file:\/\//, '');
-}
 
 export interface SourceLocation {
   /** script name (path or URL) when the snapshot names it, else `script#<id>` */

@@ -1,9 +1,13 @@
-/** What every detector says about the node a finding is about: its path, its holder's name, where it is declared. */
-import type { SourceLocation } from '../heap/snapshot.js';
-import type { HeapGraph } from '../graph/heap-graph.js';
-import { describePath, shortestRetainerPath, shortLocation } from '../graph/paths.js';
-import { applicationOwner, declarationLocation } from '../source.js';
-import { NAMES } from '../heap/v8.js';
+/**
+ * What any analysis says about a node a finding is about: its path, its holder's name, where it is declared; what a
+ * closure scope keeps; what a collection's entries are. Used by diff's holders and by the detectors alike.
+ */
+import type { SourceLocation } from './heap/snapshot.js';
+import type { HeapGraph } from './graph/heap-graph.js';
+import { describePath, shortestRetainerPath } from './graph/paths.js';
+import { applicationOwner, declarationLocation } from './source.js';
+import { NAMES } from './heap/v8.js';
+import { formatSize } from '../format.js';
 
 export interface NodeDescription {
   retainerPath: string[];
@@ -43,14 +47,6 @@ export function describeNode(graph: HeapGraph, n: number): NodeDescription | nul
   };
 }
 
-export function where(loc: SourceLocation | null): string {
-  return loc ? ` in ${shortLocation(loc)}` : '';
-}
-
-export function locationKey(loc: SourceLocation): string {
-  return `${loc.file}:${loc.line}:${loc.column}`;
-}
-
 /** "big (Array, 1.2 MB), cfg (Object, 3 kB)": what a closure scope keeps alive, biggest first. */
 export function scopeContents(graph: HeapGraph, ctx: number, max = 3): string {
   const snap = graph.snap;
@@ -63,18 +59,8 @@ export function scopeContents(graph: HeapGraph, ctx: number, max = 3): string {
   vars.sort((a, b) => b[2] - a[2]);
   return vars
     .slice(0, max)
-    .map(([name, cls, bytes]) => `${name} (${cls}, ${bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`})`)
+    .map(([name, cls, bytes]) => `${name} (${cls}, ${formatSize(bytes)})`)
     .join(', ');
-}
-
-/** The closure's scope (its `context` edge), or -1. */
-export function closureContext(graph: HeapGraph, closure: number): number {
-  return graph.snap.v8.closureContext(closure);
-}
-
-/** A bound function's target, or the closure itself. */
-export function unbind(snap: HeapGraph['snap'], closure: number): number {
-  return snap.v8.unbind(closure);
 }
 
 /** The most common class among a collection's entries (its element edges, or its hash table's slots). */

@@ -1,0 +1,50 @@
+/**
+ * `diff` over files: loads them one at a time, so at most one whole snapshot is in memory — every one but the last
+ * is reduced to its digest (and detector samples) and dropped, the last is kept whole for dominators and paths.
+ */
+import { statSync } from 'node:fs';
+import { loadSnapshot } from './heap/loader.js';
+import { releaseMemory } from './heap/release.js';
+import { HeapGraph } from './graph/heap-graph.js';
+import { digestSnapshot, type SnapshotDigest } from './digest.js';
+import { collectSamples } from './detectors/index.js';
+import { diffSnapshots, type DiffOptions, type DiffResult } from './diff.js';
+
+export interface DiffFilesOptions extends DiffOptions {
+  /** when each snapshot was taken (default: the files' modification times) */
+  times?: Array<number | null>;
+  onProgress?: (phase: string, done?: number, total?: number) => void;
+}
+
+/**
+ * Loads the files one at a time (at most one whole snapshot in memory): every one but the last is reduced to its
+ * digest, the last is kept whole for dominators and paths.
+ */
+export async function diffFiles(files: string[], options: DiffFilesOptions): Promise<DiffResult> {
+  const progress = options.onProgress ?? (() => {});
+  const digests: SnapshotDigest[] = [];
+  const digestFile = async (k: number): Promise<SnapshotDigest> => {
+    const snap = await loadSnapshot(files[k], { onProgress: (phase, done, total) => progress(`${k + 1}/${files.length} ${phase}`, done, total) });
+    progress(`${k + 1}/${files.length} digest`);
+    const digest = digestSnapshot(snap, files[k]);
+    digest.detectors = collectSamples(snap);
+    return digest;
+  };
+  for (let k = 0; k < files.length - 1; k++) {
+    digests.push(await digestFile(k));
+    releaseMemory(); // that snapshot is unreachable now: free its arrays before the next one is read
+  }
+  const k = files.length - 1;
+  const snap = await loadSnapshot(files[k], { onProgress: (phase, done, total) => progress(`${k + 1}/${files.length} ${phase}`, done, total) });
+  const graph = new HeapGraph(snap, (phase) => progress(`${k + 1}/${files.length} ${phase}`));
+  return diffSnapshots({ digests, last: graph, files, times: options.times ?? files.map(modifiedAt) }, options);
+}
+
+/** When a snapshot file was written (its modification time), or null. */
+function modifiedAt(file: string): number | null {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
+}

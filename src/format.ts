@@ -1,0 +1,136 @@
+/**
+ * Presentation helpers shared by the analyses' prose (finding summaries, reasons) and the reporters: sizes, counts,
+ * rates, percentages, source locations and retainer-path text. One module so that "1.5 MB" and "app.js:12" read
+ * the same everywhere. Bottom layer: imports nothing of ours.
+ */
+
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
+
+/** 1536 -> "1.54 kB" (powers of 1000, as DevTools and `ls -h --si` show sizes); tables and reports. */
+export function formatBytes(bytes: number, signed = false): string {
+  const sign = bytes < 0 ? '-' : signed && bytes > 0 ? '+' : '';
+  let v = Math.abs(bytes);
+  let u = 0;
+  while (v >= 1000 && u < UNITS.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  const digits = u === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  return `${sign}${v.toFixed(digits)} ${UNITS[u]}`;
+}
+
+/**
+ * The size in a finding's sentence: one decimal, in kB or (from 1 MB) MB — "retaining 595.4 kB". `unit: 'kB'`
+ * keeps kB at any size (the growing-collection summary's form).
+ */
+export function formatSize(bytes: number, unit: 'auto' | 'kB' = 'auto'): string {
+  return unit === 'auto' && bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+}
+
+export function formatCount(n: number, signed = false): string {
+  const sign = n < 0 ? '-' : signed && n > 0 ? '+' : '';
+  return sign + Math.abs(n).toLocaleString('en-US');
+}
+
+/** A heap slope: "+1.25 MB/min" (signed, MB per minute). */
+export function formatRate(bytesPerMin: number): string {
+  return `${bytesPerMin >= 0 ? '+' : ''}${(bytesPerMin / 1e6).toFixed(2)} MB/min`;
+}
+
+/** A small rate as a floor reads: "6.2 kB/min" (KiB) below 1 MB/min, else "1.25 MB/min". */
+export function formatSmallRate(bytesPerMin: number): string {
+  return bytesPerMin >= 1e6 ? `${(bytesPerMin / 1e6).toFixed(2)} MB/min` : `${(bytesPerMin / 1024).toFixed(1)} kB/min`;
+}
+
+/** 0.036 -> "3.6 %", 0.25 -> "25 %", Infinity -> "from zero". */
+export function formatPercent(x: number): string {
+  return Number.isFinite(x) ? `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %` : 'from zero';
+}
+
+// ---- source locations ----
+
+interface Located {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** A script's name as a path: V8 names ES modules by `file://` URL, CommonJS scripts by path. */
+export function scriptPath(name: string): string {
+  return name.replace(/^file:\/\//, '');
+}
+
+/** The last two path segments of a script name: `src/app.js`, `node:internal/timers` stays. */
+export function shortFile(file: string): string {
+  if (file.startsWith('node:')) return file;
+  const parts = scriptPath(file).split(/[\\/]/).filter(Boolean);
+  return parts.length <= 2 ? parts.join('/') : parts.slice(-2).join('/');
+}
+
+/** `src/app.js:12` */
+export function shortLocation(loc: { file: string; line: number }): string {
+  return `${shortFile(loc.file)}:${loc.line}`;
+}
+
+/** ` in src/app.js:12`, or '' when unknown: for a finding's sentence. */
+export function where(loc: Located | null): string {
+  return loc ? ` in ${shortLocation(loc)}` : '';
+}
+
+/** `/full/path/app.js:12:5` (or '' when unknown): for reports, where a reader or an editor follows it. */
+export function formatLocation(loc: Located | null | undefined): string {
+  return loc ? `${loc.file}:${loc.line}:${loc.column}` : '';
+}
+
+/** The same location, as a key (two closures at one file:line:column are from one place in the code). */
+export function locationKey(loc: Located): string {
+  return formatLocation(loc);
+}
+
+// ---- retainer paths ----
+
+/** Printed paths keep about this many parts; the JSON's retainerPath keeps every step. */
+export const MAX_PRINTED_STEPS = 12;
+
+/**
+ * Joins steps with `→`, folding runs of V8 plumbing (`internal` steps) into `…` (the first two steps and the last
+ * stay), repetitions into `step ×N` or `(a → b → c) ×N` (a linked list, a closure chain), and the middle of a path
+ * longer than MAX_PRINTED_STEPS into `…`.
+ */
+export function pathText(steps: ReadonlyArray<{ text: string; internal: boolean }>): string {
+  const parts: string[] = [];
+  steps.forEach((s, i) => {
+    const keep = i < 2 || i === steps.length - 1 || !s.internal;
+    if (keep) parts.push(s.text);
+    else if (parts[parts.length - 1] !== '…') parts.push('…');
+  });
+  const folded = foldRepeats(parts);
+  const shown = folded.length > MAX_PRINTED_STEPS ? [...folded.slice(0, 3), '…', ...folded.slice(-(MAX_PRINTED_STEPS - 4))] : folded;
+  return shown.join(' → ');
+}
+
+/** The longest repetition of a block of 1-6 parts at each position becomes one part: `x ×3`, `(a → b) ×17`. */
+export function foldRepeats(parts: string[]): string[] {
+  const out: string[] = [];
+  const same = (a: number, b: number, len: number) => {
+    for (let k = 0; k < len; k++) if (parts[a + k] !== parts[b + k]) return false;
+    return true;
+  };
+  for (let i = 0; i < parts.length; ) {
+    let best = { len: 1, times: 1 };
+    for (let len = 1; len <= 6 && i + 2 * len <= parts.length; len++) {
+      let times = 1;
+      while (i + (times + 1) * len <= parts.length && same(i, i + times * len, len)) times++;
+      if (times >= 2 && times * len > best.times * best.len) best = { len, times };
+    }
+    if (best.times === 1 || parts[i] === '…') {
+      out.push(parts[i]);
+      i++;
+      continue;
+    }
+    const block = parts.slice(i, i + best.len);
+    out.push(best.len === 1 ? `${block[0]} ×${best.times}` : `(${block.join(' → ')}) ×${best.times}`);
+    i += best.len * best.times;
+  }
+  return out;
+}
