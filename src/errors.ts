@@ -9,11 +9,26 @@
 
 import { printable } from './text.js';
 
+/**
+ * Every exit code leakscope uses, in one table (the README lists the same). A signal that stops a command while it
+ * holds a target exits 128 + the signal's number (130 for Ctrl-C), as shells do (cli/interrupts.ts).
+ */
 export const ExitCode = {
+  /** no leak (or nothing to judge) */
   ok: 0,
+  /** a leak verdict (diff/attach with --fail-on-leak, run always) */
   leak: 1,
+  /** a usage error or bad input: unknown flag, unreadable snapshot, no such pid, not a Node process */
   usage: 2,
+  /** the target (or run's program, or its load) failed to start, or died during the watch */
   targetFailed: 3,
+  /** not allowed to read or signal the target */
+  permission: 4,
+  /** the inspector did not open, could not be reached, or stayed open after detaching */
+  inspector: 5,
+  /** a snapshot transfer broke */
+  transfer: 6,
+  /** a bug in leakscope */
   internal: 70,
 } as const;
 

@@ -8,20 +8,8 @@
  * its new objects: a module scope whose only growth is a closure chain is that chain.
  */
 import type { HeapGraph } from './graph/heap-graph.js';
-import type { FindingKind } from './findings.js';
+import { KINDS } from './kinds.js';
 import type { DetectorFinding } from './detectors/types.js';
-
-/** most specific first: the kind a merged finding takes */
-export const SPECIFICITY: FindingKind[] = ['pending-promise', 'listener', 'timer', 'closure', 'growing-collection', 'class-growth'];
-/** which member names the merged finding (its path, declaration and counts): the holder a user would change */
-const NAMING: FindingKind[] = ['growing-collection', 'listener', 'timer', 'closure', 'pending-promise', 'class-growth'];
-
-const HOW: Partial<Record<FindingKind, string>> = {
-  'pending-promise': 'its entries keep promises that never settle',
-  listener: 'its entries are listeners that are never removed',
-  timer: 'its entries are intervals that are never cleared',
-  closure: 'its entries are closures, each keeping its scope',
-};
 
 /**
  * For every node, the nearest finding representative that dominates it (itself included), or -1: one pass over the
@@ -93,13 +81,13 @@ export function mergeCauses(graph: HeapGraph, detected: DetectorFinding[], gener
       out.push(list[0]);
       continue;
     }
-    const primary = [...list].sort((a, b) => SPECIFICITY.indexOf(a.kind) - SPECIFICITY.indexOf(b.kind))[0];
+    const primary = [...list].sort((a, b) => KINDS[a.kind].specificity - KINDS[b.kind].specificity)[0];
     // the outermost members (their group's root and those on its node) name it
     const top = all[root(members[0])];
     const outer = list.filter((f) => f.representative === top.representative);
-    const anchor = [...outer].sort((a, b) => NAMING.indexOf(a.kind) - NAMING.indexOf(b.kind))[0];
+    const anchor = [...outer].sort((a, b) => KINDS[a.kind].naming - KINDS[b.kind].naming)[0];
     const named = anchor.kind === 'class-growth' && primary.kind !== 'class-growth' ? primary : anchor;
-    const how = named.kind !== primary.kind ? HOW[primary.kind] : undefined;
+    const how = named.kind !== primary.kind ? KINDS[primary.kind].how : undefined;
     out.push({
       ...named,
       kind: primary.kind,

@@ -9,11 +9,12 @@ import { HeapGraph } from './graph/heap-graph.js';
 import { digestSnapshot, type SnapshotDigest } from './digest.js';
 import { collectSamples } from './detectors/index.js';
 import { diffSnapshots, type DiffOptions, type DiffResult } from './diff.js';
+import { forFile, NO_PROGRESS, type Progress } from '../progress.js';
 
 export interface DiffFilesOptions extends DiffOptions {
   /** when each snapshot was taken (default: the files' modification times) */
   times?: Array<number | null>;
-  onProgress?: (phase: string, done?: number, total?: number) => void;
+  progress?: Progress;
 }
 
 /**
@@ -21,11 +22,12 @@ export interface DiffFilesOptions extends DiffOptions {
  * digest, the last is kept whole for dominators and paths.
  */
 export async function diffFiles(files: string[], options: DiffFilesOptions): Promise<DiffResult> {
-  const progress = options.onProgress ?? (() => {});
+  const progress = options.progress ?? NO_PROGRESS;
   const digests: SnapshotDigest[] = [];
   const digestFile = async (k: number): Promise<SnapshotDigest> => {
-    const snap = await loadSnapshot(files[k], { onProgress: (phase, done, total) => progress(`${k + 1}/${files.length} ${phase}`, done, total) });
-    progress(`${k + 1}/${files.length} digest`);
+    const fileProgress = forFile(progress, { index: k + 1, count: files.length });
+    const snap = await loadSnapshot(files[k], { progress: fileProgress });
+    fileProgress.phase('digest');
     const digest = digestSnapshot(snap, files[k]);
     digest.detectors = collectSamples(snap);
     return digest;
@@ -35,8 +37,9 @@ export async function diffFiles(files: string[], options: DiffFilesOptions): Pro
     releaseMemory(); // that snapshot is unreachable now: free its arrays before the next one is read
   }
   const k = files.length - 1;
-  const snap = await loadSnapshot(files[k], { onProgress: (phase, done, total) => progress(`${k + 1}/${files.length} ${phase}`, done, total) });
-  const graph = new HeapGraph(snap, (phase) => progress(`${k + 1}/${files.length} ${phase}`));
+  const lastProgress = forFile(progress, { index: k + 1, count: files.length });
+  const snap = await loadSnapshot(files[k], { progress: lastProgress });
+  const graph = new HeapGraph(snap, lastProgress);
   return diffSnapshots({ digests, last: graph, files, times: options.times ?? files.map(modifiedAt) }, options);
 }
 

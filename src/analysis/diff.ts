@@ -15,7 +15,8 @@ import type { HeapGraph } from './graph/heap-graph.js';
 import { releaseMemory } from './heap/release.js';
 import { compareIds, digestSnapshot, type IdComparability, type SnapshotDigest } from './digest.js';
 import { UserError } from '../errors.js';
-import { KIND_ORDER, type Finding, type FindingStatus, type Verdict } from './findings.js';
+import type { Finding, FindingStatus, Verdict } from './findings.js';
+import { kindOrder } from './kinds.js';
 import { mergeCauses } from './causes.js';
 import { DEFAULT_SIGNIFICANCE, windowOf, withStatus, type SignificanceOptions } from './significance.js';
 import type { DetectorFinding } from './detectors/types.js';
@@ -119,7 +120,7 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     const merged = mergeCauses(last, detected, grouped.map((f) => ({ finding: f, members: (visit) => members.get(f.representative)?.forEach(visit) })));
     const windowMs = windowOf(input.times);
     for (const { representative: _, ...f } of merged) findings.push(withStatus(f, windowMs, options.significance));
-    findings.sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || b.confidence - a.confidence || b.newBytes - a.newBytes);
+    findings.sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || kindOrder(a.kind) - kindOrder(b.kind) || b.confidence - a.confidence || b.newBytes - a.newBytes);
     findings.splice(options.top);
   } else {
     warnings.push(`object ids are not comparable (${idCheck.find((c) => !c.comparable)?.reason}); falling back to per-class count differences`);

@@ -4,11 +4,12 @@
  */
 import type { SourceLocation } from './heap/snapshot.js';
 import { NAMES } from './heap/v8.js';
+import type { FindingKind } from './kinds.js';
 
 export type Verdict = 'leak' | 'no-leak' | 'inconclusive';
 export type FindingStatus = 'leak' | 'watch' | 'suspect';
 export type Severity = 'high' | 'medium' | 'low';
-export type FindingKind = 'growing-collection' | 'timer' | 'listener' | 'closure' | 'pending-promise' | 'class-growth';
+export type { FindingKind } from './kinds.js';
 
 export interface Finding {
   kind: FindingKind;
@@ -72,8 +73,6 @@ export function severityOf(confidence: number, bytes: number): Severity {
   if (confidence >= 0.5 || bytes >= 1e6) return 'medium';
   return 'low';
 }
-
-export const KIND_ORDER: FindingKind[] = ['growing-collection', 'timer', 'listener', 'closure', 'pending-promise', 'class-growth'];
 
 /** The one-line fix hint, shared by the diff's holders and the detectors. */
 export function hintFor(kind: FindingKind, holderClass: string, name: string): string {

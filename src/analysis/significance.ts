@@ -16,7 +16,8 @@
  * A steady finding that fails either is a `watch` item: reported with its numbers, never a failing verdict.
  * The heap's own slope (run) must clear the runtime's drift floor as well as zero (see soak.ts).
  */
-import type { Finding, FindingKind } from './findings.js';
+import type { Finding } from './findings.js';
+import { KINDS } from './kinds.js';
 import { formatPercent as pct, formatSmallRate as kB } from '../format.js';
 
 export interface SignificanceOptions {
@@ -27,9 +28,6 @@ export interface SignificanceOptions {
 }
 
 export const DEFAULT_SIGNIFICANCE: SignificanceOptions = { minRelative: 0.1, minRate: 64 * 1024 };
-
-/** kinds judged by count alone: each timer or listener costs work on every tick or event, whatever its bytes */
-const COUNT_KINDS: ReadonlySet<FindingKind> = new Set(['timer', 'listener']);
 
 export interface Significance {
   /** growth first -> last divided by the first value (Infinity from zero) */
@@ -66,7 +64,7 @@ export function significanceOf(f: Pick<Finding, 'kind' | 'countByStep' | 'growth
   if (relativeGrowth < opts.minRelative) {
     reasons.push(`grew ${pct(relativeGrowth)} of its size, within the wobble of a bounded cache (floor ${pct(opts.minRelative)}); watch longer to tell`);
   }
-  if (!COUNT_KINDS.has(f.kind) && bytesPerMinute !== null && opts.minRate > 0 && bytesPerMinute < opts.minRate) {
+  if (!KINDS[f.kind].byCount && bytesPerMinute !== null && opts.minRate > 0 && bytesPerMinute < opts.minRate) {
     reasons.push(`adds ${kB(bytesPerMinute)}, below the ${kB(opts.minRate)} floor`);
   }
   return { relativeGrowth, bytesPerMinute, windowMs, material: reasons.length === 0, reason: reasons.join('; ') };

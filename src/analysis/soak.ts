@@ -32,8 +32,6 @@ export interface SoakJudgement {
   floor: number;
 }
 
-export const ALL_KINDS: FindingKind[] = ['growing-collection', 'timer', 'listener', 'closure', 'pending-promise', 'class-growth'];
-
 const MB = 1e6;
 
 /** "1MB/min", "500kB/min", "2 MB/h", "10kB/s" -> bytes per minute. */

@@ -1,9 +1,9 @@
 /**
  * From what the user gave (a pid, --port, --ws, --host) to a connected inspector session.
  */
-import { UserError } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import { InspectorSession } from './session.js';
-import { CaptureExit, inspectProcess, isLoopback, openInspector, probeInspector, type InspectorAddress, type TargetInfo } from './target.js';
+import { inspectProcess, isLoopback, openInspector, probeInspector, type InspectorAddress, type TargetInfo } from './target.js';
 
 export interface TargetSpec {
   pid?: number;
@@ -43,7 +43,7 @@ export async function connectToTarget(spec: TargetSpec): Promise<Connection> {
     // --host defaults to 127.0.0.1; any other host was given explicitly by the user
     const found = await probeInspector(spec.host, spec.port, 2000);
     if (!found) {
-      throw new UserError(`no inspector answers on ${spec.host}:${spec.port}`, { exitCode: CaptureExit.inspector, suggestion: 'start the target with --inspect=127.0.0.1:<port>, or give its pid instead' });
+      throw new UserError(`no inspector answers on ${spec.host}:${spec.port}`, { exitCode: ExitCode.inspector, suggestion: 'start the target with --inspect=127.0.0.1:<port>, or give its pid instead' });
     }
     address = found;
   } else {

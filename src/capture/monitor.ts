@@ -6,10 +6,10 @@
 import { writeFileAtomic } from '../files.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
 import type { HeapUsage, InspectorSession } from './session.js';
-import { CaptureExit, cgroupMemory } from './target.js';
+import { cgroupMemory } from './target.js';
 
 export interface CapturePlan {
   intervalMs: number;
@@ -68,11 +68,11 @@ export function checkHeadroom(u: HeapUsage, pid: number | undefined): void {
   const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
   const suggestion = 'pass --force to take it anyway';
   if (u.used / u.limit > HEADROOM_LIMIT) {
-    throw new UserError(`the target uses ${mb(u.used)} of its ${mb(u.limit)} heap limit: a snapshot could push it over (nodejs/node#50711); not taking one`, { exitCode: CaptureExit.badTarget, suggestion });
+    throw new UserError(`the target uses ${mb(u.used)} of its ${mb(u.limit)} heap limit: a snapshot could push it over (nodejs/node#50711); not taking one`, { exitCode: ExitCode.usage, suggestion });
   }
   const cgroup = pid !== undefined ? cgroupMemory(pid) : null;
   if (cgroup && cgroup.current + u.used > cgroup.limit) {
-    throw new UserError(`the target's cgroup uses ${mb(cgroup.current)} of its ${mb(cgroup.limit)} memory limit, and a snapshot needs about ${mb(u.used)} more: the OOM killer could end it; not taking one`, { exitCode: CaptureExit.badTarget, suggestion });
+    throw new UserError(`the target's cgroup uses ${mb(cgroup.current)} of its ${mb(cgroup.limit)} memory limit, and a snapshot needs about ${mb(u.used)} more: the OOM killer could end it; not taking one`, { exitCode: ExitCode.usage, suggestion });
   }
 }
 
@@ -121,11 +121,11 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
     }
   } catch (err) {
     if (session.isDisconnected) {
-      result.error = new UserError(`the target went away during the run (kept ${result.snapshots.length} snapshot${result.snapshots.length === 1 ? '' : 's'})`, { exitCode: CaptureExit.targetDied });
+      result.error = new UserError(`the target went away during the run (kept ${result.snapshots.length} snapshot${result.snapshots.length === 1 ? '' : 's'})`, { exitCode: ExitCode.targetFailed });
     } else if (err instanceof UserError) {
       result.error = err;
     } else {
-      result.error = new UserError(`the inspector session failed: ${(err as Error).message}`, { exitCode: CaptureExit.inspector });
+      result.error = new UserError(`the inspector session failed: ${(err as Error).message}`, { exitCode: ExitCode.inspector });
     }
   } finally {
     result.detach = await session.detach();

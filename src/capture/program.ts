@@ -8,8 +8,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError } from '../errors.js';
-import { CaptureExit, probeInspector, type InspectorAddress } from './target.js';
+import { ExitCode, UserError } from '../errors.js';
+import { probeInspector, type InspectorAddress } from './target.js';
 
 const KEEP = 64 * 1024;
 
@@ -144,12 +144,12 @@ export async function programInspector(p: ManagedProcess, timeoutMs: number): Pr
   }
   if (p.exit) throw programDied(p, 'before it was ready');
   if (fallback) return fallback;
-  throw new UserError(`the program did not open an inspector within ${timeoutMs / 1000} s (is it a Node.js program? does something strip NODE_OPTIONS?)`, { exitCode: CaptureExit.targetDied });
+  throw new UserError(`the program did not open an inspector within ${timeoutMs / 1000} s (is it a Node.js program? does something strip NODE_OPTIONS?)`, { exitCode: ExitCode.targetFailed });
 }
 
 export function programDied(p: ManagedProcess, when: string): UserError {
   const tail = p.stderr.lastLines(20).replace(/^Debugger listening on .*\n?|^For help, see: .*\n?/gm, '').trim();
-  return new UserError(`the program exited (${describeExit(p.exit)}) ${when}${tail ? `; its stderr ended with:\n${tail}` : ''}`, { exitCode: CaptureExit.targetDied });
+  return new UserError(`the program exited (${describeExit(p.exit)}) ${when}${tail ? `; its stderr ended with:\n${tail}` : ''}`, { exitCode: ExitCode.targetFailed });
 }
 
 export interface Readiness {
@@ -168,7 +168,7 @@ export async function waitReady(p: ManagedProcess, r: Readiness): Promise<{ url?
       const m = re.exec(p.stdout.value) ?? re.exec(p.stderr.value);
       if (m) return { match: m[1] ?? m[0], url: r.url ?? (/^https?:\/\//.test(m[1] ?? '') ? m[1] : undefined) };
       if (p.exit) throw programDied(p, 'before it logged that it was ready');
-      if (Date.now() > deadline) throw new UserError(`the program did not log /${re.source}/ within ${r.timeoutMs / 1000} s`, { exitCode: CaptureExit.targetDied });
+      if (Date.now() > deadline) throw new UserError(`the program did not log /${re.source}/ within ${r.timeoutMs / 1000} s`, { exitCode: ExitCode.targetFailed });
       await sleep(50);
     }
   }
@@ -179,7 +179,7 @@ export async function waitReady(p: ManagedProcess, r: Readiness): Promise<{ url?
         return { url: r.url };
       } catch {
         if (p.exit) throw programDied(p, `before ${r.url} answered`);
-        if (Date.now() > deadline) throw new UserError(`${r.url} did not answer within ${r.timeoutMs / 1000} s`, { exitCode: CaptureExit.targetDied });
+        if (Date.now() > deadline) throw new UserError(`${r.url} did not answer within ${r.timeoutMs / 1000} s`, { exitCode: ExitCode.targetFailed });
         await sleep(100);
       }
     }

@@ -5,9 +5,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import CDP from 'chrome-remote-interface';
 import { beginFile } from '../files.js';
-import { UserError } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
-import { CaptureExit, probeInspector, type InspectorAddress } from './target.js';
+import { probeInspector, type InspectorAddress } from './target.js';
 
 export interface HeapUsage {
   /** ms since the session started */
@@ -54,7 +54,7 @@ export class InspectorSession {
     try {
       client = await CDP({ target: address.webSocketDebuggerUrl, local: true });
     } catch (err) {
-      throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, { exitCode: CaptureExit.inspector });
+      throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, { exitCode: ExitCode.inspector });
     }
     return new InspectorSession(client, address, openedByUs);
   }
@@ -127,7 +127,7 @@ export class InspectorSession {
     } catch (err) {
       out.abandon();
       if (err instanceof UserError || err instanceof TransferAbandoned) throw err;
-      throw new UserError(`the snapshot transfer broke: ${(err as Error).message}`, { exitCode: this.disconnected ? CaptureExit.targetDied : CaptureExit.transfer });
+      throw new UserError(`the snapshot transfer broke: ${(err as Error).message}`, { exitCode: this.disconnected ? ExitCode.targetFailed : ExitCode.transfer });
     } finally {
       emitter.removeListener('HeapProfiler.addHeapSnapshotChunk', onChunk);
       emitter.removeListener('HeapProfiler.reportHeapSnapshotProgress', onProgressEvent);

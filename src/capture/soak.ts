@@ -4,11 +4,10 @@
  * usage; finally stop the load and the program (SIGTERM, then SIGKILL) and report how each ended.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError } from '../errors.js';
 import { runCapture, type CaptureEvents, type CapturePlan, type CaptureResult } from './monitor.js';
 import { describeExit, programDied, programInspector, startLoad, startProgram, waitReady, type ExitStatus, type ManagedProcess, type Readiness } from './program.js';
 import { InspectorSession, type HeapUsage } from './session.js';
-import { CaptureExit } from './target.js';
+import { ExitCode, UserError } from '../errors.js';
 
 export interface SoakOptions {
   command: string[];
@@ -92,7 +91,7 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
       session = null; // runCapture detached it
     }
   } catch (err) {
-    result.error = err instanceof UserError ? err : new UserError(`the soak test failed: ${(err as Error).message}`, { exitCode: CaptureExit.targetDied });
+    result.error = err instanceof UserError ? err : new UserError(`the soak test failed: ${(err as Error).message}`, { exitCode: ExitCode.targetFailed });
   } finally {
     runEnded = true;
     signal.removeEventListener('abort', stopAll);
@@ -105,7 +104,7 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
     if (diedOnItsOwn && !result.error) result.error = programDied(program, 'during the run');
     if (loadInfo?.failed && !result.error) {
       const last = loadInfo.exits[loadInfo.exits.length - 1];
-      result.error = new UserError(`the --load command failed (${describeExit(last)})${loadInfo.output ? `; its output ended with:\n${loadInfo.output}` : ''}`, { exitCode: CaptureExit.targetDied });
+      result.error = new UserError(`the --load command failed (${describeExit(last)})${loadInfo.output ? `; its output ended with:\n${loadInfo.output}` : ''}`, { exitCode: ExitCode.targetFailed });
     }
     if (result.capture?.error && !result.error) result.error = result.capture.error;
   }

@@ -8,14 +8,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 
-export const CaptureExit = {
-  badTarget: ExitCode.usage, // no such pid, not a Node process
-  targetDied: ExitCode.targetFailed, // the target exited during the run
-  permission: 4,
-  inspector: 5, // the inspector did not open / could not be reached
-  transfer: 6, // a snapshot transfer broke
-} as const;
-
 export interface TargetInfo {
   pid: number;
   executable: string;
@@ -41,7 +33,7 @@ export function inspectProcess(pid: number): TargetInfo {
     process.kill(pid, 0);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ESRCH') throw new UserError(`no process with pid ${pid}`, { exitCode: CaptureExit.badTarget });
+    if (code === 'ESRCH') throw new UserError(`no process with pid ${pid}`, { exitCode: ExitCode.usage });
     if (code !== 'EPERM') throw err;
   }
   let commandLine: string[] = [];
@@ -50,8 +42,8 @@ export function inspectProcess(pid: number): TargetInfo {
     commandLine = readProc(pid, 'cmdline').split('\0').filter(Boolean);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`no process with pid ${pid}`, { exitCode: CaptureExit.badTarget });
-    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`permission denied reading process ${pid}`, { exitCode: CaptureExit.permission, suggestion: 'run as the same user as the target, or as root' });
+    if (code === 'ENOENT') throw new UserError(`no process with pid ${pid}`, { exitCode: ExitCode.usage });
+    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`permission denied reading process ${pid}`, { exitCode: ExitCode.permission, suggestion: 'run as the same user as the target, or as root' });
     throw err;
   }
   try {
@@ -63,7 +55,7 @@ export function inspectProcess(pid: number): TargetInfo {
   const isNode = names.some((n) => /^(node|nodejs)(\d+(\.\d+)*)?$/.test(n));
   if (!isNode) {
     const what = commandLine.length ? commandLine.join(' ').slice(0, 80) : executable;
-    throw new UserError(`pid ${pid} is not a Node.js process (${what}): not sending SIGUSR1, which would terminate it`, { exitCode: CaptureExit.badTarget });
+    throw new UserError(`pid ${pid} is not a Node.js process (${what}): not sending SIGUSR1, which would terminate it`, { exitCode: ExitCode.usage });
   }
   return { pid, executable, commandLine };
 }
@@ -83,7 +75,7 @@ export function listeningPorts(pid: number): number[] {
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`permission denied reading process ${pid}'s sockets`, { exitCode: CaptureExit.permission, suggestion: 'run as the same user as the target, or as root' });
+    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`permission denied reading process ${pid}'s sockets`, { exitCode: ExitCode.permission, suggestion: 'run as the same user as the target, or as root' });
     return [];
   }
   const ports = new Set<number>();
@@ -165,17 +157,17 @@ export async function openInspector(target: TargetInfo, timeoutMs = 5000): Promi
   if (existing) return { address: existing, openedByUs: false };
   const usr1 = sigusr1Disposition(target.pid);
   const ask = 'start it with --inspect-port=0 (or --inspect) and pass --port, or use --ws';
-  if (!usr1) throw new UserError(`cannot read /proc/${target.pid}/status to check that pid ${target.pid} handles SIGUSR1: not sending it`, { exitCode: CaptureExit.badTarget, suggestion: ask });
+  if (!usr1) throw new UserError(`cannot read /proc/${target.pid}/status to check that pid ${target.pid} handles SIGUSR1: not sending it`, { exitCode: ExitCode.usage, suggestion: ask });
   if (!usr1.caught) {
     const why = usr1.ignored ? 'ignores SIGUSR1, so it cannot open its inspector that way' : 'does not handle SIGUSR1 (no handler in SigCgt), so SIGUSR1 would terminate it';
-    throw new UserError(`pid ${target.pid} ${why}: not sending it`, { exitCode: CaptureExit.badTarget, suggestion: ask });
+    throw new UserError(`pid ${target.pid} ${why}: not sending it`, { exitCode: ExitCode.usage, suggestion: ask });
   }
   try {
     process.kill(target.pid, 'SIGUSR1');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EPERM') throw new UserError(`permission denied sending SIGUSR1 to pid ${target.pid}`, { exitCode: CaptureExit.permission, suggestion: 'run as the same user as the target, or as root' });
-    if (code === 'ESRCH') throw new UserError(`process ${target.pid} exited`, { exitCode: CaptureExit.targetDied });
+    if (code === 'EPERM') throw new UserError(`permission denied sending SIGUSR1 to pid ${target.pid}`, { exitCode: ExitCode.permission, suggestion: 'run as the same user as the target, or as root' });
+    if (code === 'ESRCH') throw new UserError(`process ${target.pid} exited`, { exitCode: ExitCode.targetFailed });
     throw err;
   }
   const deadline = Date.now() + timeoutMs;
@@ -186,13 +178,13 @@ export async function openInspector(target: TargetInfo, timeoutMs = 5000): Promi
     try {
       process.kill(target.pid, 0);
     } catch {
-      throw new UserError(`process ${target.pid} exited after SIGUSR1`, { exitCode: CaptureExit.targetDied });
+      throw new UserError(`process ${target.pid} exited after SIGUSR1`, { exitCode: ExitCode.targetFailed });
     }
   }
   const taken = await probeInspector('127.0.0.1', 9229, 500);
   const why = taken ? ': port 9229 is already taken by another inspector, so the target could not open its own' : '';
   throw new UserError(`the inspector of pid ${target.pid} did not open within ${timeoutMs / 1000} s${why}`, {
-    exitCode: CaptureExit.inspector,
+    exitCode: ExitCode.inspector,
     suggestion: 'start the target with --inspect-port=0 (or another free port), or pass --port if it already listens',
   });
 }

@@ -122,7 +122,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     } else if (flags['fail-on-leak'] && verdict === 'leak') {
       process.exitCode = ExitCode.leak;
     }
-    if (capture.detach.inspectorClosed === false) throw new UserError(capture.detach.errors.join('; '), { exitCode: 5 });
+    if (capture.detach.inspectorClosed === false) throw new UserError(capture.detach.errors.join('; '), { exitCode: ExitCode.inspector });
     return report;
   }
 }

@@ -54,7 +54,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
         minObjects: flags['min-objects'],
         minBytes: flags['min-bytes'],
         significance: significanceOptions(flags),
-        onProgress: (phase, done, total) => progress.update(phase, done, total),
+        progress,
       });
     } finally {
       progress.stop();

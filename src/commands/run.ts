@@ -5,7 +5,8 @@ import { readBaseline, writeBaseline, type Baseline } from '../analysis/baseline
 import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../analysis/diff.js';
 import { diffFiles } from '../analysis/diff-files.js';
 import type { FindingKind } from '../analysis/findings.js';
-import { ALL_KINDS, DEFAULT_HEAP_FLOOR, judgeSoak, parseRate, type SoakJudgement } from '../analysis/soak.js';
+import { DEFAULT_HEAP_FLOOR, judgeSoak, parseRate, type SoakJudgement } from '../analysis/soak.js';
+import { ALL_KINDS } from '../analysis/kinds.js';
 import { percentFlag, rateFlag, significanceFlags, significanceOptions } from '../cli/significance-flags.js';
 import { runSoak } from '../capture/soak.js';
 import { printableDeep } from '../text.js';

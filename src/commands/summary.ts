@@ -34,8 +34,8 @@ largest objects with their shortest retainer path from the GC roots and their so
     const progress = createProgress(this.showProgress, 'summary');
     let result: SummaryResult;
     try {
-      const snap = await loadSnapshot(args.file, { onProgress: (phase, done, total) => progress.update(phase, done, total) });
-      const graph = new HeapGraph(snap, (phase) => progress.update(phase));
+      const snap = await loadSnapshot(args.file, { progress });
+      const graph = new HeapGraph(snap, progress);
       result = summarize(graph, args.file, { top: flags.top });
     } finally {
       progress.stop();

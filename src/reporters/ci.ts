@@ -6,20 +6,13 @@ import path from 'node:path';
 import junitModule, { type Builder } from 'junit-report-builder';
 import { SarifBuilder, SarifResultBuilder, SarifRuleBuilder, SarifRunBuilder } from 'node-sarif-builder';
 import type { Finding, FindingKind } from '../analysis/findings.js';
-import { ALL_KINDS, type SoakJudgement } from '../analysis/soak.js';
+import type { SoakJudgement } from '../analysis/soak.js';
+import { ALL_KINDS, KINDS } from '../analysis/kinds.js';
 import { formatLocation, formatRate } from '../format.js';
 
 // a CommonJS module whose default export is the builder (its typings describe the ES build)
 const junit = junitModule as unknown as Builder;
 
-const KIND_TEXT: Record<FindingKind, string> = {
-  'growing-collection': 'collections (Map, Set, Array, dictionary) do not grow without bound',
-  timer: 'setInterval timers are cleared',
-  listener: 'event listeners do not pile up',
-  closure: 'closures created per call are released',
-  'pending-promise': 'promises settle',
-  'class-growth': 'objects of one class do not pile up',
-};
 
 function findingText(f: Finding): string {
   return [f.summary, f.pathText && `path: ${f.pathText}`, f.location && `location: ${formatLocation(f.location)}`, `fix: ${f.hint}`, `count by snapshot: ${f.countByStep.join(' → ')}`].filter(Boolean).join('\n');
@@ -29,7 +22,7 @@ export function junitReport(j: SoakJudgement, failOn: Set<FindingKind>, maxGrowt
   const builder = junit.newBuilder();
   const suite = builder.testSuite().name(`leakscope run -- ${command}`);
   for (const kind of ALL_KINDS) {
-    const tc = suite.testCase().className('leakscope').name(`${kind}: ${KIND_TEXT[kind]}`);
+    const tc = suite.testCase().className('leakscope').name(`${kind}: ${KINDS[kind].rule}`);
     const failing = j.failing.filter((f) => f.kind === kind);
     if (failing.length) tc.failure(`${failing.length} leak${failing.length > 1 ? 's' : ''}: ${failing.map((f) => `${f.name}${f.location ? ` (${path.basename(f.location.file)}:${f.location.line})` : ''}`).join(', ')}`, kind).stacktrace(failing.map(findingText).join('\n\n'));
     else if (!failOn.has(kind)) tc.skipped();
@@ -43,7 +36,7 @@ export function junitReport(j: SoakJudgement, failOn: Set<FindingKind>, maxGrowt
 export function sarifReport(j: SoakJudgement, version: string): string {
   const sarif = new SarifBuilder();
   const run = new SarifRunBuilder().initSimple({ toolDriverName: 'leakscope', toolDriverVersion: version });
-  for (const kind of ALL_KINDS) run.addRule(new SarifRuleBuilder().initSimple({ ruleId: kind, shortDescriptionText: KIND_TEXT[kind] }));
+  for (const kind of ALL_KINDS) run.addRule(new SarifRuleBuilder().initSimple({ ruleId: kind, shortDescriptionText: KINDS[kind].rule }));
   for (const f of [...j.failing, ...j.ignored, ...j.accepted, ...j.watch]) {
     const level = j.failing.includes(f) ? 'error' : 'note';
     const result = new SarifResultBuilder().initSimple({

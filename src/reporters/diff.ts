@@ -1,17 +1,10 @@
 /** Renders a DiffResult: verdict, findings (worst first, each with path, location and hint), class growth. */
 import Table from 'cli-table3';
 import type { DiffResult, Finding } from '../analysis/diff.js';
+import { KINDS } from '../analysis/kinds.js';
 import { formatBytes, formatCount, formatLocation } from '../format.js';
 import { mdEscape, mdTable } from './markdown.js';
 
-const KIND_TITLE: Record<Finding['kind'], string> = {
-  'growing-collection': 'Growing collections',
-  timer: 'Dangling timers',
-  listener: 'Listener build-up',
-  closure: 'Leaked closures',
-  'pending-promise': 'Pending promises',
-  'class-growth': 'Growing classes',
-};
 
 function byKind(findings: Finding[]): Array<[Finding['kind'], Finding[]]> {
   const groups = new Map<Finding['kind'], Finding[]>();
@@ -54,7 +47,7 @@ export function diffTable(r: DiffResult, top: number): string {
   const watch = r.findings.filter((f) => f.status === 'watch');
   if (r.findings.length === 0) out.push('No findings.');
   for (const [kind, list] of byKind(reported)) {
-    out.push(`${KIND_TITLE[kind]}`);
+    out.push(`${KINDS[kind].title}`);
     list.forEach((f, i) => out.push(...findingLines(f, `${i + 1}. [${f.severity}]`)));
     out.push('');
   }
@@ -93,7 +86,7 @@ export function diffMarkdown(r: DiffResult, top: number): string {
       out.push(`- fix: ${mdEscape(f.hint)}`);
     }
   };
-  for (const [kind, list] of byKind(r.findings.filter((f) => f.status !== 'watch'))) section(KIND_TITLE[kind], list);
+  for (const [kind, list] of byKind(r.findings.filter((f) => f.status !== 'watch'))) section(KINDS[kind].title, list);
   const watch = r.findings.filter((f) => f.status === 'watch');
   if (watch.length) section('Watch (steady growth too small to matter)', watch);
   const growing = r.classes.filter((c) => c.deltaCount > 0).slice(0, top);

@@ -1,18 +1,19 @@
 /**
- * Progress on stderr for long phases (reading a snapshot, building the graph). Shown only on a TTY and never with
- * --json, so stdout stays parseable and CI logs stay clean.
+ * The progress bar on stderr for long phases (reading a snapshot, building the graph): an implementation of the
+ * Progress interface (src/progress.ts) the commands inject. Shown only on a TTY and never with --json, so stdout
+ * stays parseable and CI logs stay clean.
  */
 import cliProgress from 'cli-progress';
+import type { FileOfMany, PhaseName, Progress } from '../progress.js';
 
-export interface ProgressSink {
-  /** `done`/`total` in bytes for the read phase; a phase name alone for the rest */
-  update(phase: string, done?: number, total?: number): void;
+export interface ProgressBar extends Progress {
   stop(): void;
 }
 
-const silent: ProgressSink = { update() {}, stop() {} };
+const silent: ProgressBar = { phase() {}, bytes() {}, stop() {} };
+const MB = 1e6;
 
-export function createProgress(enabled: boolean, label: string): ProgressSink {
+export function createProgress(enabled: boolean, label: string): ProgressBar {
   if (!enabled || !process.stderr.isTTY) return silent;
   const bar = new cliProgress.SingleBar(
     {
@@ -25,20 +26,22 @@ export function createProgress(enabled: boolean, label: string): ProgressSink {
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  let shown = '';
   return {
-    update(phase, done, total) {
-      const MB = 1e6;
+    phase(name: PhaseName, file?: FileOfMany) {
+      shown = file ? `${file.index}/${file.count} ${name}` : name;
       if (!started) {
-        bar.start(Math.max(1, Math.round((total ?? 1) / MB)), 0, { phase });
+        bar.start(1, 0, { phase: shown });
         started = true;
       }
-      // bytes for the read phase; the later phases (index, retainers, dominators ...) only name themselves
-      if (/\bread$/.test(phase) && done !== undefined && total !== undefined) {
-        bar.setTotal(Math.max(1, Math.round(total / MB)));
-        bar.update(Math.round(done / MB), { phase });
-      } else {
-        bar.update(bar.getTotal(), { phase });
-      }
+      // the phases after the read only name themselves: the bar stays full
+      if (name !== 'read') bar.update(bar.getTotal(), { phase: shown });
+      else bar.update(0, { phase: shown });
+    },
+    bytes(done, total) {
+      if (!started) return;
+      bar.setTotal(Math.max(1, Math.round(total / MB)));
+      bar.update(Math.round(done / MB), { phase: shown });
     },
     stop() {
       if (started) bar.stop();

@@ -12,7 +12,8 @@ import { describe, it } from 'node:test';
 import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../../src/analysis/diff.js';
 import type { Finding } from '../../src/analysis/findings.js';
 import { windowOf, withStatus } from '../../src/analysis/significance.js';
-import { ALL_KINDS, judgeSoak, parseRate } from '../../src/analysis/soak.js';
+import { judgeSoak, parseRate } from '../../src/analysis/soak.js';
+import { ALL_KINDS } from '../../src/analysis/kinds.js';
 import { HEALTHY, LEAKING } from '../../fixtures/lookalikes.mjs';
 import { repoRoot } from '../helpers/fixtures.js';
 

@@ -7,8 +7,7 @@ import { computeDominators, type Dominators } from './dominators.js';
 import { EssentialEdges } from './essential.js';
 import { IdIndex } from './ids.js';
 import { buildRetainers, type Retainers } from './retainers.js';
-
-export type Phase = (name: string) => void;
+import { NO_PROGRESS, type Progress } from '../../progress.js';
 
 export class HeapGraph {
   private _essential: EssentialEdges | null = null;
@@ -17,13 +16,13 @@ export class HeapGraph {
   private _distances: Uint32Array | null = null;
   private _ids: IdIndex | null = null;
 
-  constructor(readonly snap: HeapSnapshot, private readonly onPhase: Phase = () => {}) {
+  constructor(readonly snap: HeapSnapshot, private readonly progress: Progress = NO_PROGRESS) {
   }
 
   /** which edges retain their target: one bit per edge, shared by retainers, dominators and distances */
   get essential(): EssentialEdges {
     if (!this._essential) {
-      this.onPhase('essential edges');
+      this.progress.phase('essential edges');
       this._essential = new EssentialEdges(this.snap);
     }
     return this._essential;
@@ -31,7 +30,7 @@ export class HeapGraph {
 
   get retainers(): Retainers {
     if (!this._retainers) {
-      this.onPhase('retainers');
+      this.progress.phase('retainers');
       this._retainers = buildRetainers(this.snap, this.essential);
     }
     return this._retainers;
@@ -40,7 +39,7 @@ export class HeapGraph {
   get dominators(): Dominators {
     if (!this._dominators) {
       const retainers = this.retainers;
-      this.onPhase('dominators');
+      this.progress.phase('dominators');
       this._dominators = computeDominators(this.snap, retainers, this.essential);
     }
     return this._dominators;
@@ -49,7 +48,7 @@ export class HeapGraph {
   get distances(): Uint32Array {
     if (!this._distances) {
       const essential = this.essential;
-      this.onPhase('distances');
+      this.progress.phase('distances');
       this._distances = computeDistances(this.snap, essential);
     }
     return this._distances;
@@ -57,7 +56,7 @@ export class HeapGraph {
 
   get ids(): IdIndex {
     if (!this._ids) {
-      this.onPhase('ids');
+      this.progress.phase('ids');
       this._ids = new IdIndex(this.snap);
     }
     return this._ids;

@@ -7,13 +7,12 @@ import { printable } from '../../text.js';
 import { SnapshotFormatError, UserError } from '../../errors.js';
 import { HeapSnapshot } from './snapshot.js';
 import { SnapshotTokenizer } from './tokenizer.js';
+import { NO_PROGRESS, type Progress } from '../../progress.js';
 
 export const READ_CHUNK_BYTES = 8 * 1024 * 1024;
 
-export type Progress = (phase: string, done: number, total: number) => void;
-
 export interface LoadOptions {
-  onProgress?: Progress;
+  progress?: Progress;
   chunkBytes?: number;
 }
 
@@ -53,7 +52,8 @@ export async function loadSnapshot(path: string, options: LoadOptions = {}): Pro
     // two buffers: the next read runs in the thread pool while this chunk is tokenized
     const size = Math.max(1024 * 1024, options.chunkBytes ?? READ_CHUNK_BYTES);
     const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
-    const progress = options.onProgress;
+    const progress = options.progress ?? NO_PROGRESS;
+    progress.phase('read');
     const readAt = (k: number, position: number) => {
       const p = handle.read(buffers[k % 2], 0, size, position).catch((err: unknown) => {
         throw fileError(path, err);
@@ -72,11 +72,10 @@ export async function loadSnapshot(path: string, options: LoadOptions = {}): Pro
       k++;
       pending = readAt(k, position);
       tokenizer.write(bytesRead === size ? chunk : chunk.subarray(0, bytesRead));
-      progress?.('read', position, total);
+      progress.bytes(position, total);
     }
-    progress?.('index', 0, 1);
+    progress.phase('index');
     const snapshot = new HeapSnapshot(tokenizer.end());
-    progress?.('index', 1, 1);
     return snapshot;
   } catch (err) {
     if (err instanceof SnapshotFormatError && !err.file) throw err.inFile(path);
