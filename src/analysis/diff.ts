@@ -16,7 +16,7 @@ import { releaseMemory } from './heap/release.js';
 import { compareIds, digestSnapshot, type IdComparability, type SnapshotDigest } from './digest.js';
 import { UserError } from '../errors.js';
 import type { Finding, FindingStatus, Verdict } from './findings.js';
-import { kindOrder } from './kinds.js';
+import { kindOrder, type FindingKind } from './kinds.js';
 import { mergeCauses } from './causes.js';
 import { DEFAULT_SIGNIFICANCE, windowOf, withStatus, type SignificanceOptions } from './significance.js';
 import type { DetectorFinding } from './detectors/types.js';
@@ -141,3 +141,7 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
   };
 }
 
+/** Does this diff fail a build that fails on leaks of `kinds`? A leak verdict with a material leak of one of them. */
+export function failsOn(result: Pick<DiffResult, 'verdict' | 'findings'>, kinds: ReadonlySet<FindingKind>): boolean {
+  return result.verdict === 'leak' && result.findings.some((f) => f.status === 'leak' && kinds.has(f.kind));
+}

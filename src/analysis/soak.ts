@@ -34,17 +34,6 @@ export interface SoakJudgement {
 
 const MB = 1e6;
 
-/** "1MB/min", "500kB/min", "2 MB/h", "10kB/s" -> bytes per minute. */
-export function parseRate(text: string): number | null {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*\/\s*(s|sec|m|min|h|hour)\s*$/i.exec(text);
-  if (!m) return null;
-  const unit = (m[2] ?? 'b').toLowerCase();
-  const mult: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-  const per = m[3].toLowerCase();
-  const perMinute = per.startsWith('s') ? 60 : per.startsWith('h') ? 1 / 60 : 1;
-  return Number(m[1]) * mult[unit] * perMinute;
-}
-
 export interface HeapFloor {
   /** the runtime's drift: a slope under this is not growth that matters (bytes/min) */
   minRate: number;

@@ -27,6 +27,14 @@ export class OutputTail {
   }
 }
 
+/** The program's stderr without the lines Node's inspector prints because we opened it (they are ours, not its). */
+export function withoutInspectorBanner(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !/^(Debugger (listening|attached|ending)|For help, see: https:\/\/nodejs\.org)/.test(l))
+    .join('\n');
+}
+
 export interface ExitStatus {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCapture, type CaptureEvents, type CapturePlan, type CaptureResult } from './monitor.js';
-import { describeExit, programDied, programInspector, startLoad, startProgram, waitReady, type ExitStatus, type ManagedProcess, type Readiness } from './program.js';
+import { describeExit, programDied, withoutInspectorBanner, programInspector, startLoad, startProgram, waitReady, type ExitStatus, type ManagedProcess, type Readiness } from './program.js';
 import { InspectorSession, type HeapUsage } from './session.js';
 import { ExitCode, UserError } from '../errors.js';
 
@@ -100,7 +100,7 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
     const diedOnItsOwn = program.exit !== null;
     result.programExit = await program.stop(opts.graceMs);
     result.programStoppedByUs = !diedOnItsOwn;
-    result.programOutput = { stdout: program.stdout.value, stderr: program.stderr.value };
+    result.programOutput = { stdout: program.stdout.value, stderr: withoutInspectorBanner(program.stderr.value) };
     if (diedOnItsOwn && !result.error) result.error = programDied(program, 'during the run');
     if (loadInfo?.failed && !result.error) {
       const last = loadInfo.exits[loadInfo.exits.length - 1];

@@ -4,6 +4,7 @@
  */
 import { Command, Flags } from '@oclif/core';
 import { ExitCode, UserError } from '../errors.js';
+import { writeFileAtomic } from '../files.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -12,8 +13,30 @@ export abstract class BaseCommand extends Command {
     debug: Flags.boolean({ description: 'Show stack traces for errors.', default: false, helpGroup: 'GLOBAL' }),
   };
 
-  protected get debugMode(): boolean {
-    return this.argv.includes('--debug');
+  /** --debug as parsed (a command whose flags did not parse has no stack worth showing: its error is a usage one) */
+  private debugFlag = false;
+
+  override async init(): Promise<void> {
+    await super.init();
+    try {
+      const { flags } = await this.parse(this.ctor as typeof BaseCommand);
+      this.debugFlag = flags.debug === true;
+    } catch {
+      // the command's own parse reports what is wrong with its arguments
+    }
+  }
+
+  /**
+   * Prints a rendered report, or writes it to `output` (atomically: a reader never sees half a report) and prints
+   * `line` instead, so a CI log still says what happened.
+   */
+  protected emit(text: string, output: string | undefined, line?: string): void {
+    if (!output) {
+      this.log(text);
+      return;
+    }
+    writeFileAtomic(output, text.endsWith('\n') ? text : `${text}\n`);
+    if (line !== undefined) this.log(line);
   }
 
   /** Progress and spinners are for people: only on a TTY, never with --json. */
@@ -42,7 +65,7 @@ export abstract class BaseCommand extends Command {
       message = `internal error: ${err.message} (run with --debug for the stack trace)`;
     }
     process.stderr.write(`leakscope: ${message}\n`);
-    if (this.debugMode && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (this.debugFlag && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exitCode = code;
   }
 }

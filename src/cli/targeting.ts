@@ -2,7 +2,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import ms from 'ms';
 import { UserError } from '../errors.js';
 import { checkFolder } from '../files.js';
 import { printable } from '../text.js';
@@ -25,15 +24,6 @@ export const targetFlags = {
   ws: Flags.string({ description: 'inspector WebSocket URL (ws://127.0.0.1:9229/<id>)', exclusive: ['port'] }),
   host: Flags.string({ description: 'inspector host; anything but loopback must be given explicitly', default: '127.0.0.1' }),
 };
-
-/** "30s", "5m", "1500ms", or a bare number of seconds -> milliseconds. */
-export function parseDuration(value: string, flag: string): number {
-  const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : ms(value as ms.StringValue);
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
-    throw new UserError(`--${flag} "${value}" is not a duration`, { suggestion: 'use e.g. 30s, 5m, 1500ms' });
-  }
-  return n;
-}
 
 /** The output folder for a capture: ./.leakscope/<pid, or a label>-<date-time>/ unless given. */
 export function captureDirName(out: string | undefined, who: number | string | null): string {

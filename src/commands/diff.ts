@@ -1,13 +1,14 @@
 import { statSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
-import { printable } from '../text.js';
-import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../analysis/diff.js';
+import { printable, printableDeep } from '../text.js';
+import { DEFAULT_DIFF_OPTIONS, failsOn, type DiffResult } from '../analysis/diff.js';
 import { diffFiles } from '../analysis/diff-files.js';
-import { significanceFlags, significanceOptions } from '../cli/significance-flags.js';
-import { printableDeep } from '../text.js';
+import { failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, sizeFlag, topFlag } from '../cli/flags.js';
 import { BaseCommand } from '../cli/base.js';
 import { ExitCode, UserError } from '../errors.js';
-import { diffMarkdown, diffTable } from '../reporters/diff.js';
+import { checkDestination } from '../files.js';
+import { diffReport, type DiffReport } from '../reports/offline.js';
+import { diffMarkdown, diffTable, verdictLine } from '../reporters/diff.js';
 import { createProgress } from '../reporters/progress.js';
 
 export default class Diff extends BaseCommand {
@@ -20,7 +21,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
 
   static override examples = [
     '<%= config.bin %> diff s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot',
-    '<%= config.bin %> diff s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot --fail-on-leak --format markdown',
+    '<%= config.bin %> diff s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot --fail-on all --format markdown -o diff.md',
     '<%= config.bin %> diff s1.heapsnapshot s3.heapsnapshot --json | jq .findings[0]',
   ];
 
@@ -31,37 +32,36 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
   };
 
   static override flags = {
-    'fail-on-leak': Flags.boolean({ description: 'exit with code 1 when the verdict is leak', default: false }),
-    top: Flags.integer({ description: 'how many findings and classes to list', default: 20, min: 1, max: 1000 }),
-    format: Flags.string({ description: 'output format', options: ['table', 'markdown'], default: 'table' }),
+    ...reportFailFlags,
+    top: topFlag('findings and classes'),
+    format: formatFlag(['table', 'markdown'] as const),
+    output: outputFlag,
     'min-objects': Flags.integer({ description: 'least new objects under one holder to report it', default: DEFAULT_DIFF_OPTIONS.minObjects, min: 1 }),
-    'min-bytes': Flags.integer({ description: 'least bytes those objects retain to report them', default: DEFAULT_DIFF_OPTIONS.minBytes, min: 0 }),
+    'min-bytes': sizeFlag({ description: 'least bytes those objects retain to report them (e.g. 16KiB)', default: DEFAULT_DIFF_OPTIONS.minBytes }),
     ...significanceFlags,
   };
 
-  async run(): Promise<DiffResult & { schema: string }> {
+  async run(): Promise<DiffReport> {
     const { argv, flags } = await this.parse(Diff);
     const files = argv as string[];
     if (files.length < 2) {
       throw new UserError('diff needs at least two snapshots of one process', { suggestion: 'leakscope diff before.heapsnapshot after.heapsnapshot [later.heapsnapshot ...]' });
     }
     sameFileTwice(files);
+    if (flags.output) checkDestination(flags.output);
     const progress = createProgress(this.showProgress, 'diff');
     let result: DiffResult;
     try {
-      result = await diffFiles(files, {
-        top: flags.top,
-        minObjects: flags['min-objects'],
-        minBytes: flags['min-bytes'],
-        significance: significanceOptions(flags),
-        progress,
-      });
+      result = await diffFiles(files, { top: flags.top, minObjects: flags['min-objects'], minBytes: flags['min-bytes'], significance: significanceOptions(flags), progress });
     } finally {
       progress.stop();
     }
-    if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? diffMarkdown(printableDeep(result), flags.top) : diffTable(printableDeep(result), flags.top));
-    if (flags['fail-on-leak'] && result.verdict === 'leak') process.exitCode = ExitCode.leak;
-    return { schema: 'leakscope.diff/v1', ...result };
+    if (!this.jsonEnabled()) {
+      const shown = printableDeep(result);
+      this.emit(flags.format === 'markdown' ? diffMarkdown(shown, flags.top) : diffTable(shown, flags.top), flags.output, verdictLine(shown));
+    }
+    if (failsOn(result, failingKinds(flags))) process.exitCode = ExitCode.leak;
+    return diffReport(result);
   }
 }
 

@@ -11,20 +11,7 @@ import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, targetArgs, targetFlags } from '../cli/targeting.js';
 import { formatBytes } from '../format.js';
 import { createLiveView } from '../reporters/live.js';
-
-export interface SnapshotReport {
-  schema: 'leakscope.snapshot/v1';
-  /** null when interrupted: no file is kept */
-  file: string | null;
-  bytes: number;
-  seconds: number;
-  heapUsed: number;
-  heapLimit: number;
-  gc: boolean;
-  inspectorClosed: boolean | null;
-  /** the signal that stopped it, if one did */
-  interrupted?: NodeJS.Signals | null;
-}
+import { SNAPSHOT_SCHEMA, type SnapshotReport } from '../reports/attach.js';
 
 export default class Snapshot extends BaseCommand {
   static override summary = 'Take one heap snapshot of a running Node.js process, streamed to a file (0600).';
@@ -35,7 +22,7 @@ export default class Snapshot extends BaseCommand {
 
   static override flags = {
     ...targetFlags,
-    output: Flags.string({ char: 'o', description: 'snapshot file (default: ./.leakscope/<pid>-<time>/pid<pid>.heapsnapshot)' }),
+    output: Flags.string({ char: 'o', description: 'the snapshot file, written 0600 (default: ./.leakscope/<pid>-<time>/pid<pid>.heapsnapshot)' }),
     gc: Flags.boolean({ description: 'force a GC first (--no-gc to skip it)', default: true, allowNo: true }),
     force: Flags.boolean({ description: 'take it even when the target is close to its heap limit', default: false }),
   };
@@ -61,7 +48,7 @@ export default class Snapshot extends BaseCommand {
       if (interrupts.interrupted) throw new TransferAbandoned(file);
       const t0 = Date.now();
       const bytes = await session.takeSnapshot(file, (done, total) => live.status(`snapshot: ${total ? Math.round((done / total) * 100) : 0}%`), interrupts.signal);
-      report = { schema: 'leakscope.snapshot/v1', file, bytes, seconds: (Date.now() - t0) / 1000, heapUsed: u.used, heapLimit: u.limit, gc: flags.gc, inspectorClosed: null };
+      report = { schema: SNAPSHOT_SCHEMA, file, bytes, seconds: (Date.now() - t0) / 1000, heapUsed: u.used, heapLimit: u.limit, gc: flags.gc, inspectorClosed: null };
     } catch (err) {
       if (!(err instanceof TransferAbandoned)) throw err;
     } finally {
@@ -74,7 +61,7 @@ export default class Snapshot extends BaseCommand {
         process.exitCode = interrupts.exitCode;
       } else if (detach.inspectorClosed === false) process.stderr.write(`leakscope: warning: ${detach.errors.join('; ')}\n`);
     }
-    if (!report) return { schema: 'leakscope.snapshot/v1', file: null, bytes: 0, seconds: 0, heapUsed: 0, heapLimit: 0, gc: flags.gc, inspectorClosed: null, interrupted: interrupts.received };
+    if (!report) return { schema: SNAPSHOT_SCHEMA, file: null, bytes: 0, seconds: 0, heapUsed: 0, heapLimit: 0, gc: flags.gc, inspectorClosed: null, interrupted: interrupts.received };
     if (!this.jsonEnabled()) this.log(`${report.file} (${formatBytes(report.bytes)}, ${report.seconds.toFixed(1)} s)`);
     return report;
   }

@@ -1,11 +1,14 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { loadSnapshot } from '../analysis/heap/loader.js';
 import { HeapGraph } from '../analysis/graph/heap-graph.js';
 import { summarize, type SummaryResult } from '../analysis/summary.js';
 import { createProgress } from '../reporters/progress.js';
 import { summaryMarkdown, summaryTable } from '../reporters/summary.js';
-import { printableDeep } from '../text.js';
+import { printable, printableDeep } from '../text.js';
 import { BaseCommand } from '../cli/base.js';
+import { formatFlag, outputFlag, topFlag } from '../cli/flags.js';
+import { checkDestination } from '../files.js';
+import { summaryReport, type SummaryReport } from '../reports/offline.js';
 
 export default class Summary extends BaseCommand {
   static override summary = 'The heap at a glance: totals, top classes, largest objects and who holds them.';
@@ -25,12 +28,14 @@ largest objects with their shortest retainer path from the GC roots and their so
   };
 
   static override flags = {
-    top: Flags.integer({ description: 'how many classes and objects to list', default: 20, min: 1, max: 10000 }),
-    format: Flags.string({ description: 'output format', options: ['table', 'markdown'], default: 'table' }),
+    top: topFlag('classes and objects'),
+    format: formatFlag(['table', 'markdown'] as const),
+    output: outputFlag,
   };
 
-  async run(): Promise<SummaryResult & { schema: string }> {
+  async run(): Promise<SummaryReport> {
     const { args, flags } = await this.parse(Summary);
+    if (flags.output) checkDestination(flags.output);
     const progress = createProgress(this.showProgress, 'summary');
     let result: SummaryResult;
     try {
@@ -40,7 +45,10 @@ largest objects with their shortest retainer path from the GC roots and their so
     } finally {
       progress.stop();
     }
-    if (!this.jsonEnabled()) this.log(flags.format === 'markdown' ? summaryMarkdown(printableDeep(result)) : summaryTable(printableDeep(result)));
-    return { schema: 'leakscope.summary/v1', ...result };
+    if (!this.jsonEnabled()) {
+      const shown = printableDeep(result);
+      this.emit(flags.format === 'markdown' ? summaryMarkdown(shown) : summaryTable(shown), flags.output, `leakscope: summary of ${shown.file} written to ${printable(flags.output ?? '')}`);
+    }
+    return summaryReport(result);
   }
 }

@@ -1,27 +1,10 @@
 /** Renders a live capture's report: target, verdict and findings (via the diff reporter), allocation sites, chart. */
 import asciichart from 'asciichart';
 import type { AllocationSite } from '../analysis/allocations.js';
-import type { DiffResult } from '../analysis/diff.js';
+import type { AttachReport } from '../reports/attach.js';
 import { diffMarkdown, diffTable } from './diff.js';
 import { formatBytes } from '../format.js';
 import { mdTable } from './markdown.js';
-
-export interface AttachReport {
-  schema: 'leakscope.attach/v1';
-  target: { pid: number | null; command: string | null; inspector: string; openedByUs: boolean };
-  plan: { intervalMs: number; snapshots: number; outDir: string; gc: boolean; sampling: boolean };
-  snapshots: string[];
-  profiles: string[];
-  snapshotMs: number[];
-  usage: Array<{ t: number; used: number; total: number; external: number; rss: number; limit: number }>;
-  verdict: DiffResult['verdict'];
-  reason: string;
-  diff: DiffResult | null;
-  allocationSites: AllocationSite[];
-  interrupted: boolean;
-  error: string | null;
-  detach: { inspectorClosed: boolean | null; errors: string[] };
-}
 
 /** A small live chart of heap used (MB), for the live view on stderr. */
 export function liveHeapChart(valuesMB: number[]): string {

@@ -37,6 +37,11 @@ function steps(values: number[], fmt: (n: number) => string): string {
   return values.map(fmt).join(' → ');
 }
 
+/** The verdict in one line (printed when the report itself went to a file). */
+export function verdictLine(r: Pick<DiffResult, 'verdict' | 'reason'>): string {
+  return `leakscope: ${r.verdict === 'no-leak' ? 'no leak' : r.verdict} — ${r.reason}`;
+}
+
 export function diffTable(r: DiffResult, top: number): string {
   const out: string[] = [];
   out.push(`Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`);

@@ -4,6 +4,7 @@
  * Only on a TTY and never with --json.
  */
 import { formatBytes } from '../format.js';
+import type { CaptureEvents } from '../capture/monitor.js';
 
 export interface LiveView {
   status(text: string): void;
@@ -58,4 +59,18 @@ export function createLiveView(enabled: boolean, chart?: ChartFn): LiveView {
 
 export function usageText(u: { used: number; total: number; rss: number; limit: number }): string {
   return `heap ${formatBytes(u.used)} / ${formatBytes(u.total)} (limit ${formatBytes(u.limit)}), rss ${formatBytes(u.rss)}`;
+}
+
+/** The capture's events drawn on a live view: heap samples into the chart, snapshot progress on the status line. */
+export function captureEvents(live: LiveView, snapshots: number): CaptureEvents {
+  return {
+    usage: (u) => {
+      live.sample(u.used);
+      live.status(usageText(u));
+    },
+    waiting: (k, left) => live.status(`next snapshot (${k}/${snapshots}) in ${Math.ceil(left / 1000)} s`),
+    snapshotStart: (k, pause) => live.status(`snapshot ${k}/${snapshots}: the target pauses for about ${(pause / 1000).toFixed(1)} s...`),
+    snapshotProgress: (k, done, total) => live.status(`snapshot ${k}/${snapshots}: ${total ? Math.round((done / total) * 100) : 0}%`),
+    snapshotDone: (k, file, bytes, ms) => live.line(`snapshot ${k}/${snapshots}: ${file} (${formatBytes(bytes)}, ${(ms / 1000).toFixed(1)} s)`),
+  };
 }

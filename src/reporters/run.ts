@@ -1,35 +1,13 @@
 /** Renders a soak test (`leakscope run`): a quiet line when it passes, the whole story when it fails. */
-import type { DiffResult } from '../analysis/diff.js';
+import type { FindingKind } from '../analysis/kinds.js';
 import type { SoakJudgement } from '../analysis/soak.js';
-import { formatRate } from '../format.js';
-import type { Trend } from '../analysis/trend.js';
 import type { ExitStatus } from '../capture/program.js';
+import { formatRate } from '../format.js';
+import type { RunReport } from '../reports/run.js';
+import { printableDeep } from '../text.js';
 import { heapChart } from './attach.js';
+import { junitReport, sarifReport } from './ci.js';
 import { diffMarkdown, diffTable } from './diff.js';
-
-export interface RunReport {
-  schema: 'leakscope.run/v1';
-  command: string[];
-  verdict: SoakJudgement['verdict'];
-  reason: string;
-  exitCode: number;
-  trend: Trend | null;
-  maxGrowth: number;
-  failOn: string[];
-  failing: SoakJudgement['failing'];
-  accepted: SoakJudgement['accepted'];
-  ignored: SoakJudgement['ignored'];
-  watch: SoakJudgement['watch'];
-  /** the heap slope that counts as growth (bytes/min) */
-  heapFloor: number;
-  diff: DiffResult | null;
-  snapshots: string[];
-  usage: Array<{ t: number; used: number; total: number; external: number; rss: number; limit: number }>;
-  warmup: Array<{ t: number; used: number }>;
-  program: { exit: ExitStatus | null; stoppedByUs: boolean; stderrTail: string };
-  load: { command: string; runs: number; exits: ExitStatus[]; failed: boolean; output: string } | null;
-  error: string | null;
-}
 
 function trendLine(r: RunReport): string {
   const t = r.trend;
@@ -72,4 +50,26 @@ export function runMarkdown(r: RunReport, top: number): string {
   const chart = heapChart(r.usage);
   if (chart) out.push('', '```', chart, '```');
   return out.join('\n') + '\n';
+}
+
+export type RunFormat = 'table' | 'markdown' | 'junit' | 'sarif';
+
+/**
+ * The run's report in the chosen format. The table is the whole story only when it matters (a leak, an error, an
+ * interruption, or --verbose); a clean run is one quiet line. Heap strings are attacker-shaped: every human-readable
+ * format renders printable copies.
+ */
+export function renderRun(report: RunReport, judgement: SoakJudgement, failOn: Set<FindingKind>, o: { format: RunFormat; top: number; verbose: boolean; version: string }): string {
+  const shown = printableDeep(report);
+  const judged = printableDeep(judgement);
+  switch (o.format) {
+    case 'junit':
+      return junitReport(judged, failOn, report.maxGrowth, shown.command.join(' '));
+    case 'sarif':
+      return sarifReport(judged, o.version);
+    case 'markdown':
+      return runMarkdown(shown, o.top);
+    default:
+      return report.verdict === 'no-leak' && !o.verbose ? runOneLine(shown) : runTable(shown, o.top);
+  }
 }

@@ -119,8 +119,10 @@ describe('leakscope run', () => {
     writeFileSync(wrongSchema, '{"accepted": []}');
     for (const [args, re] of [
       [['--quick'], /no program to run/],
-      [['--max-growth', 'fast', '--', 'node', 'x.js'], /--max-growth "fast" is not a rate/],
-      [['--fail-on', 'bogus', '--', 'node', 'x.js'], /--fail-on: unknown kind "bogus"/],
+      [['--max-growth', 'fast', '--', 'node', 'x.js'], /--max-growth: "fast" is not a rate/],
+      [['--fail-on', 'bogus', '--', 'node', 'x.js'], /--fail-on: "bogus" names an unknown kind \(all, none, or some of growing-collection, /],
+      [['--warmup', 'soon', '--', 'node', 'x.js'], /--warmup: "soon" is not a duration/],
+      [['--interval', '0', '--', 'node', 'x.js'], /--interval: "0" is not a duration/],
       [['--update-baseline', '--', 'node', 'x.js'], /--update-baseline needs --baseline/],
       [['--baseline', path.join(tmp, 'missing.json'), '--', 'node', 'x.js'], /missing\.json: cannot read the baseline \(ENOENT\)/],
       [['--baseline', badJson, '--', 'node', 'x.js'], /bad\.json: the baseline is not valid JSON/],

@@ -1,0 +1,173 @@
+/**
+ * Flags shared by the commands: one name and one default for one thing, values parsed and validated in the flag
+ * itself (oclif custom flags throwing UserError: one line, exit 2), so commands receive numbers, not strings.
+ *
+ *   durations   --interval 30s, --warmup 0, --grace 5s         (ms; "30s", "5m", "1500ms", or bare seconds)
+ *   rates       --min-rate 64kB/min, --max-growth 1MB/min       (bytes per minute)
+ *   sizes       --min-bytes 16KiB                               (bytes)
+ *   shares      --min-relative-growth 10%                       (a fraction)
+ *   kinds       --fail-on all | none | timer,listener           (which finding kinds make the command exit 1)
+ *   --top N (20), --format, -o/--output FILE (the report, written atomically), --dir DIR (the capture folder)
+ */
+import { Flags } from '@oclif/core';
+import ms from 'ms';
+import { UserError } from '../errors.js';
+import { DEFAULT_SIGNIFICANCE, type SignificanceOptions } from '../analysis/significance.js';
+import { ALL_KINDS, isFindingKind, type FindingKind } from '../analysis/kinds.js';
+import { printable } from '../text.js';
+
+/** "30s", "5m", "1500ms", or a bare number of seconds -> milliseconds; null when it is not a duration. */
+export function parseDuration(value: string): number | null {
+  const text = value.trim();
+  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : ms(text as ms.StringValue);
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+/** "1MB/min", "500kB/min", "2 MB/h", "10kB/s" -> bytes per minute; null when it is not a rate. */
+export function parseRate(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*\/\s*(s|sec|m|min|h|hour)\s*$/i.exec(text);
+  if (!m) return null;
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const per = m[3].toLowerCase();
+  const perMinute = per.startsWith('s') ? 60 : per.startsWith('h') ? 1 / 60 : 1;
+  return Number(m[1]) * SIZE_UNITS[unit] * perMinute;
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** "16KiB", "1MB", "4096" -> bytes; null when it is not a size. */
+export function parseSize(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$/i.exec(text);
+  return m ? Math.round(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]) : null;
+}
+
+export function parsePercent(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
+  return m ? Number(m[1]) / 100 : null;
+}
+
+function invalid(name: string, input: string, what: string, example: string): UserError {
+  return new UserError(`--${name}: "${printable(input)}" is not ${what} (e.g. ${example})`);
+}
+
+/** A duration > 0, in ms. */
+export const durationFlag = Flags.custom<number>({
+  parse: async (input, _ctx, opts) => {
+    const v = parseDuration(input);
+    if (v === null || v <= 0) throw invalid(opts.name, input, 'a duration', '30s, 5m, 1500ms');
+    return v;
+  },
+});
+
+/** A duration >= 0 (0 turns the phase off), in ms. */
+export const durationOrZeroFlag = Flags.custom<number>({
+  parse: async (input, _ctx, opts) => {
+    const v = parseDuration(input);
+    if (v === null) throw invalid(opts.name, input, 'a duration', '30s, 5m, 0');
+    return v;
+  },
+});
+
+/** A duration flag with a default given as text ("30s"): help shows the text, the command gets ms. */
+export function duration(description: string, defaultText: string) {
+  return durationFlag({ description, default: parseDuration(defaultText) as number, defaultHelp: async () => defaultText });
+}
+
+/** The same for a duration that may be 0. */
+export function durationOrZero(description: string, defaultText: string) {
+  return durationOrZeroFlag({ description, default: parseDuration(defaultText) as number, defaultHelp: async () => defaultText });
+}
+
+export const percentFlag = Flags.custom<number>({
+  parse: async (input, _ctx, opts) => {
+    const v = parsePercent(input);
+    if (v === null) throw invalid(opts.name, input, 'a percentage', '10%');
+    return v;
+  },
+});
+
+/** Bytes per minute (0 allowed: turns a floor off). */
+export const rateFlag = Flags.custom<number>({
+  parse: async (input, _ctx, opts) => {
+    const v = input.trim() === '0' ? 0 : parseRate(input);
+    if (v === null) throw invalid(opts.name, input, 'a rate', '64kB/min, 1MB/min, 0');
+    return v;
+  },
+});
+
+export const sizeFlag = Flags.custom<number>({
+  parse: async (input, _ctx, opts) => {
+    const v = parseSize(input);
+    if (v === null) throw invalid(opts.name, input, 'a size', '16KiB, 1MB, 4096');
+    return v;
+  },
+});
+
+/** Finding kinds: `all`, `none`, or a comma-separated list. */
+export function parseKinds(text: string): Set<FindingKind> | null {
+  const t = text.trim();
+  if (t === 'all') return new Set(ALL_KINDS);
+  if (t === 'none' || t === '') return new Set();
+  const out = new Set<FindingKind>();
+  for (const k of t.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!isFindingKind(k)) return null;
+    out.add(k);
+  }
+  return out;
+}
+
+export const kindsFlag = Flags.custom<Set<FindingKind>>({
+  parse: async (input, _ctx, opts) => {
+    const v = parseKinds(input);
+    if (v === null) throw new UserError(`--${opts.name}: "${printable(input)}" names an unknown kind`, { suggestion: `all, none, or some of ${ALL_KINDS.join(', ')}` });
+    return v;
+  },
+});
+
+/** --top: the same default everywhere */
+export const DEFAULT_TOP = 20;
+export function topFlag(what: string) {
+  return Flags.integer({ description: `how many ${what} to list`, default: DEFAULT_TOP, min: 1, max: 10000 });
+}
+
+export function formatFlag<const F extends readonly string[]>(options: F) {
+  return Flags.option({ description: 'report format', options, default: options[0] as F[number] })();
+}
+
+/** -o/--output: the report goes to this file (written atomically), and one line to stdout. */
+export const outputFlag = Flags.string({ char: 'o', description: 'write the report to this file (atomically) instead of stdout' });
+
+/** --dir: where attach and run keep their snapshots (--out is the old spelling) */
+export function captureDirFlag(defaultText: string) {
+  return Flags.string({ description: `folder for the snapshots and profiles (default: ${defaultText})`, aliases: ['out'] });
+}
+
+/** A rate flag whose help shows its default as written (`64KiB/min`), not as bytes per minute. */
+export function rate(description: string, value: number, text: string) {
+  return rateFlag({ description, default: value, defaultHelp: async () => text });
+}
+
+/** A percentage flag whose help shows its default as a percentage. */
+export function percent(description: string, value: number) {
+  return percentFlag({ description, default: value, defaultHelp: async () => `${+(value * 100).toFixed(4)}%` });
+}
+
+export const significanceFlags = {
+  'min-relative-growth': percent('a steady finding is a leak only if it grew at least this share of its first size (else a watch item)', DEFAULT_SIGNIFICANCE.minRelative),
+  'min-rate': rate('a steady finding is a leak only if its bytes grow at least this fast (0 = off)', DEFAULT_SIGNIFICANCE.minRate, '64KiB/min'),
+};
+
+export function significanceOptions(flags: { 'min-relative-growth': number; 'min-rate': number }): SignificanceOptions {
+  return { minRelative: flags['min-relative-growth'], minRate: flags['min-rate'] };
+}
+
+/** --fail-on for the commands that only report by default (diff, attach); --fail-on-leak is the old spelling of `all`. */
+export const reportFailFlags = {
+  'fail-on': kindsFlag({ description: `exit 1 on a leak verdict with a leak of these kinds: all, none, or some of ${ALL_KINDS.join(',')}`, default: new Set<FindingKind>() }),
+  'fail-on-leak': Flags.boolean({ description: 'the same as --fail-on all', default: false, hidden: true }),
+};
+
+/** The kinds that fail: --fail-on, or all of them with --fail-on-leak. */
+export function failingKinds(flags: { 'fail-on': Set<FindingKind>; 'fail-on-leak': boolean }): Set<FindingKind> {
+  return flags['fail-on-leak'] ? new Set(ALL_KINDS) : flags['fail-on'];
+}

@@ -1,0 +1,96 @@
+/**
+ * `leakscope run`'s report: the JSON contract (schema leakscope.run/v1) and how it is built from the soak (capture
+ * layer) and its judgement (analysis layer). Reporters render it; the command only wires these together.
+ */
+import type { DiffResult } from '../analysis/diff.js';
+import type { FindingKind } from '../analysis/kinds.js';
+import type { SoakJudgement } from '../analysis/soak.js';
+import type { Trend } from '../analysis/trend.js';
+import type { ExitStatus } from '../capture/program.js';
+import type { SoakResult } from '../capture/soak.js';
+import { ExitCode } from '../errors.js';
+import type { UsageSample } from './attach.js';
+
+export const RUN_SCHEMA = 'leakscope.run/v1';
+
+export interface RunReport {
+  schema: typeof RUN_SCHEMA;
+  command: string[];
+  verdict: SoakJudgement['verdict'];
+  reason: string;
+  exitCode: number;
+  trend: Trend | null;
+  maxGrowth: number;
+  failOn: string[];
+  failing: SoakJudgement['failing'];
+  accepted: SoakJudgement['accepted'];
+  ignored: SoakJudgement['ignored'];
+  watch: SoakJudgement['watch'];
+  /** the heap slope that counts as growth (bytes/min) */
+  heapFloor: number;
+  diff: DiffResult | null;
+  snapshots: string[];
+  usage: UsageSample[];
+  warmup: Array<{ t: number; used: number }>;
+  program: { exit: ExitStatus | null; stoppedByUs: boolean; stderrTail: string };
+  load: { command: string; runs: number; exits: ExitStatus[]; failed: boolean; output: string } | null;
+  error: string | null;
+}
+
+export interface RunOutcome {
+  command: string[];
+  soak: SoakResult;
+  diff: DiffResult | null;
+  judgement: SoakJudgement;
+  maxGrowth: number;
+  failOn: Set<FindingKind>;
+  /** `interrupted by SIGINT after …: no verdict` when a signal stopped the run */
+  interrupted: string | null;
+  /** the findings were written to the baseline file (--update-baseline): the run passes */
+  baselineUpdated: boolean;
+  /** 128 + the signal, when interrupted */
+  interruptExitCode: number;
+}
+
+/**
+ * The exit code: 1 for a leak, 0 otherwise; the soak's own error (3: the program or the load failed) or the
+ * interrupting signal (128 + n) take precedence; writing a baseline passes.
+ */
+export function runExitCode(o: RunOutcome): number {
+  let code: number = o.judgement.verdict === 'leak' ? ExitCode.leak : ExitCode.ok;
+  if (o.soak.error) code = o.soak.error.exitCode;
+  if (o.interrupted) code = o.interruptExitCode;
+  if (o.baselineUpdated) code = ExitCode.ok;
+  return code;
+}
+
+export function buildRunReport(o: RunOutcome): RunReport {
+  const { soak, judgement } = o;
+  return {
+    schema: RUN_SCHEMA,
+    command: o.command,
+    // a run that failed or was interrupted has no verdict
+    verdict: soak.error || o.interrupted ? 'inconclusive' : judgement.verdict,
+    reason: o.interrupted ?? (soak.error ? soak.error.message.split('\n')[0].replace(/; its (stderr|output) ended with:$/, '') : judgement.reason),
+    exitCode: runExitCode(o),
+    trend: judgement.trend,
+    maxGrowth: o.maxGrowth,
+    failOn: [...o.failOn],
+    failing: judgement.failing,
+    accepted: judgement.accepted,
+    ignored: judgement.ignored,
+    watch: judgement.watch,
+    heapFloor: judgement.floor,
+    diff: o.diff,
+    snapshots: soak.capture?.snapshots ?? [],
+    usage: soak.capture?.usage ?? [],
+    warmup: soak.warmup.map((u) => ({ t: u.t, used: u.used })),
+    program: {
+      exit: soak.programExit,
+      stoppedByUs: soak.programStoppedByUs,
+      stderrTail: soak.programOutput.stderr.split('\n').slice(-30).join('\n'),
+    },
+    load: soak.load,
+    error: soak.error?.message ?? null,
+  };
+}

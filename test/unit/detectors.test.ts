@@ -1,0 +1,183 @@
+/**
+ * Each detector on heaps written by hand in the shapes V8 and Node give them (helpers/heap-model.ts): a series of
+ * three snapshots in which one thing grows, and the detector must name it — kind, name, holder, counts, location.
+ * And the twin series that does not grow must give nothing. No processes: the real programs are in test/e2e.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { collectSamples, runDetectors } from '../../src/analysis/detectors/index.js';
+import type { DetectorFinding } from '../../src/analysis/detectors/types.js';
+import { NAMES } from '../../src/analysis/heap/v8.js';
+import type { HeapGraph } from '../../src/analysis/graph/heap-graph.js';
+import { series, type HeapModel } from '../helpers/heap-model.js';
+
+function detect(graphs: HeapGraph[], minGrowth = 10): DetectorFinding[] {
+  const samples = graphs.map((g) => collectSamples(g.snap));
+  return runDetectors(samples, { last: graphs[graphs.length - 1], steps: graphs.length, minGrowth });
+}
+
+function one(findings: DetectorFinding[], kind: DetectorFinding['kind']): DetectorFinding {
+  const found = findings.filter((f) => f.kind === kind);
+  assert.equal(found.length, 1, `one ${kind} finding among ${JSON.stringify(findings.map((f) => [f.kind, f.name]))}`);
+  return found[0];
+}
+
+/** module app.js: the module's top-level scope, held for good, with variables pointing at `vars` */
+function moduleScope(h: HeapModel, vars: Record<string, number>): number {
+  const native = h.node('object', 'system / NativeContext', 100, 'native-context');
+  const si = h.scopeInfo('', 'module-scope-info');
+  const ctx = h.hold(h.context('module-context', si, native));
+  for (const [name, n] of Object.entries(vars)) h.edge(ctx, 'context', name, n);
+  h.closure('main', 'module-main', { file: '/srv/app.js', line: 1 }, ctx);
+  return ctx;
+}
+
+/** A Map with `entries` string -> Session entries in its OrderedHashMap (3 slots per entry). */
+function sessionsMap(h: HeapModel, entries: number): number {
+  const map = h.object(NAMES.Map, 'sessions');
+  const table = h.node('array', '', 64, 'sessions-table');
+  h.edge(map, 'internal', NAMES.hashTable, table);
+  for (let k = 0; k < entries; k++) {
+    const key = h.node('string', `sid-${k}`, 24, `sid-${k}`);
+    const value = h.object('Session', `session-${k}`, 200);
+    h.edge(table, 'internal', String(3 * k + 3), key);
+    h.edge(table, 'internal', String(3 * k + 4), value);
+  }
+  return map;
+}
+
+describe('detectors on synthetic heaps', () => {
+  it('growing collection: a module-level Map whose entries grow at every snapshot', () => {
+    const f = one(detect(series([20, 40, 60], (h, n) => moduleScope(h, { sessions: sessionsMap(h, n) }))), 'growing-collection');
+    assert.equal(f.name, 'sessions');
+    assert.equal(f.holderClass, 'Map');
+    assert.equal(f.itemClass, 'Session');
+    assert.deepEqual(f.countByStep, [20, 40, 60]);
+    assert.equal(f.pathText, '(GC roots) → module srv/app.js → sessions (Map)');
+    assert.equal(f.confidence, 0.9);
+  });
+
+  it('growing collection: a Map that fills and drains (a sawtooth) is not one', () => {
+    assert.deepEqual(detect(series([40, 20, 60], (h, n) => moduleScope(h, { sessions: sessionsMap(h, n) }))), []);
+  });
+
+  it('timers: repeating Timeouts by callback location; their callbacks are not reported again as closures', () => {
+    const findings = detect(
+      series([5, 10, 15], (h, n) => {
+        for (let k = 0; k < n; k++) {
+          const t = h.hold(h.object(NAMES.timeout, `timeout-${k}`, 80));
+          h.edge(t, 'property', NAMES.timeoutCallback, h.closure('poll', `poll-${k}`, { file: '/srv/poller.js', line: 7, column: 15 }));
+        }
+        // a one-shot setTimeout (its _repeat is null) is not an interval
+        const once = h.hold(h.object(NAMES.timeout, 'once', 80));
+        h.edge(once, 'property', NAMES.timeoutRepeat, h.node('object', 'null', 0, 'null'));
+        h.edge(once, 'property', NAMES.timeoutCallback, h.closure('later', 'later', { file: '/srv/poller.js', line: 20 }));
+      }),
+    );
+    const f = one(findings, 'timer');
+    assert.equal(f.name, 'poll');
+    assert.equal(f.holderClass, 'setInterval');
+    assert.deepEqual(f.countByStep, [5, 10, 15]);
+    assert.equal(f.location?.file, '/srv/poller.js');
+    assert.equal(f.location?.line, 7);
+    assert.equal(f.location?.column, 15);
+    assert.equal(findings.filter((x) => x.kind === 'closure').length, 0, 'the callback closures are the timer finding');
+  });
+
+  it("listeners: an emitter's listener list for one event, named by event, emitter and the listener's location", () => {
+    const findings = detect(
+      series([3, 9, 15], (h, n) => {
+        const server = h.object('Server', 'server', 120);
+        const events = h.object(NAMES.Object, 'server-events', 40);
+        const list = h.object(NAMES.Array, 'request-listeners', 16);
+        h.edge(server, 'property', NAMES.emitterEvents, events);
+        h.edge(events, 'property', 'request', list);
+        for (let k = 0; k < n; k++) h.edge(list, 'element', k, h.closure('onRequest', `listener-${k}`, { file: '/srv/server.js', line: 31, column: 5 }));
+        moduleScope(h, { server });
+      }),
+    );
+    const f = one(findings, 'listener');
+    assert.equal(f.name, 'request');
+    assert.equal(f.holderClass, 'Server');
+    assert.equal(f.itemClass, 'onRequest');
+    assert.deepEqual(f.countByStep, [3, 9, 15]);
+    assert.equal(f.location?.line, 31);
+    assert.equal(findings.filter((x) => x.kind === 'growing-collection').length, 0, "the emitter's listener array is the listener finding");
+  });
+
+  it('closures: live closures created at one source location, with what their scope keeps', () => {
+    const findings = detect(
+      series([20, 40, 60], (h, n) => {
+        const si = h.scopeInfo('makeHandler', 'make-handler-scope');
+        for (let k = 0; k < n; k++) {
+          const ctx = h.context(`handler-ctx-${k}`, si);
+          h.edge(ctx, 'context', 'payload', h.object(NAMES.Array, `payload-${k}`, 4000));
+          h.hold(h.closure('handler', `handler-${k}`, { file: '/srv/routes.js', line: 12, column: 10 }, ctx));
+        }
+      }),
+    );
+    const f = one(findings, 'closure');
+    assert.equal(f.name, 'handler');
+    assert.equal(f.itemClass, '(closure)');
+    assert.deepEqual(f.countByStep, [20, 40, 60]);
+    assert.equal(f.location?.file, '/srv/routes.js');
+    assert.equal(f.location?.line, 12);
+    assert.match(f.summary, /each one's scope keeps payload \(Array, 4\.0 kB\)$/);
+  });
+
+  it('closures in Node itself (node: scripts) are not the program\'s', () => {
+    const findings = detect(series([20, 40, 60], (h, n) => {
+      for (let k = 0; k < n; k++) h.hold(h.closure('emit', `internal-${k}`, { file: 'node:events', line: 3 }));
+    }));
+    assert.deepEqual(findings, []);
+  });
+
+  it('pending promises: named by the holder that keeps most of them', () => {
+    const findings = detect(
+      series([20, 40, 60], (h, n) => {
+        const pending = h.object('PendingRequests', 'pending', 64);
+        for (let k = 0; k < n; k++) {
+          const p = h.object(NAMES.Promise, `promise-${k}`, 32);
+          h.edge(pending, 'property', `r${k}`, p);
+        }
+        // a settled promise has its result in reactions_or_result: not counted
+        const settled = h.hold(h.object(NAMES.Promise, 'settled', 32));
+        h.edge(settled, 'internal', NAMES.promiseReactions, h.object('Result', 'result', 16));
+        moduleScope(h, { pending });
+      }),
+    );
+    const f = one(findings, 'pending-promise');
+    assert.deepEqual(f.countByStep, [20, 40, 60]);
+    assert.equal(f.name, 'pending');
+    assert.equal(f.itemClass, 'Promise');
+  });
+
+  it("closure chains: each call keeps the previous call's result through a shared scope (Meteor's replaceThing)", () => {
+    const findings = detect(
+      series([4, 7, 10], (h, calls) => {
+        const si = h.scopeInfo('reloadFlags', 'reload-flags-scope');
+        let previous: number | null = null;
+        let latest = -1;
+        for (let k = 0; k < calls; k++) {
+          const ctx = h.context(`reload-ctx-${k}`, si);
+          if (previous !== null) h.edge(ctx, 'context', 'previous', previous);
+          const flags = h.object(NAMES.Object, `flags-${k}`, 48);
+          h.edge(flags, 'property', 'isEnabled', h.closure('isEnabled', `is-enabled-${k}`, { file: '/srv/flags.js', line: 9 }, ctx));
+          previous = flags;
+          latest = flags;
+        }
+        moduleScope(h, { flags: latest });
+      }),
+    );
+    const f = findings.find((x) => x.itemClass === '(closure chain)');
+    assert.ok(f, JSON.stringify(findings.map((x) => [x.kind, x.name, x.itemClass])));
+    assert.equal(f.kind, 'closure');
+    assert.equal(f.name, 'previous');
+    assert.equal(f.holderClass, 'reloadFlags() scope');
+    assert.deepEqual(f.countByStep, [3, 6, 9]);
+  });
+
+  it('a heap that does not change gives no finding at all', () => {
+    assert.deepEqual(detect(series([30, 30, 30], (h, n) => moduleScope(h, { sessions: sessionsMap(h, n) }))), []);
+  });
+});

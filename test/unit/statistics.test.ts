@@ -1,0 +1,165 @@
+/**
+ * The statistics helpers on plain numbers (no snapshots, no processes): the heap trend's slope and confidence
+ * interval, the "rises above its previous peak at every step" rule, confidence and severity, the drift floor, the
+ * soak verdict's branches, and the parsers behind the flags.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { heapTrend, tQuantile975 } from '../../src/analysis/trend.js';
+import { confidenceOf, risesEveryStep, severityOf, type Finding } from '../../src/analysis/findings.js';
+import { DEFAULT_HEAP_FLOOR, heapFloor, judgeSoak } from '../../src/analysis/soak.js';
+import { ALL_KINDS, KINDS, kindOrder } from '../../src/analysis/kinds.js';
+import { parseDuration, parseKinds, parsePercent, parseRate, parseSize } from '../../src/cli/flags.js';
+import { formatBytes, formatPercent, formatRate, formatSize, formatSmallRate, shortFile } from '../../src/format.js';
+
+const MIN = 60_000;
+
+describe('heapTrend: least-squares slope with a 95 % interval', () => {
+  it('an exact line: the slope in bytes per minute, a zero-width interval', () => {
+    const t = heapTrend([0, 1, 2, 3, 4].map((m) => [m * MIN, 10e6 + m * 2e6]));
+    assert.ok(t);
+    assert.ok(Math.abs(t.slope - 2e6) < 1e-6, String(t.slope));
+    assert.ok(Math.abs(t.high - t.low) < 1e-6);
+    assert.equal(t.samples, 5);
+    assert.ok(Math.abs(t.start - 10e6) < 1e-3 && Math.abs(t.end - 18e6) < 1e-3);
+  });
+
+  it('a flat sawtooth: the interval straddles zero', () => {
+    const pts: Array<[number, number]> = Array.from({ length: 20 }, (_, i) => [i * 5000, 50e6 + (i % 4) * 3e6]);
+    const t = heapTrend(pts);
+    assert.ok(t && t.low < 0 && t.high > 0, JSON.stringify(t));
+  });
+
+  it('noise around a real rise: the slope is near the truth and the interval excludes zero', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+    const pts: Array<[number, number]> = Array.from({ length: 60 }, (_, i) => [i * 2000, 40e6 + (i * 2000 * 1e6) / MIN + rnd() * 2e5]);
+    const t = heapTrend(pts);
+    assert.ok(t && t.low > 0.9e6 && t.high < 1.1e6 && t.low < 1e6 && t.high > 1e6, JSON.stringify(t));
+  });
+
+  it('fewer than 3 points, or all at one moment: no trend', () => {
+    assert.equal(heapTrend([[0, 1], [1000, 2]]), null);
+    assert.equal(heapTrend([[5, 1], [5, 2], [5, 3]]), null);
+  });
+
+  it("Student's t: the table for small samples, about 1.96 for large ones", () => {
+    assert.equal(tQuantile975(1), 12.706);
+    assert.equal(tQuantile975(30), 2.042);
+    assert.ok(Math.abs(tQuantile975(1000) - 1.9624) < 1e-3);
+    assert.equal(tQuantile975(0), Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('growth rules', () => {
+  it('rises above its previous peak at every step (a sawtooth never does)', () => {
+    assert.equal(risesEveryStep([1, 2, 3]), true);
+    assert.equal(risesEveryStep([1, 3, 2, 4]), false);
+    assert.equal(risesEveryStep([5, 5, 6]), false);
+    assert.equal(risesEveryStep([7]), false);
+  });
+
+  it('confidence: 0.9 steady over 3+, 0.5 for two snapshots, 0.4 up but not every step, 0.2 otherwise', () => {
+    assert.equal(confidenceOf([1, 2, 3]), 0.9);
+    assert.equal(confidenceOf([1, 2]), 0.5);
+    assert.equal(confidenceOf([1, 3, 2, 4]), 0.4);
+    assert.equal(confidenceOf([4, 3, 2]), 0.2);
+    assert.equal(confidenceOf([4]), 0.2);
+  });
+
+  it('severity: high needs confidence and a megabyte', () => {
+    assert.equal(severityOf(0.9, 2e6), 'high');
+    assert.equal(severityOf(0.9, 1e5), 'medium');
+    assert.equal(severityOf(0.4, 2e6), 'medium');
+    assert.equal(severityOf(0.4, 1e5), 'low');
+  });
+});
+
+describe('the soak verdict', () => {
+  const leak = { kind: 'growing-collection', status: 'leak', name: 'sessions', holderClass: 'Map', countByStep: [1, 2, 3], summary: 'sessions (Map) grew' } as Finding;
+  const usage = (perMin: number, n = 30, base = 50e6) => Array.from({ length: n }, (_, i) => ({ t: i * 2000, used: base + (perMin * i * 2000) / MIN }));
+
+  it('the drift floor is the larger of the rate and the share of the median heap', () => {
+    assert.equal(heapFloor(usage(0, 5, 10e6), DEFAULT_HEAP_FLOOR), 0.3e6);
+    assert.equal(heapFloor(usage(0, 5, 1e9), DEFAULT_HEAP_FLOOR), 1e6);
+  });
+
+  it('leak: a failing finding and a heap that rises above the floor', () => {
+    const j = judgeSoak({ diff: { findings: [leak] } as never, usage: usage(2e6), maxGrowth: 10e6, failOn: new Set(ALL_KINDS), baseline: null });
+    assert.equal(j.verdict, 'leak');
+    assert.deepEqual(j.failing, [leak]);
+  });
+
+  it('inconclusive: the same finding while the heap is flat', () => {
+    const j = judgeSoak({ diff: { findings: [leak] } as never, usage: usage(0), maxGrowth: 10e6, failOn: new Set(ALL_KINDS), baseline: null });
+    assert.equal(j.verdict, 'inconclusive');
+    assert.match(j.reason, /is not significantly rising$/);
+  });
+
+  it('a heap rising under the drift floor is inconclusive; a finding of a kind outside --fail-on does not fail', () => {
+    assert.equal(judgeSoak({ diff: { findings: [leak] } as never, usage: usage(0.1e6), maxGrowth: 10e6, failOn: new Set(ALL_KINDS), baseline: null }).verdict, 'inconclusive');
+    const other = judgeSoak({ diff: { findings: [leak] } as never, usage: usage(2e6), maxGrowth: 10e6, failOn: new Set(['timer']), baseline: null });
+    assert.equal(other.verdict, 'no-leak');
+    assert.deepEqual(other.ignored, [leak]);
+  });
+
+  it('leak without a culprit: the slope alone surely above --max-growth', () => {
+    const j = judgeSoak({ diff: null, usage: usage(5e6), maxGrowth: 1e6, failOn: new Set(ALL_KINDS), baseline: null });
+    assert.equal(j.verdict, 'leak');
+    assert.match(j.reason, /exceeds --max-growth \+1\.00 MB\/min$/);
+  });
+});
+
+describe('the finding kinds table', () => {
+  it('lists every kind once, in report order, with a title and a rule', () => {
+    assert.deepEqual(ALL_KINDS, ['growing-collection', 'timer', 'listener', 'closure', 'pending-promise', 'class-growth']);
+    for (const k of ALL_KINDS) assert.ok(KINDS[k].title && KINDS[k].rule, k);
+    assert.equal(kindOrder('timer'), 1);
+    assert.deepEqual(new Set(ALL_KINDS.map((k) => KINDS[k].specificity)).size, ALL_KINDS.length, 'specificity is a strict order');
+    assert.deepEqual(new Set(ALL_KINDS.map((k) => KINDS[k].naming)).size, ALL_KINDS.length, 'naming is a strict order');
+  });
+});
+
+describe('parsers behind the flags', () => {
+  it('durations', () => {
+    assert.equal(parseDuration('30s'), 30_000);
+    assert.equal(parseDuration('1.5'), 1500);
+    assert.equal(parseDuration('5m'), 300_000);
+    assert.equal(parseDuration('0'), 0);
+    assert.equal(parseDuration('soon'), null);
+    assert.equal(parseDuration('-5s'), null);
+  });
+
+  it('rates, sizes, percentages, kinds', () => {
+    assert.equal(parseRate('1MB/min'), 1e6);
+    assert.equal(parseRate('10kB/s'), 600_000);
+    assert.equal(parseRate('64KiB/min'), 65_536);
+    assert.equal(parseRate('2 MB/h'), 2e6 / 60);
+    assert.equal(parseRate('fast'), null);
+    assert.equal(parseSize('16KiB'), 16_384);
+    assert.equal(parseSize('4096'), 4096);
+    assert.equal(parseSize('lots'), null);
+    assert.equal(parsePercent('10%'), 0.1);
+    assert.equal(parsePercent('x'), null);
+    assert.deepEqual([...(parseKinds('all') ?? [])], [...ALL_KINDS]);
+    assert.deepEqual([...(parseKinds('none') ?? [])], []);
+    assert.deepEqual([...(parseKinds('timer, listener') ?? [])], ['timer', 'listener']);
+    assert.equal(parseKinds('timer,bogus'), null);
+  });
+});
+
+describe('formatting', () => {
+  it('sizes, rates and percentages read the same everywhere', () => {
+    assert.equal(formatBytes(1536), '1.54 kB');
+    assert.equal(formatBytes(-2_500_000, true), '-2.50 MB');
+    assert.equal(formatSize(595_400), '595.4 kB');
+    assert.equal(formatSize(1_500_000), '1.5 MB');
+    assert.equal(formatSize(1_500_000, 'kB'), '1500.0 kB');
+    assert.equal(formatRate(1.25e6), '+1.25 MB/min');
+    assert.equal(formatSmallRate(6348.8), '6.2 kB/min');
+    assert.equal(formatPercent(0.036), '3.6 %');
+    assert.equal(formatPercent(Number.POSITIVE_INFINITY), 'from zero');
+    assert.equal(shortFile('file:///srv/app/src/store.js'), 'src/store.js');
+    assert.equal(shortFile('node:internal/timers'), 'node:internal/timers');
+  });
+});
