@@ -95,6 +95,11 @@ export const rateFlag = Flags.custom<number>({
   },
 });
 
+/** A size flag whose help shows its default as written (`16KiB`). */
+export function size(description: string, value: number, text: string) {
+  return sizeFlag({ description, default: value, defaultHelp: async () => text });
+}
+
 export const sizeFlag = Flags.custom<number>({
   parse: async (input, _ctx, opts) => {
     const v = parseSize(input);
@@ -163,7 +168,7 @@ export function significanceOptions(flags: { 'min-relative-growth': number; 'min
 
 /** --fail-on for the commands that only report by default (diff, attach); --fail-on-leak is the old spelling of `all`. */
 export const reportFailFlags = {
-  'fail-on': kindsFlag({ description: `exit 1 on a leak verdict with a leak of these kinds: all, none, or some of ${ALL_KINDS.join(',')}`, default: new Set<FindingKind>() }),
+  'fail-on': kindsFlag({ description: `exit 1 on a leak verdict with a leak of these kinds: all, none, or some of ${ALL_KINDS.join(',')}`, default: new Set<FindingKind>(), defaultHelp: async () => 'none' }),
   'fail-on-leak': Flags.boolean({ description: 'the same as --fail-on all', default: false, hidden: true }),
 };
 

@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { printable, printableDeep } from '../text.js';
 import { DEFAULT_DIFF_OPTIONS, failsOn, type DiffResult } from '../analysis/diff.js';
 import { diffFiles } from '../analysis/diff-files.js';
-import { failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, sizeFlag, topFlag } from '../cli/flags.js';
+import { failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, size, topFlag } from '../cli/flags.js';
 import { BaseCommand } from '../cli/base.js';
 import { ExitCode, UserError } from '../errors.js';
 import { checkDestination } from '../files.js';
@@ -37,7 +37,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     format: formatFlag(['table', 'markdown'] as const),
     output: outputFlag,
     'min-objects': Flags.integer({ description: 'least new objects under one holder to report it', default: DEFAULT_DIFF_OPTIONS.minObjects, min: 1 }),
-    'min-bytes': sizeFlag({ description: 'least bytes those objects retain to report them (e.g. 16KiB)', default: DEFAULT_DIFF_OPTIONS.minBytes }),
+    'min-bytes': size('least bytes those objects retain to report them', DEFAULT_DIFF_OPTIONS.minBytes, '16KiB'),
     ...significanceFlags,
   };
 

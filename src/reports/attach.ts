@@ -6,19 +6,13 @@ import type { AllocationSite } from '../analysis/allocations.js';
 import type { DiffResult } from '../analysis/diff.js';
 import type { Connection } from '../capture/connect.js';
 import type { CapturePlan, CaptureResult } from '../capture/monitor.js';
+import type { HeapUsage } from '../capture/session.js';
 
 export const ATTACH_SCHEMA = 'leakscope.attach/v1';
 export const SNAPSHOT_SCHEMA = 'leakscope.snapshot/v1';
 
-/** One heap-usage sample (ms since the capture began; bytes). */
-export interface UsageSample {
-  t: number;
-  used: number;
-  total: number;
-  external: number;
-  rss: number;
-  limit: number;
-}
+/** One heap-usage sample (ms since the capture began; bytes), as the session measures it. */
+export type UsageSample = HeapUsage;
 
 export interface AttachReport {
   schema: typeof ATTACH_SCHEMA;

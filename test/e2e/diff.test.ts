@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, linkSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -77,6 +77,24 @@ describe('leakscope diff', () => {
     assert.match(r.stdout, /path: +.* → module programs\/session-leak\.mjs → sessions \(Map\)\n/);
     // sizes are labelled: the file's and the heap's differ
     assert.match(r.stdout, /^3 snapshots: \S+session-leak-1\.heapsnapshot \([\d.]+ [kM]B file, [\d.]+ [kM]B heap\), /m);
+  });
+
+  it('--fail-on names the kinds that fail; -o writes the report atomically and prints the verdict line', () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-diff-o-'));
+    assert.equal(cli(['diff', ...leak, '--fail-on', 'timer,listener']).status, 0, 'a growing collection does not fail a build that fails on timers and listeners');
+    assert.equal(cli(['diff', ...leak, '--fail-on', 'none']).status, 0);
+    const out = path.join(tmp, 'diff.md');
+    const r = cli(['diff', ...leak, '--fail-on', 'growing-collection', '--format', 'markdown', '-o', out]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, 'leakscope: leak — sessions (Map) holding Session grew at every one of 3 snapshots (400 → 800 → 1200)\n');
+    assert.match(readFileSync(out, 'utf8'), /^# leakscope diff: leak\n[\s\S]*### sessions \(Map\) — medium\n/);
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    const bad = cli(['diff', ...leak, '--fail-on', 'leaks']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^leakscope: --fail-on: "leaks" names an unknown kind \(all, none, or some of growing-collection, timer, /);
+    const dir = cli(['diff', ...leak, '-o', tmp]);
+    assert.equal(dir.status, 2, 'a directory as -o is refused before any work');
+    assert.match(dir.stderr, /refusing to write .*: it is a directory, not a regular file/);
   });
 
   it('thresholds are flags: a relative-growth floor above the growth makes the leak a watch item (exit 0)', () => {

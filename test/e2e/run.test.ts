@@ -16,7 +16,7 @@ describe('leakscope run', () => {
   before(() => {
     tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-run-'));
   });
-  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['run', '--quick', '--out', path.join(tmp, `snap-${Math.random().toString(36).slice(2)}`), ...args], { env, timeoutMs: 120_000 });
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['run', '--quick', '--dir', path.join(tmp, `snap-${Math.random().toString(36).slice(2)}`), ...args], { env, timeoutMs: 120_000 });
 
   it('a leaking program: exit 1, and the JSON names the culprit, its path and its line', () => {
     const r = run(['--json', '--', 'node', 'fixtures/programs/session-leak.mjs']);
