@@ -6,7 +6,6 @@ import type { SourceLocation } from './heap/snapshot.js';
 import type { HeapGraph } from './graph/heap-graph.js';
 import { describePath, shortestRetainerPath } from './graph/paths.js';
 import { applicationOwner, declarationLocation } from './source.js';
-import { NAMES } from './heap/v8.js';
 import { formatSize } from '../format.js';
 
 export interface NodeDescription {
@@ -75,8 +74,8 @@ export function entryClass(graph: HeapGraph, collection: number): string {
     if (snap.v8.isBookkeepingEdge(e)) continue;
     const to = snap.edgeTo(e);
     const type = snap.nodeType(to);
-    const name = type === snap.typeObject ? snap.nodeName(to) : type === snap.typeClosure ? '(closure)' : type === snap.typeString || type === snap.typeConsString || type === snap.typeSlicedString ? '(string)' : '';
-    if (name && !name.startsWith(NAMES.systemPrefix)) counts.set(name, (counts.get(name) ?? 0) + 1);
+    const name = type === snap.typeObject ? (snap.v8.isSystemObject(to) ? '' : snap.nodeName(to)) : type === snap.typeClosure ? '(closure)' : type === snap.typeString || type === snap.typeConsString || type === snap.typeSlicedString ? '(string)' : '';
+    if (name) counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   // prefer the program's own classes over strings (Map keys)
   const ranked = [...counts.entries()].sort((a, b) => Number(a[0].startsWith('(')) - Number(b[0].startsWith('(')) || b[1] - a[1]);

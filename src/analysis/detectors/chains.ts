@@ -53,7 +53,6 @@ function findLinks(snap: HeapSnapshot): Map<number, Link> {
     if (nodes[n * nf + oName] !== contextIdx) return -1;
     return v8.scopeInfo(n);
   };
-  const contextOf = (closure: number): number => v8.closureContext(closure);
   const contexts: number[] = [];
   const scopes: number[] = [];
   const perScope = new Map<number, number>();
@@ -70,7 +69,7 @@ function findLinks(snap: HeapSnapshot): Map<number, Link> {
     const scope = scopes[i];
     if ((perScope.get(scope) ?? 0) < MIN_CONTEXTS) continue;
     const sameFunction = (closure: number): boolean => {
-      const c = contextOf(closure);
+      const c = v8.closureContext(closure);
       return c >= 0 && c !== ctx && scopeInfo(c) === scope;
     };
     let found = -1;
@@ -80,14 +79,14 @@ function findLinks(snap: HeapSnapshot): Map<number, Link> {
       const x = edges[e * ef + oTo];
       const tx = nodes[x * nf + oType];
       if (tx === snap.typeClosure) {
-        if (sameFunction(x)) found = contextOf(x);
+        if (sameFunction(x)) found = v8.closureContext(x);
       } else if (tx === snap.typeObject && nodes[x * nf + oName] !== contextIdx) {
         for (let f = firstEdge[x], fend = firstEdge[x + 1]; f < fend; f++) {
           const t = edges[f * ef + oEType];
           if (t !== snap.edgeProperty && t !== snap.edgeElement) continue;
           const y = edges[f * ef + oTo];
           if (nodes[y * nf + oType] === snap.typeClosure && sameFunction(y)) {
-            found = contextOf(y);
+            found = v8.closureContext(y);
             break;
           }
         }

@@ -207,15 +207,11 @@ export class V8Vocabulary {
   /** The Script node of a closure (closure -shared-> SharedFunctionInfo -script-> Script), or -1. */
   closureScript(closure: number): number {
     const s = this.snap;
-    const shared = s.findEdge(closure, s.edgeInternal, NAMES.shared);
-    if (shared < 0) return -1;
-    const sfi = s.edgeTo(shared);
+    const sfi = this.internal(closure, NAMES.shared);
+    if (sfi < 0) return -1;
     for (const name of NAMES.scriptOfShared) {
-      const e = s.findEdge(sfi, s.edgeInternal, name);
-      if (e >= 0) {
-        const script = s.edgeTo(e);
-        if (s.nodeType(script) === s.typeCode && s.nodeName(script)) return script;
-      }
+      const script = this.internal(sfi, name);
+      if (script >= 0 && s.nodeType(script) === s.typeCode && s.nodeName(script)) return script;
     }
     return -1;
   }
@@ -228,10 +224,8 @@ export class V8Vocabulary {
   /** The source text V8 keeps for a Script node, when the snapshot has it as a plain string. */
   scriptSource(script: number): string | null {
     const s = this.snap;
-    const e = s.findEdge(script, s.edgeInternal, NAMES.scriptSource);
-    if (e < 0) return null;
-    const src = s.edgeTo(e);
-    return s.nodeType(src) === s.typeString ? s.nodeName(src) : null;
+    const src = this.internal(script, NAMES.scriptSource);
+    return src >= 0 && s.nodeType(src) === s.typeString ? s.nodeName(src) : null;
   }
 
   /** The `(Stack roots)` group under the GC roots, or -1. */
