@@ -33,11 +33,17 @@ function moduleScope(h: HeapModel, vars: Record<string, number>): number {
 }
 
 /** A Map with `entries` string -> Session entries in its OrderedHashMap (3 slots per entry). */
-function sessionsMap(h: HeapModel, entries: number): number {
+function sessionsMap(h: HeapModel, entries: number, deleted = 0): number {
   const map = h.object(NAMES.Map, 'sessions');
   const table = h.node('array', '', 64, 'sessions-table');
   h.edge(map, 'internal', NAMES.hashTable, table);
-  for (let k = 0; k < entries; k++) {
+  // deleted slots, as Node 22 and 24 write them: key and value both point at the_hole, before the live entries
+  const hole = deleted > 0 ? h.node('hidden', NAMES.hole, 0, 'the-hole') : -1;
+  for (let k = 0; k < deleted; k++) {
+    h.edge(table, 'internal', String(3 * k + 3), hole);
+    h.edge(table, 'internal', String(3 * k + 4), hole);
+  }
+  for (let k = deleted; k < deleted + entries; k++) {
     const key = h.node('string', `sid-${k}`, 24, `sid-${k}`);
     const value = h.object('Session', `session-${k}`, 200);
     h.edge(table, 'internal', String(3 * k + 3), key);
@@ -59,6 +65,14 @@ describe('detectors on synthetic heaps', () => {
 
   it('growing collection: a Map that fills and drains (a sawtooth) is not one', () => {
     assert.deepEqual(detect(series([40, 20, 60], (h, n) => moduleScope(h, { sessions: sessionsMap(h, n) }))), []);
+  });
+
+  it("growing collection: deleted slots (Node 22/24's the_hole) are not entries: a bounded Map that churns is not one", () => {
+    // 300 live entries every time, with more and more deleted slots until the table is rehashed
+    assert.deepEqual(detect(series([0, 187, 587], (h, n) => moduleScope(h, { sessions: sessionsMap(h, 300, n) }))), []);
+    const f = one(detect(series([20, 40, 60], (h, n) => moduleScope(h, { sessions: sessionsMap(h, n, 100) }))), 'growing-collection');
+    assert.deepEqual(f.countByStep, [20, 40, 60]);
+    assert.equal(f.itemClass, 'Session');
   });
 
   it('timers: repeating Timeouts by callback location; their callbacks are not reported again as closures', () => {

@@ -32,7 +32,7 @@ function tableEntries(snap: HeapSnapshot, table: number, stride: number): number
     let lastSlot = -1;
     for (let e = snap.firstEdge[table], end = snap.firstEdge[table + 1]; e < end; e++) {
       const name = snap.edgeName(e);
-      if (snap.v8.isHiddenClassName(name)) continue;
+      if (snap.v8.isHiddenClassName(name) || snap.v8.isHole(snap.edgeTo(e))) continue;
       const idx = Number(name);
       if (!Number.isInteger(idx)) continue;
       const slot = Math.floor((idx + a) / stride);
@@ -81,7 +81,10 @@ function collect(snap: HeapSnapshot): CollectionSample {
       if (table < 0) continue;
       count = tableEntries(snap, table, name === mapIdx ? TABLE_STRIDE.Map : TABLE_STRIDE.Set);
       if (count < MIN_ENTRIES) continue;
-      for (let e = firstEdge[table], end = firstEdge[table + 1]; e < end; e++) size += nodes[edges[e * ef + oTo] * nf + oSelf];
+      for (let e = firstEdge[table], end = firstEdge[table + 1]; e < end; e++) {
+        const to = edges[e * ef + oTo];
+        if (!v8.isHole(to)) size += nodes[to * nf + oSelf];
+      }
     } else if (name === objectIdx) {
       for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
         if (edges[e * ef + oEType] === snap.edgeProperty && edges[e * ef + oEName] !== protoIdx) {

@@ -177,6 +177,10 @@ export class HeapSnapshot {
   nodeName(n: number): string {
     return this.strings[this.nodes[n * this.nodeFieldCount + this.layout.nName]];
   }
+  /** The node's name as an index into `strings` (compare with V8Vocabulary.id(name) without building a string). */
+  nodeNameIndex(n: number): number {
+    return this.nodes[n * this.nodeFieldCount + this.layout.nName];
+  }
   nodeId(n: number): number {
     return this.nodes[n * this.nodeFieldCount + this.layout.nId];
   }

@@ -18,6 +18,8 @@ export const NAMES = {
   /** prefix of V8's internal object names (`system / Context`, `system / PromiseReaction`, …) */
   systemPrefix: 'system /',
   context: 'system / Context',
+  /** a deleted hash-table slot: V8 12–13 (Node 22, 24) write the_hole as this node, with an edge to it per slot */
+  hole: 'system / Hole',
   promiseReaction: 'system / PromiseReaction',
   /** the outer scope of a module's or a script's top level */
   moduleOuterContext: /NativeContext|ScriptContext/,
@@ -136,6 +138,11 @@ export class V8Vocabulary {
   /** One of V8's internal objects (`system / …`), Contexts included. */
   isSystemObject(n: number): boolean {
     return this.snap.nodeName(n).startsWith(NAMES.systemPrefix);
+  }
+
+  /** the_hole (a deleted Map/Set entry's key and value on Node 22 and 24): never an entry, never a holder */
+  isHole(n: number): boolean {
+    return this.snap.nodeNameIndex(n) === this.id(NAMES.hole);
   }
 
   /** V8's storage kinds: internal (hidden) nodes, code, object shapes and backing arrays (FixedArray & co). */
