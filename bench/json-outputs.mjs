@@ -24,7 +24,7 @@ if (!out) {
   process.exit(2);
 }
 mkdirSync(out, { recursive: true });
-const dir = 'fixtures/snapshots';
+const dir = `fixtures/snapshots/${process.version}`;
 const series = [...new Set(readdirSync(path.join(root, dir)).filter((f) => /-\d+\.heapsnapshot$/.test(f)).map((f) => f.replace(/-\d+\.heapsnapshot$/, '')))].sort();
 
 const jobs = [];

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from './fixtures.js';
+import { targetNode } from './nodes.js';
 
 export interface Target {
   child: ChildProcess;
@@ -15,7 +16,7 @@ export interface Target {
 }
 
 export async function startTarget(program: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Target> {
-  const child = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'fixtures', 'programs', `${program}.mjs`)], {
+  const child = spawn(targetNode, [...nodeArgs, path.join(repoRoot, 'fixtures', 'programs', `${program}.mjs`)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
