@@ -134,3 +134,19 @@ export function foldRepeats(parts: string[]): string[] {
   }
   return out;
 }
+
+/** An isolate as reports name it: "main thread", or `worker 2 "results-pool" (/srv/pool.mjs)` (its threadId, the
+ * name it was given, its script). */
+export function threadLabel(t: { id: number; kind: 'main' | 'worker'; title: string; url: string }): string {
+  if (t.kind === 'main') return 'main thread';
+  const title = t.title.replace(/^\[worker \d+\]\s*/, '');
+  let script = t.url;
+  if (script.startsWith('file://')) {
+    try {
+      script = decodeURIComponent(new URL(script).pathname);
+    } catch {
+      // keep the URL as given
+    }
+  }
+  return `worker ${t.id}${title ? ` "${title}"` : ''}${script ? ` (${script})` : ''}`;
+}

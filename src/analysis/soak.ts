@@ -82,3 +82,34 @@ export function judgeSoak(input: {
   const watchText = watch.length ? `; watch: ${watch[0].name} (${watch[0].holderClass || watch[0].kind}) ${watch[0].countByStep.join(' → ')}, ${watch[0].statusReason}${watch.length > 1 ? ` (+${watch.length - 1} more)` : ''}` : '';
   return { ...base, verdict: 'no-leak', reason: `no material leak finding; ${slopeText}${rest}${watchText}` };
 }
+
+/** One isolate's judgement, for a process watched with its worker threads. */
+export interface IsolateJudgement {
+  /** "main thread", `worker 1 "pool" (/srv/pool.mjs)` */
+  label: string;
+  main: boolean;
+  judgement: SoakJudgement;
+}
+
+/**
+ * The run's verdict over every isolate: a leak if any isolate leaks (the main thread first), else inconclusive if
+ * any is, else no leak. A worker's findings keep their numbers; their summary says which worker they are in, so
+ * JUnit, SARIF and the baseline can tell them apart. The trend and the floor are the main thread's.
+ */
+export function mergeIsolateJudgements(parts: IsolateJudgement[]): SoakJudgement {
+  const main = parts.find((p) => p.main) ?? parts[0];
+  const tag = (p: IsolateJudgement, fs: Finding[]) => (p.main ? fs : fs.map((f) => ({ ...f, summary: `in ${p.label}: ${f.summary}` })));
+  const all = (key: 'failing' | 'accepted' | 'ignored' | 'watch') => parts.flatMap((p) => tag(p, p.judgement[key]));
+  const decisive = parts.find((p) => p.judgement.verdict === 'leak') ?? parts.find((p) => p.judgement.verdict === 'inconclusive') ?? main;
+  const others = parts.length > 1;
+  return {
+    verdict: decisive.judgement.verdict,
+    reason: others && !(decisive === main && decisive.judgement.verdict === 'no-leak') ? `${decisive.label}: ${decisive.judgement.reason}` : decisive.judgement.reason,
+    trend: main.judgement.trend,
+    failing: all('failing'),
+    accepted: all('accepted'),
+    ignored: all('ignored'),
+    watch: all('watch'),
+    floor: main.judgement.floor,
+  };
+}

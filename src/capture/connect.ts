@@ -1,9 +1,17 @@
 /**
  * From what the user gave (a pid, --port, --ws, --host) to a connected inspector session.
+ *
+ * A pid without an inspector gets one with SIGUSR1, which always opens the default port 9229. So that any number of
+ * leakscope commands (and DevTools sessions on other processes) can work side by side, the step runs under a lock
+ * (withSigusr1Lock) and ends by moving the new inspector to a free ephemeral loopback port: a first short session
+ * asks the target to close it and reopen on port 0 a moment after that session has gone (closing under a live
+ * session can crash Node), and leakscope connects to the new port. 9229 is free again within a second.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from '../errors.js';
+import { SocketChannel } from './channel.js';
 import { InspectorSession } from './session.js';
-import { inspectProcess, isLoopback, openInspector, probeInspector, type InspectorAddress, type TargetInfo } from './target.js';
+import { findInspector, inspectProcess, inspectorClients, isLoopback, openInspector, probeInspector, withSigusr1Lock, type InspectorAddress, type TargetInfo } from './target.js';
 
 export interface TargetSpec {
   pid?: number;
@@ -17,15 +25,69 @@ export interface Connection {
   target: TargetInfo | null;
   address: InspectorAddress;
   openedByUs: boolean;
+  /** clients other than leakscope connected to the target's inspector when we came (DevTools, an IDE …) */
+  otherClients: number;
 }
 
-export async function connectToTarget(spec: TargetSpec): Promise<Connection> {
+export interface ConnectEvents {
+  /** another leakscope holds the SIGUSR1 lock */
+  waitingForLock?(holder: number): void;
+}
+
+/** How long after the first session has gone the target closes its inspector and reopens it on port 0. */
+const MOVE_DELAY_MS = 250;
+
+/**
+ * Moves an inspector leakscope just opened (on 9229) to a free loopback port; returns the new address. If the
+ * target does not reopen it, the old one is used when it still answers, and otherwise it is an error (the target is
+ * left with no inspector: as found).
+ */
+async function moveInspector(address: InspectorAddress, pid: number): Promise<InspectorAddress> {
+  let channel: SocketChannel;
+  try {
+    channel = await SocketChannel.open(address.webSocketDebuggerUrl);
+  } catch (err) {
+    throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, { exitCode: ExitCode.inspector });
+  }
+  try {
+    // `inspector` is taken now: `require` exists only while the command line API evaluates. Nothing in the timer
+    // may throw (an uncaught exception would end the target).
+    const expression = `((inspector) => { setTimeout(() => { try { process._debugEnd(); inspector.open(0, '127.0.0.1', false); } catch {} }, ${MOVE_DELAY_MS}).unref(); return 'moving'; })(require('node:inspector'))`;
+    await channel.send('Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, silent: true });
+  } finally {
+    await channel.close();
+  }
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    await sleep(100);
+    const found = await findInspector(pid);
+    if (found && found.port !== address.port) return found;
+  }
+  const old = await probeInspector(address.host, address.port, 500);
+  if (old) return old;
+  throw new UserError(`pid ${pid} did not reopen its inspector on a free port`, { exitCode: ExitCode.inspector, suggestion: 'start the target with --inspect-port=0 and pass --port' });
+}
+
+async function openByPid(target: TargetInfo, events: ConnectEvents): Promise<{ address: InspectorAddress; openedByUs: boolean; otherClients: number }> {
+  const existing = await findInspector(target.pid);
+  if (existing) return { address: existing, openedByUs: false, otherClients: inspectorClients(target.pid, existing.port) };
+  return withSigusr1Lock(async () => {
+    // another leakscope may have opened it while we waited for the lock: then it is theirs, not ours
+    const meanwhile = await findInspector(target.pid);
+    if (meanwhile) return { address: meanwhile, openedByUs: false, otherClients: inspectorClients(target.pid, meanwhile.port) };
+    const opened = await openInspector(target);
+    return { address: await moveInspector(opened, target.pid), openedByUs: true, otherClients: 0 };
+  }, events.waitingForLock);
+}
+
+export async function connectToTarget(spec: TargetSpec, events: ConnectEvents = {}): Promise<Connection> {
   if (spec.pid === undefined && spec.port === undefined && spec.ws === undefined) {
     throw new UserError('give a pid, or --port / --ws for a process started with --inspect');
   }
   const target = spec.pid !== undefined ? inspectProcess(spec.pid) : null;
   let address: InspectorAddress;
   let openedByUs = false;
+  let otherClients = 0;
   if (spec.ws !== undefined) {
     let url: URL;
     try {
@@ -46,11 +108,10 @@ export async function connectToTarget(spec: TargetSpec): Promise<Connection> {
       throw new UserError(`no inspector answers on ${spec.host}:${spec.port}`, { exitCode: ExitCode.inspector, suggestion: 'start the target with --inspect=127.0.0.1:<port>, or give its pid instead' });
     }
     address = found;
+    if (target) otherClients = inspectorClients(target.pid, found.port);
   } else {
-    const opened = await openInspector(target as TargetInfo);
-    address = opened.address;
-    openedByUs = opened.openedByUs;
+    ({ address, openedByUs, otherClients } = await openByPid(target as TargetInfo, events));
   }
   const session = await InspectorSession.connect(address, openedByUs);
-  return { session, target, address, openedByUs };
+  return { session, target, address, openedByUs, otherClients };
 }

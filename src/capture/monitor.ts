@@ -8,7 +8,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from '../errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
-import type { HeapUsage, InspectorSession } from './session.js';
+import { WorkerGone } from './channel.js';
+import type { HeapUsage, InspectorSession, ThreadInfo } from './session.js';
+import { Isolates, type ThreadSelection } from './threads.js';
 import { cgroupMemory } from './target.js';
 
 export interface CapturePlan {
@@ -26,27 +28,44 @@ export interface CapturePlan {
   gcBeforeUsage?: boolean;
   /** the target's pid, when known: its cgroup memory limit is checked before each snapshot */
   pid?: number;
+  /** which isolates to watch (default: the main thread only) */
+  threads?: ThreadSelection;
 }
 
 export interface CaptureEvents {
-  usage?(u: HeapUsage): void;
-  snapshotStart?(k: number, expectedPauseMs: number): void;
-  snapshotProgress?(k: number, done: number, total: number): void;
-  snapshotDone?(k: number, file: string, bytes: number, ms: number): void;
+  /** a heap-usage sample of one isolate */
+  usage?(u: HeapUsage, thread: ThreadInfo): void;
+  snapshotStart?(k: number, expectedPauseMs: number, thread: ThreadInfo): void;
+  snapshotProgress?(k: number, done: number, total: number, thread: ThreadInfo): void;
+  snapshotDone?(k: number, file: string, bytes: number, ms: number, thread: ThreadInfo): void;
   waiting?(k: number, msLeft: number): void;
+  /** a worker appeared (already running at attach, or started during the watch) / exited */
+  threadStarted?(thread: ThreadInfo): void;
+  threadExited?(thread: ThreadInfo, afterSnapshots: number): void;
 }
 
-export interface CaptureResult {
+/** What was gathered from one isolate (the main thread or one worker). */
+export interface IsolateCapture {
+  thread: ThreadInfo;
   snapshots: string[];
   profiles: string[];
   /** the same profiles, as taken (they are small: sampled allocations only) */
   profileData: SamplingProfile[];
   usage: HeapUsage[];
+  snapshotMs: number[];
+  /** the round of its first snapshot (1 unless the worker started during the watch) */
+  firstRound: number;
+  /** the worker exited during the watch (ms since the capture began), after this many snapshots */
+  exited: { t: number; afterSnapshots: number } | null;
+}
+
+export interface CaptureResult {
+  /** the main thread first (unless one worker was chosen), then the workers in the order they were found */
+  isolates: IsolateCapture[];
   interrupted: boolean;
   /** the error that stopped the capture early (the target died, the transfer broke ...), if any */
   error: UserError | null;
   detach: { inspectorClosed: boolean | null; errors: string[] };
-  snapshotMs: number[];
 }
 
 /** How close to its heap limit a target may be before a snapshot is refused (without --force). */
@@ -77,58 +96,120 @@ export function checkHeadroom(u: HeapUsage, pid: number | undefined): void {
 }
 
 
+/** Snapshot files: <prefix>-<k> for the main thread, <prefix>-t<threadId>-<k> for a worker. */
+export function isolateFile(plan: CapturePlan, thread: ThreadInfo, k: number, ext: 'heapsnapshot' | 'heapprofile'): string {
+  return path.join(plan.outDir, `${plan.prefix}${thread.kind === 'main' ? '' : `-t${thread.id}`}-${k}.${ext}`);
+}
+
 export async function runCapture(session: InspectorSession, plan: CapturePlan, events: CaptureEvents, signal: AbortSignal): Promise<CaptureResult> {
-  const result: CaptureResult = { snapshots: [], profiles: [], profileData: [], usage: [], interrupted: false, error: null, detach: { inspectorClosed: null, errors: [] }, snapshotMs: [] };
-  const sampleUsage = async () => {
-    if (plan.gcBeforeUsage) await session.collectGarbage();
-    const u = await session.heapUsage();
-    result.usage.push(u);
-    events.usage?.(u);
-    return u;
+  const result: CaptureResult = { isolates: [], interrupted: false, error: null, detach: { inspectorClosed: null, errors: [] } };
+  const byThread = new Map<number, IsolateCapture>();
+  let round = 0;
+  const record = (s: InspectorSession): IsolateCapture => {
+    let c = byThread.get(s.thread.id);
+    if (!c) {
+      c = { thread: s.thread, snapshots: [], profiles: [], profileData: [], usage: [], snapshotMs: [], firstRound: Math.max(1, round), exited: null };
+      byThread.set(s.thread.id, c);
+      result.isolates.push(c);
+    }
+    return c;
   };
+  const sampling = new Set<InspectorSession>();
+  let isolates: Isolates | null = null;
+  const selection = plan.threads ?? 'main';
+  /** a worker that exits mid-step is recorded as exited; anything else on the main thread stops the capture */
+  const onIsolate = async <T>(s: InspectorSession, fn: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (s.thread.kind === 'worker' && (err instanceof WorkerGone || s.isDisconnected)) {
+        markExited(s.thread);
+        return null;
+      }
+      throw err;
+    }
+  };
+  let watching = true; // workers let go at the end are detached, not exited
+  const markExited = (t: ThreadInfo) => {
+    const c = byThread.get(t.id);
+    if (!watching || !c || c.exited) return;
+    c.exited = { t: Date.now() - session.startedAt, afterSnapshots: c.snapshots.length };
+    events.threadExited?.(t, c.snapshots.length);
+  };
+  const sampleUsage = async (s: InspectorSession) =>
+    onIsolate(s, async () => {
+      if (plan.gcBeforeUsage) await s.collectGarbage();
+      const u = await s.heapUsage();
+      record(s).usage.push(u);
+      events.usage?.(u, s.thread);
+      return u;
+    });
   try {
-    if (plan.sampling) await session.startSampling();
+    isolates = await Isolates.watch(session, selection, { started: (t) => events.threadStarted?.(t), exited: (t) => markExited(t) });
+    const live = () => (isolates as Isolates).current();
     for (let k = 1; k <= plan.snapshots; k++) {
+      round = k;
       if (k > 1) {
         const until = Date.now() + plan.intervalMs;
         while (Date.now() < until && !signal.aborted) {
           events.waiting?.(k, until - Date.now());
           await sleep(Math.min(plan.usageEveryMs, Math.max(0, until - Date.now())), undefined, { signal }).catch(() => {});
-          if (!signal.aborted) await sampleUsage();
+          if (!signal.aborted) for (const s of live()) await sampleUsage(s);
         }
       }
       if (signal.aborted) {
         result.interrupted = true;
         break;
       }
-      const u = await sampleUsage();
-      if (!plan.force) checkHeadroom(u, plan.pid);
-      if (plan.gc) await session.collectGarbage();
-      events.snapshotStart?.(k, expectedPauseMs(u.used));
-      const file = path.join(plan.outDir, `${plan.prefix}-${k}.heapsnapshot`);
-      const t0 = Date.now();
-      const bytes = await session.takeSnapshot(file, (done, total) => events.snapshotProgress?.(k, done, total));
-      result.snapshotMs.push(Date.now() - t0);
-      result.snapshots.push(file);
-      events.snapshotDone?.(k, file, bytes, Date.now() - t0);
-      if (plan.sampling) {
-        const profile = await session.samplingProfile();
-        const pfile = path.join(plan.outDir, `${plan.prefix}-${k}.heapprofile`);
-        writeFileAtomic(pfile, JSON.stringify(profile));
-        result.profiles.push(pfile);
-        result.profileData.push(profile);
+      for (const s of live()) {
+        if (signal.aborted) break;
+        if (plan.sampling && !sampling.has(s)) {
+          const started = await onIsolate(s, () => s.startSampling().then(() => true));
+          if (started) sampling.add(s);
+        }
+        const u = await sampleUsage(s);
+        if (!u) continue;
+        if (!plan.force) checkHeadroom(u, plan.pid);
+        if (plan.gc && (await onIsolate(s, () => s.collectGarbage().then(() => true))) === null) continue;
+        events.snapshotStart?.(k, expectedPauseMs(u.used), s.thread);
+        const file = isolateFile(plan, s.thread, k, 'heapsnapshot');
+        const t0 = Date.now();
+        const bytes = await onIsolate(s, () => s.takeSnapshot(file, (done, total) => events.snapshotProgress?.(k, done, total, s.thread)));
+        if (bytes === null) continue;
+        const c = record(s);
+        c.snapshotMs.push(Date.now() - t0);
+        c.snapshots.push(file);
+        events.snapshotDone?.(k, file, bytes, Date.now() - t0, s.thread);
+        if (plan.sampling && sampling.has(s)) {
+          const profile = await onIsolate(s, () => s.samplingProfile());
+          if (!profile) continue;
+          const pfile = isolateFile(plan, s.thread, k, 'heapprofile');
+          writeFileAtomic(pfile, JSON.stringify(profile));
+          c.profiles.push(pfile);
+          c.profileData.push(profile);
+        }
+      }
+      if (signal.aborted && k < plan.snapshots) {
+        result.interrupted = true;
+        break;
       }
     }
   } catch (err) {
     if (session.isDisconnected) {
-      result.error = new UserError(`the target went away during the run (kept ${result.snapshots.length} snapshot${result.snapshots.length === 1 ? '' : 's'})`, { exitCode: ExitCode.targetFailed });
+      const n = result.isolates[0]?.snapshots.length ?? 0;
+      result.error = new UserError(`the target went away during the run (kept ${n} snapshot${n === 1 ? '' : 's'})`, { exitCode: ExitCode.targetFailed });
     } else if (err instanceof UserError) {
       result.error = err;
     } else {
       result.error = new UserError(`the inspector session failed: ${(err as Error).message}`, { exitCode: ExitCode.inspector });
     }
   } finally {
-    result.detach = await session.detach();
+    watching = false;
+    const workerErrors: string[] = [];
+    result.detach = await session.detach(async (step) => {
+      if (isolates) workerErrors.push(...(await isolates.detachWorkers(step)));
+    });
+    result.detach.errors.unshift(...workerErrors);
   }
   return result;
 }

@@ -1,9 +1,10 @@
 /**
- * One inspector (CDP) session with a target: heap usage, forced GC, heap snapshots streamed to disk, the sampling
- * heap profiler, and a clean detach that leaves the target as it was found.
+ * One inspector (CDP) session with one isolate of a target — its main thread, or a worker thread reached through
+ * the main thread's NodeWorker domain: heap usage, forced GC, heap snapshots streamed to disk, the sampling heap
+ * profiler, and a clean detach that leaves the target as it was found.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import CDP from 'chrome-remote-interface';
+import { SocketChannel, WorkerGone, type Channel } from './channel.js';
 import { beginFile } from '../files.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
@@ -19,7 +20,17 @@ export interface HeapUsage {
   limit: number;
 }
 
-type Client = Awaited<ReturnType<typeof CDP>>;
+/** Which isolate of the process a session is with: the main thread (id 0) or a worker (its threadId). */
+export interface ThreadInfo {
+  id: number;
+  kind: 'main' | 'worker';
+  /** the worker's title as Node gives it ("[worker 1] results-pool"); "main thread" for the main thread */
+  title: string;
+  /** the worker's script URL (empty for the main thread) */
+  url: string;
+}
+
+export const MAIN_THREAD: ThreadInfo = { id: 0, kind: 'main', title: 'main thread', url: '' };
 
 /** How long after our disconnect the target closes the inspector we opened. */
 const CLOSE_DELAY_MS = 250;
@@ -36,35 +47,40 @@ export class InspectorSession {
   private sampling = false;
   private heapProfilerEnabled = false;
   private closed = false;
-  private readonly started = Date.now();
-  private disconnected = false;
+  private readonly started: number;
 
-  private constructor(
-    private readonly client: Client,
+  constructor(
+    readonly channel: Channel,
     readonly address: InspectorAddress,
     private readonly openedByUs: boolean,
+    readonly thread: ThreadInfo = MAIN_THREAD,
+    /** the time origin of heap-usage samples (a worker's session shares its process's) */
+    started = Date.now(),
   ) {
-    client.on('disconnect', () => {
-      this.disconnected = true;
-    });
+    this.started = started;
   }
 
   static async connect(address: InspectorAddress, openedByUs: boolean): Promise<InspectorSession> {
-    let client: Client;
+    let channel: SocketChannel;
     try {
-      client = await CDP({ target: address.webSocketDebuggerUrl, local: true });
+      channel = await SocketChannel.open(address.webSocketDebuggerUrl);
     } catch (err) {
       throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, { exitCode: ExitCode.inspector });
     }
-    return new InspectorSession(client, address, openedByUs);
+    return new InspectorSession(channel, address, openedByUs);
   }
 
   get isDisconnected(): boolean {
-    return this.disconnected;
+    return this.channel.disconnected;
+  }
+
+  /** ms since the session (of the process) started: the time origin of usage samples */
+  get startedAt(): number {
+    return this.started;
   }
 
   private async evaluate<T>(expression: string): Promise<T> {
-    const r = await this.client.Runtime.evaluate({ expression, returnByValue: true, includeCommandLineAPI: true, silent: true });
+    const r = await this.channel.send('Runtime.evaluate', { expression, returnByValue: true, includeCommandLineAPI: true, silent: true });
     if (r.exceptionDetails) throw new Error(`evaluation failed in the target: ${r.exceptionDetails.text}`);
     return r.result.value as T;
   }
@@ -78,12 +94,12 @@ export class InspectorSession {
 
   async collectGarbage(): Promise<void> {
     await this.enableHeapProfiler();
-    await this.client.HeapProfiler.collectGarbage();
+    await this.channel.send('HeapProfiler.collectGarbage');
   }
 
   private async enableHeapProfiler(): Promise<void> {
     if (this.heapProfilerEnabled) return;
-    await this.client.HeapProfiler.enable();
+    await this.channel.send('HeapProfiler.enable');
     this.heapProfilerEnabled = true;
   }
 
@@ -115,66 +131,65 @@ export class InspectorSession {
       }
     };
     const onProgressEvent = (params: { done: number; total: number }) => onProgress?.(params.done, params.total);
-    const emitter = this.client as unknown as NodeJS.EventEmitter;
-    emitter.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
-    emitter.on('HeapProfiler.reportHeapSnapshotProgress', onProgressEvent);
+    this.channel.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+    this.channel.on('HeapProfiler.reportHeapSnapshotProgress', onProgressEvent);
     try {
-      await this.client.HeapProfiler.takeHeapSnapshot({ reportProgress: Boolean(onProgress) });
+      await this.channel.send('HeapProfiler.takeHeapSnapshot', { reportProgress: Boolean(onProgress) });
       if (failed) throw failed;
       if (abandoned) throw new TransferAbandoned(file);
       out.commit();
       return bytes;
     } catch (err) {
       out.abandon();
-      if (err instanceof UserError || err instanceof TransferAbandoned) throw err;
-      throw new UserError(`the snapshot transfer broke: ${(err as Error).message}`, { exitCode: this.disconnected ? ExitCode.targetFailed : ExitCode.transfer });
+      if (err instanceof UserError || err instanceof TransferAbandoned || err instanceof WorkerGone) throw err;
+      throw new UserError(`the snapshot transfer broke: ${(err as Error).message}`, { exitCode: this.isDisconnected ? ExitCode.targetFailed : ExitCode.transfer });
     } finally {
-      emitter.removeListener('HeapProfiler.addHeapSnapshotChunk', onChunk);
-      emitter.removeListener('HeapProfiler.reportHeapSnapshotProgress', onProgressEvent);
+      this.channel.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+      this.channel.off('HeapProfiler.reportHeapSnapshotProgress', onProgressEvent);
       abandonOn?.removeEventListener('abort', abandon);
     }
   }
 
   async startSampling(samplingInterval = 32768): Promise<void> {
     await this.enableHeapProfiler();
-    await this.client.HeapProfiler.startSampling({ samplingInterval });
+    await this.channel.send('HeapProfiler.startSampling', { samplingInterval });
     this.sampling = true;
   }
 
   /** The sampled allocations still alive now, by call stack (tracemalloc's snapshot). */
   async samplingProfile(): Promise<SamplingProfile> {
-    const { profile } = await this.client.HeapProfiler.getSamplingProfile();
+    const { profile } = await this.channel.send('HeapProfiler.getSamplingProfile');
     return profile as unknown as SamplingProfile;
   }
 
   /**
    * Leaves the target as found: stops the sampling profiler, disables the domain, closes the inspector if we opened
-   * it and checks that its port no longer listens. Never throws: the target may already be gone.
+   * it and checks that its port no longer listens. Never throws: the target may already be gone. `before` runs
+   * first, while the session is still up (the process's workers are let go there).
    */
-  async detach(): Promise<{ inspectorClosed: boolean | null; errors: string[] }> {
+  async detach(before?: (step: (what: string, fn: () => Promise<unknown>) => Promise<void>) => Promise<void>): Promise<{ inspectorClosed: boolean | null; errors: string[] }> {
     if (this.closed) return { inspectorClosed: null, errors: [] };
     this.closed = true;
     const errors: string[] = [];
     const step = async (what: string, fn: () => Promise<unknown>) => {
-      if (this.disconnected) return;
+      if (this.isDisconnected) return;
       try {
         await Promise.race([fn(), sleep(3000).then(() => Promise.reject(new Error('timed out')))]);
       } catch (err) {
         errors.push(`${what}: ${(err as Error).message}`);
       }
     };
-    if (this.sampling) await step('stop the sampling profiler', () => this.client.HeapProfiler.stopSampling());
-    if (this.heapProfilerEnabled) await step('disable HeapProfiler', () => this.client.HeapProfiler.disable());
+    await before?.(step);
+    const where = this.thread.kind === 'main' ? '' : ` in worker ${this.thread.id}`;
+    if (this.sampling) await step(`stop the sampling profiler${where}`, () => this.channel.send('HeapProfiler.stopSampling'));
+    if (this.heapProfilerEnabled) await step(`disable HeapProfiler${where}`, () => this.channel.send('HeapProfiler.disable'));
     // Closing the inspector while our session is still attached can crash Node (seen: SIGSEGV in the target), so
     // the target is asked to close it a moment later, after this session has disconnected.
     if (this.openedByUs) await step('close the inspector', () => this.evaluate(`setTimeout(() => process._debugEnd(), ${CLOSE_DELAY_MS}).unref(), 'closing'`));
-    try {
-      await this.client.close();
-    } catch {
-      // already gone
-    }
+    const wasConnected = !this.isDisconnected;
+    await this.channel.close();
     let inspectorClosed: boolean | null = null;
-    if (this.openedByUs && !this.disconnected) {
+    if (this.openedByUs && wasConnected) {
       inspectorClosed = false;
       for (let i = 0; i < 30 && !inspectorClosed; i++) {
         await sleep(100);

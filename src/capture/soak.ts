@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCapture, type CaptureEvents, type CapturePlan, type CaptureResult } from './monitor.js';
 import { describeExit, programDied, withoutInspectorBanner, programInspector, startLoad, startProgram, waitReady, type ExitStatus, type ManagedProcess, type Readiness } from './program.js';
-import { InspectorSession, type HeapUsage } from './session.js';
+import { InspectorSession, MAIN_THREAD, type HeapUsage } from './session.js';
 import { ExitCode, UserError } from '../errors.js';
 
 export interface SoakOptions {
@@ -81,7 +81,7 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
         if (!controller.signal.aborted) {
           const u = await session.heapUsage();
           result.warmup.push(u);
-          events.usage?.(u);
+          events.usage?.(u, MAIN_THREAD);
         }
       }
     }

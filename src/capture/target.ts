@@ -3,7 +3,8 @@
  * the inspector with SIGUSR1 when it has none — only ever on a process confirmed to be Node (SIGUSR1 terminates
  * most other programs).
  */
-import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
@@ -24,6 +25,62 @@ export interface InspectorAddress {
 
 function readProc(pid: number, file: string): string {
   return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+}
+
+function looksLikeNode(executable: string, commandLine: string[]): boolean {
+  const names = [executable, commandLine[0] ?? ''].map((p) => path.basename(p.replace(/ \(deleted\)$/, '')));
+  return names.some((n) => /^(node|nodejs)(\d+(\.\d+)*)?$/.test(n));
+}
+
+/** The parent pid of every process this one can see (from /proc/<pid>/stat). */
+function parentPids(): Map<number, number> {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), Number(rest[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return parents;
+}
+
+/**
+ * The Node.js processes descended from `pid` (a cluster primary's workers, a PM2 daemon's apps, the node under an
+ * `npm start`), children before grandchildren; processes that are not Node (a shell in between) are walked through,
+ * not listed.
+ */
+export function nodeDescendants(pid: number): number[] {
+  const parents = parentPids();
+  const children = new Map<number, number[]>();
+  for (const [child, parent] of parents) {
+    const list = children.get(parent) ?? [];
+    list.push(child);
+    children.set(parent, list);
+  }
+  const out: number[] = [];
+  const queue = [...(children.get(pid) ?? [])].sort((a, b) => a - b);
+  while (queue.length) {
+    const p = queue.shift() as number;
+    try {
+      const commandLine = readProc(p, 'cmdline').split('\0').filter(Boolean);
+      let executable = commandLine[0] ?? '';
+      try {
+        executable = readlinkSync(`/proc/${p}/exe`);
+      } catch {
+        // another user's process: judge by its command line
+      }
+      if (looksLikeNode(executable, commandLine)) out.push(p);
+    } catch {
+      // exited meanwhile
+    }
+    queue.push(...[...(children.get(p) ?? [])].sort((a, b) => a - b));
+  }
+  return out;
 }
 
 /** Confirms that `pid` exists and runs Node.js; throws a UserError with a distinct exit code otherwise. */
@@ -51,17 +108,15 @@ export function inspectProcess(pid: number): TargetInfo {
   } catch {
     executable = commandLine[0] ?? '';
   }
-  const names = [executable, commandLine[0] ?? ''].map((p) => path.basename(p.replace(/ \(deleted\)$/, '')));
-  const isNode = names.some((n) => /^(node|nodejs)(\d+(\.\d+)*)?$/.test(n));
-  if (!isNode) {
+  if (!looksLikeNode(executable, commandLine)) {
     const what = commandLine.length ? commandLine.join(' ').slice(0, 80) : executable;
     throw new UserError(`pid ${pid} is not a Node.js process (${what}): not sending SIGUSR1, which would terminate it`, { exitCode: ExitCode.usage });
   }
   return { pid, executable, commandLine };
 }
 
-/** Loopback TCP ports on which `pid` listens (from /proc: its socket inodes matched against the TCP tables). */
-export function listeningPorts(pid: number): number[] {
+/** The inodes of the sockets `pid` has open (from /proc/<pid>/fd). */
+function socketInodes(pid: number | 'self'): Set<string> {
   const inodes = new Set<string>();
   try {
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
@@ -76,25 +131,67 @@ export function listeningPorts(pid: number): number[] {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') throw new UserError(`permission denied reading process ${pid}'s sockets`, { exitCode: ExitCode.permission, suggestion: 'run as the same user as the target, or as root' });
-    return [];
   }
-  const ports = new Set<number>();
+  return inodes;
+}
+
+interface TcpSocket {
+  local: string;
+  localPort: number;
+  remotePort: number;
+  /** /proc/net/tcp's state: 0A listen, 01 established */
+  state: string;
+  inode: string;
+}
+
+/** The TCP sockets of `pid`'s network namespace (/proc/<pid>/net/tcp and tcp6). */
+function tcpSockets(pid: number | 'self'): TcpSocket[] {
+  const out: TcpSocket[] = [];
   for (const table of ['tcp', 'tcp6']) {
     let text = '';
     try {
-      text = readProc(pid, `net/${table}`);
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
     } catch {
       continue;
     }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length < 10 || f[3] !== '0A' || !inodes.has(f[9])) continue; // 0A = LISTEN
-      const [addr, portHex] = f[1].split(':');
-      const loopback = addr === '0100007F' || addr === '00000000000000000000000001000000' || addr === '00000000' || /^0+$/.test(addr);
-      if (loopback) ports.add(parseInt(portHex, 16));
+      if (f.length < 10) continue;
+      const [local, localPort] = f[1].split(':');
+      const remotePort = f[2].split(':')[1];
+      out.push({ local, localPort: parseInt(localPort, 16), remotePort: parseInt(remotePort, 16), state: f[3], inode: f[9] });
     }
   }
+  return out;
+}
+
+/** Loopback TCP ports on which `pid` listens (from /proc: its socket inodes matched against the TCP tables). */
+export function listeningPorts(pid: number): number[] {
+  const inodes = socketInodes(pid);
+  const ports = new Set<number>();
+  for (const s of tcpSockets(pid)) {
+    if (s.state !== '0A' || !inodes.has(s.inode)) continue; // 0A = LISTEN
+    const loopback = s.local === '0100007F' || s.local === '00000000000000000000000001000000' || /^0+$/.test(s.local);
+    if (loopback) ports.add(s.localPort);
+  }
   return [...ports].sort((a, b) => a - b);
+}
+
+/**
+ * How many clients other than this process are connected to `pid`'s inspector on `port` (DevTools, an IDE, another
+ * leakscope): established connections on that port owned by the target whose other end is not one of ours.
+ */
+export function inspectorClients(pid: number, port: number): number {
+  let theirs: Set<string>;
+  try {
+    theirs = socketInodes(pid);
+  } catch {
+    return 0;
+  }
+  const sockets = tcpSockets(pid);
+  const ours = socketInodes('self');
+  const ourPorts = new Set(sockets.filter((s) => ours.has(s.inode)).map((s) => s.localPort));
+  return sockets.filter((s) => s.state === '01' && s.localPort === port && theirs.has(s.inode) && !ourPorts.has(s.remotePort)).length;
 }
 
 /** Asks http://host:port/json/list whether an inspector answers there. */
@@ -126,6 +223,71 @@ export interface OpenedInspector {
   openedByUs: boolean;
 }
 
+/**
+ * SIGUSR1 opens a target's inspector on its default port (9229) whatever else listens there, so two leakscope
+ * commands (or one attaching to several pids) must not send it at the same moment: the step from SIGUSR1 to the
+ * inspector moved off 9229 runs under a lock file, created exclusively (O_EXCL, so never through a link) in the
+ * temp folder, holding the owner's pid. A lock whose owner is gone, or older than a minute, is stale and removed.
+ */
+export const SIGUSR1_LOCK = path.join(tmpdir(), 'leakscope-sigusr1.lock');
+const LOCK_STALE_MS = 60_000;
+
+export async function withSigusr1Lock<T>(fn: () => Promise<T>, onWait?: (holder: number) => void, timeoutMs = 30_000, lockFile = SIGUSR1_LOCK): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let told = false;
+  let fd = -1;
+  for (;;) {
+    try {
+      fd = openSync(lockFile, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot create the lock ${lockFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { exitCode: ExitCode.inspector });
+    }
+    let holder = 0;
+    let age = 0;
+    try {
+      holder = Number(readFileSync(lockFile, 'utf8').trim()) || 0;
+      age = Date.now() - statSync(lockFile).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    let alive = holder > 0;
+    if (alive) {
+      try {
+        process.kill(holder, 0);
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (!alive || age > LOCK_STALE_MS) {
+      try {
+        unlinkSync(lockFile);
+      } catch {
+        // someone else removed it, or it is not ours to remove (another user's, in a sticky folder)
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new UserError(`another leakscope (pid ${holder}) has been opening an inspector for ${Math.round(age / 1000)} s (lock ${lockFile})`, { exitCode: ExitCode.inspector, suggestion: `remove ${lockFile} if no other leakscope runs` });
+    }
+    if (!told && holder !== process.pid) {
+      onWait?.(holder);
+      told = true;
+    }
+    await sleep(50 + Math.random() * 100);
+  }
+  try {
+    return await fn();
+  } finally {
+    closeSync(fd);
+    try {
+      unlinkSync(lockFile);
+    } catch {
+      // removed as stale by someone else: nothing to release
+    }
+  }
+}
+
 const SIGUSR1 = 10;
 
 /**
@@ -151,10 +313,11 @@ export function sigusr1Disposition(pid: number, procRoot = '/proc'): { caught: b
   return { caught: (caught & bit) !== 0n, ignored: (ignored & bit) !== 0n };
 }
 
-/** Finds the target's inspector, or opens it with SIGUSR1 (Node only) and waits for it to listen. */
-export async function openInspector(target: TargetInfo, timeoutMs = 5000): Promise<OpenedInspector> {
-  const existing = await findInspector(target.pid);
-  if (existing) return { address: existing, openedByUs: false };
+/**
+ * Opens the target's inspector with SIGUSR1 (Node only, and only when it catches SIGUSR1) and waits for it to
+ * listen. Call it under withSigusr1Lock, after findInspector found none.
+ */
+export async function openInspector(target: TargetInfo, timeoutMs = 5000): Promise<InspectorAddress> {
   const usr1 = sigusr1Disposition(target.pid);
   const ask = 'start it with --inspect-port=0 (or --inspect) and pass --port, or use --ws';
   if (!usr1) throw new UserError(`cannot read /proc/${target.pid}/status to check that pid ${target.pid} handles SIGUSR1: not sending it`, { exitCode: ExitCode.usage, suggestion: ask });
@@ -174,7 +337,7 @@ export async function openInspector(target: TargetInfo, timeoutMs = 5000): Promi
   while (Date.now() < deadline) {
     await sleep(100);
     const found = await findInspector(target.pid);
-    if (found) return { address: found, openedByUs: true };
+    if (found) return found;
     try {
       process.kill(target.pid, 0);
     } catch {

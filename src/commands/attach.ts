@@ -2,16 +2,17 @@ import { Flags } from '@oclif/core';
 import { compareProfiles } from '../analysis/allocations.js';
 import { DEFAULT_DIFF_OPTIONS, failsOn } from '../analysis/diff.js';
 import { diffFiles } from '../analysis/diff-files.js';
-import { connectToTarget } from '../capture/connect.js';
-import { runCapture, type CapturePlan } from '../capture/monitor.js';
+import { connectToTarget, type ConnectEvents, type Connection, type TargetSpec } from '../capture/connect.js';
+import { runCapture, type CapturePlan, type CaptureResult } from '../capture/monitor.js';
+import { inspectProcess, nodeDescendants } from '../capture/target.js';
 import { captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag } from '../cli/flags.js';
 import { printableDeep } from '../text.js';
 import { Interrupts } from '../cli/interrupts.js';
 import { BaseCommand } from '../cli/base.js';
-import { captureDirName, makeCaptureDir, targetArgs, targetFlags } from '../cli/targeting.js';
+import { captureDirName, makeCaptureDir, parsePid, targetArgs, targetFlags, threadFlag } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
 import { checkDestination } from '../files.js';
-import { buildAttachReport, type AttachReport } from '../reports/attach.js';
+import { buildAttachReport, isolateReport, processReport, type AttachReport, type ProcessReport } from '../reports/attach.js';
 import { attachMarkdown, attachTable, detachText, liveHeapChart } from '../reporters/attach.js';
 import { verdictLine } from '../reporters/diff.js';
 import { captureEvents, createLiveView } from '../reporters/live.js';
@@ -19,22 +20,31 @@ import { captureEvents, createLiveView } from '../reporters/live.js';
 export default class Attach extends BaseCommand {
   static override summary = 'Attach to a running Node.js process, watch its heap over time, and report what leaks.';
 
-  static override description = `No restart, no code change: confirms the pid runs Node.js, opens its inspector with SIGUSR1 (loopback only), and
-every --interval forces a GC and streams a heap snapshot to disk, while the sampling heap profiler records which
-lines allocate the memory that stays. Then it reports the verdict, the leaking collections with their retainer path
+  static override description = `No restart, no code change: confirms the pid runs Node.js, opens its inspector with SIGUSR1 (loopback only; moved
+off port 9229 at once, so other attaches can work side by side), and every --interval forces a GC and streams a heap
+snapshot to disk — of the main thread and of every worker thread (--thread) — while the sampling heap profiler
+records which lines allocate the memory that stays. Several pids, or --children of one, are watched at once and
+reported together, each isolate with its own verdict. Then it reports the verdict, the leaking collections with their retainer path
 and declaration, the allocation sites whose live memory grew, and a chart of the heap. The target is left as found:
 profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early and still reports.`;
 
   static override examples = [
     '<%= config.bin %> attach 12345',
     '<%= config.bin %> attach 12345 --interval 1m --snapshots 4 --dir ./snapshots',
+    '<%= config.bin %> attach 12345 23456 --duration 5m',
+    '<%= config.bin %> attach --children 12345 --duration 2m',
+    '<%= config.bin %> attach 12345 --thread 2',
     '<%= config.bin %> attach --port 9229 --duration 5m --json',
   ];
+
+  static override strict = false;
 
   static override args = targetArgs;
 
   static override flags = {
     ...targetFlags,
+    children: Flags.boolean({ description: "also watch the pid's Node.js descendants (a cluster primary's workers, a PM2 daemon's apps); one report lists each process", default: false }),
+    thread: threadFlag(),
     interval: duration('time between snapshots', '30s'),
     snapshots: Flags.integer({ description: 'number of snapshots (3+ for a leak verdict)', default: 3, min: 1, max: 100 }),
     duration: durationFlag({ description: 'total duration; sets the interval to duration / (snapshots - 1)' }),
@@ -51,51 +61,94 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
   };
 
   async run(): Promise<AttachReport> {
-    const { args, flags } = await this.parse(Attach);
+    const { argv, flags } = await this.parse(Attach);
+    // the first pid arrives parsed (the pid argument), any further ones as given
+    let pids = (argv as Array<string | number>).map((a) => parsePid(String(a)));
+    if (new Set(pids).size !== pids.length) throw new UserError('the same pid is given twice');
+    if (pids.length > 1 && (flags.port !== undefined || flags.ws !== undefined)) throw new UserError('--port / --ws name one process: give either pids or one inspector');
+    if (flags.children) {
+      if (pids.length !== 1) throw new UserError('--children takes exactly one pid (the parent: a cluster primary, a PM2 daemon)');
+      const root = inspectProcess(pids[0]);
+      const children = nodeDescendants(root.pid);
+      if (children.length === 0) throw new UserError(`pid ${root.pid} has no Node.js child processes`, { suggestion: 'attach to it without --children' });
+      pids = [root.pid, ...children];
+    }
     let intervalMs = flags.interval;
     if (flags.duration !== undefined) intervalMs = flags.snapshots > 1 ? flags.duration / (flags.snapshots - 1) : flags.duration;
     const usageEveryMs = Math.min(flags['usage-every'], Math.max(250, intervalMs / 2));
     if (flags.output) checkDestination(flags.output);
     const live = createLiveView(this.showProgress, liveHeapChart);
-    const outDir = captureDirName(flags.dir, args.pid ?? null);
-    // from here until the target is let go, signals abort the work instead of killing leakscope
-    const interrupts = new Interrupts(() => live.line('stopping: detaching from the target and writing the report from what was gathered...'));
-    const conn = await interrupts.guard(connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host }));
+    const outDir = captureDirName(flags.dir, pids.length === 1 ? pids[0] : pids.length > 1 ? `pids-${pids[0]}` : null);
+    const specs: TargetSpec[] = pids.length ? pids.map((pid) => ({ pid, host: flags.host })) : [{ port: flags.port, ws: flags.ws, host: flags.host }];
+    // from here until the targets are let go, signals abort the work instead of killing leakscope
+    const interrupts = new Interrupts(() => live.line('stopping: detaching from the targets and writing the report from what was gathered...'));
+    const conns = await interrupts.guard(connectAll(specs, { waitingForLock: (holder) => live.line(`waiting for another leakscope (pid ${holder}) to finish opening an inspector...`) }));
     try {
       makeCaptureDir(outDir); // only now: a refused target leaves no empty folder behind
     } catch (err) {
-      await conn.session.detach();
+      for (const c of conns) await c.session.detach();
       interrupts.dispose();
       throw err;
     }
-    const plan: CapturePlan = { intervalMs, snapshots: flags.snapshots, usageEveryMs, outDir, prefix: args.pid !== undefined ? `pid${args.pid}` : 'heap', gc: flags.gc, sampling: flags.sampling, force: flags.force, pid: conn.target?.pid };
+    const several = conns.length > 1;
+    const plans = conns.map((c): CapturePlan => ({ intervalMs, snapshots: flags.snapshots, usageEveryMs, outDir, prefix: c.target ? `pid${c.target.pid}` : 'heap', gc: flags.gc, sampling: flags.sampling, force: flags.force, pid: c.target?.pid, threads: flags.thread }));
 
-    let capture;
+    let captures;
     try {
-      live.line(`attached to ${conn.target ? `pid ${conn.target.pid}` : conn.address.host}:${conn.address.port}; ${plan.snapshots} snapshots, every ${Math.round(intervalMs / 1000)} s, into ${outDir}`);
-      capture = await runCapture(conn.session, plan, captureEvents(live, plan.snapshots), interrupts.signal);
+      for (const c of conns) {
+        live.line(`attached to ${c.target ? `pid ${c.target.pid}` : c.address.host}:${c.address.port}; ${flags.snapshots} snapshots, every ${Math.round(intervalMs / 1000)} s, into ${outDir}`);
+        if (c.otherClients > 0) live.line(`note: ${c.otherClients} other inspector client${c.otherClients === 1 ? ' is' : 's are'} connected to ${c.target ? `pid ${c.target.pid}` : 'the target'}`);
+      }
+      // every process is watched at once; the live chart follows the first one's main thread
+      captures = await Promise.all(conns.map((c, i) => runCapture(c.session, plans[i], captureEvents(live, flags.snapshots, { chart: i === 0, who: several ? `pid ${c.target?.pid}` : '' }), interrupts.signal)));
     } finally {
       interrupts.dispose();
       live.stop();
     }
 
-    const diff = capture.snapshots.length >= 2 ? await diffFiles(capture.snapshots, { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags) }) : null;
-    const report = buildAttachReport(conn, plan, capture, diff, compareProfiles(capture.profileData, flags.top));
+    const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags) };
+    const processes: ProcessReport[] = [];
+    for (const [i, capture] of captures.entries()) {
+      const isolates = [];
+      // one series at a time: each diff holds one snapshot in memory
+      for (const c of capture.isolates) {
+        const diff = c.snapshots.length >= 2 ? await diffFiles(c.snapshots, diffOptions) : null;
+        isolates.push(isolateReport(c, { diff, allocationSites: compareProfiles(c.profileData, flags.top) }));
+      }
+      processes.push(processReport(conns[i], capture, isolates));
+    }
+    const report = buildAttachReport(plans[0], processes);
     if (!this.jsonEnabled()) {
       const shown = printableDeep(report);
       this.emit(flags.format === 'markdown' ? attachMarkdown(shown, flags.top) : attachTable(shown, flags.top), flags.output, verdictLine(shown));
     }
-    if (capture.error) {
+    const failed = captures.find((c) => c.error);
+    const taken = (c: CaptureResult) => c.isolates.reduce((a, x) => a + x.snapshots.length, 0);
+    if (failed?.error) {
       // the report above keeps what was gathered; the error still decides the exit code
-      process.stderr.write(`leakscope: ${capture.error.message}\n`);
-      process.exitCode = capture.error.exitCode;
+      process.stderr.write(`leakscope: ${failed.error.message}\n`);
+      process.exitCode = failed.error.exitCode;
     } else if (interrupts.interrupted) {
-      process.stderr.write(`leakscope: interrupted by ${interrupts.received} after ${capture.snapshots.length} of ${plan.snapshots} snapshots; ${detachText(capture.detach, conn.openedByUs)}; report from what was gathered${capture.snapshots.length ? ` (files in ${outDir})` : ''}\n`);
+      const n = Math.max(0, ...captures.map((c) => c.isolates[0]?.snapshots.length ?? 0));
+      process.stderr.write(`leakscope: interrupted by ${interrupts.received} after ${n} of ${flags.snapshots} snapshots; ${conns.map((c, i) => detachText(captures[i].detach, c.openedByUs)).filter((t, i, a) => a.indexOf(t) === i).join('; ')}; report from what was gathered${captures.some((c) => taken(c) > 0) ? ` (files in ${outDir})` : ''}\n`);
       process.exitCode = interrupts.exitCode;
-    } else if (diff && failsOn(diff, failingKinds(flags))) {
+    } else if (processes.some((p) => p.isolates.some((i) => i.diff && failsOn(i.diff, failingKinds(flags))))) {
       process.exitCode = ExitCode.leak;
     }
-    if (capture.detach.inspectorClosed === false) throw new UserError(capture.detach.errors.join('; '), { exitCode: ExitCode.inspector });
+    const open = captures.filter((c) => c.detach.inspectorClosed === false);
+    if (open.length) throw new UserError(open.flatMap((c) => c.detach.errors).join('; '), { exitCode: ExitCode.inspector });
     return report;
   }
+}
+
+/**
+ * Connects to every target (the SIGUSR1 steps take turns under the lock); if one fails, the ones already connected
+ * are let go before the error is passed on.
+ */
+async function connectAll(specs: TargetSpec[], events: ConnectEvents): Promise<Connection[]> {
+  const settled = await Promise.allSettled(specs.map((s) => connectToTarget(s, events)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<Connection>).value);
+  for (const r of settled) if (r.status === 'fulfilled') await r.value.session.detach();
+  throw failed.reason;
 }

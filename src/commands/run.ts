@@ -5,7 +5,10 @@ import { readBaseline, writeBaseline, type Baseline } from '../analysis/baseline
 import { DEFAULT_DIFF_OPTIONS } from '../analysis/diff.js';
 import { diffFiles } from '../analysis/diff-files.js';
 import { ALL_KINDS } from '../analysis/kinds.js';
-import { DEFAULT_HEAP_FLOOR, judgeSoak } from '../analysis/soak.js';
+import { DEFAULT_HEAP_FLOOR, judgeSoak, mergeIsolateJudgements } from '../analysis/soak.js';
+import type { IsolateCapture } from '../capture/monitor.js';
+import { threadLabel } from '../format.js';
+import { threadFlag } from '../cli/targeting.js';
 import { captureDirFlag, duration, durationOrZero, formatFlag, kindsFlag, outputFlag, parseDuration, percent, rate, significanceFlags, significanceOptions, topFlag } from '../cli/flags.js';
 import { runSoak } from '../capture/soak.js';
 import { printableDeep } from '../text.js';
@@ -13,7 +16,7 @@ import { Interrupts } from '../cli/interrupts.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDir } from '../cli/targeting.js';
 import { UserError } from '../errors.js';
-import { buildRunReport, type RunReport } from '../reports/run.js';
+import { buildRunReport, mainIsolate, type RunReport, type WorkerOutcome } from '../reports/run.js';
 import { liveHeapChart } from '../reporters/attach.js';
 import { captureEvents, createLiveView } from '../reporters/live.js';
 import { renderRun, runMarkdown, runOneLine } from '../reporters/run.js';
@@ -62,6 +65,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     output: outputFlag,
     verbose: Flags.boolean({ description: 'print the whole report even when there is no leak', default: false }),
     dir: captureDirFlag('./.leakscope/run-<time>/'),
+    thread: threadFlag(),
     grace: duration('how long the program gets after SIGTERM before SIGKILL', '5s'),
     top: topFlag('findings and classes'),
   };
@@ -103,7 +107,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
           readiness: { url: flags['ready-url'], log: readyLog, delayMs: flags['ready-delay'], timeoutMs: flags['ready-timeout'] },
           warmupMs: pick('warmup'),
           graceMs: flags.grace,
-          plan: { intervalMs, snapshots, usageEveryMs: pick('usage-every'), outDir, prefix: 'run', gc: true, sampling: false, force: false, gcBeforeUsage: true },
+          plan: { intervalMs, snapshots, usageEveryMs: pick('usage-every'), outDir, prefix: 'run', gc: true, sampling: false, force: false, gcBeforeUsage: true, threads: flags.thread },
         },
         { ...captureEvents(live, snapshots), phase: (text) => live.line(text) },
         interrupts.signal,
@@ -113,15 +117,27 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
       live.stop();
     }
 
-    const files = soak.capture?.snapshots ?? [];
-    const diff = files.length >= 2 ? await diffFiles(files, { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags) }) : null;
     const failOn = flags['fail-on'];
-    const judgement = judgeSoak({ diff, usage: soak.capture?.usage ?? [], maxGrowth: flags['max-growth'], floor: { minRate: flags['min-heap-rate'], minShare: flags['min-heap-share'] }, failOn, baseline });
+    const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags) };
+    const judge = async (c: IsolateCapture | undefined) => {
+      const diff = c && c.snapshots.length >= 2 ? await diffFiles(c.snapshots, diffOptions) : null;
+      return { diff, judgement: judgeSoak({ diff, usage: c?.usage ?? [], maxGrowth: flags['max-growth'], floor: { minRate: flags['min-heap-rate'], minShare: flags['min-heap-share'] }, failOn, baseline }) };
+    };
+    // each isolate (the main thread, each worker thread) is judged on its own series, one diff at a time
+    const mainCapture = mainIsolate(soak);
+    const { diff, judgement: mainJudgement } = await judge(mainCapture);
+    const workers: WorkerOutcome[] = [];
+    for (const c of soak.capture?.isolates ?? []) if (c !== mainCapture) workers.push({ capture: c, ...(await judge(c)) });
+    const judgement = workers.length === 0 ? mainJudgement : mergeIsolateJudgements([
+      ...(mainCapture ? [{ label: 'main thread', main: true, judgement: mainJudgement }] : []),
+      ...workers.map((w) => ({ label: threadLabel(w.capture.thread), main: false, judgement: w.judgement })),
+    ]);
+    const files = mainCapture?.snapshots ?? workers[0]?.capture.snapshots ?? [];
     // an interrupted run has no verdict: it says so, and exits 128 + the signal (130 for Ctrl-C)
     const interrupted = interrupts.interrupted ? `interrupted by ${interrupts.received} after ${files.length} of ${snapshots} snapshots: no verdict` : null;
     const baselineUpdated = Boolean(flags['update-baseline'] && flags.baseline && !soak.error && !interrupted);
-    if (baselineUpdated) writeBaseline(flags.baseline as string, diff?.findings ?? []);
-    const report = buildRunReport({ command, soak, diff, judgement, maxGrowth: flags['max-growth'], failOn, interrupted, baselineUpdated, interruptExitCode: interrupts.exitCode });
+    if (baselineUpdated) writeBaseline(flags.baseline as string, [...(diff?.findings ?? []), ...workers.flatMap((w) => w.diff?.findings ?? [])]);
+    const report = buildRunReport({ command, soak, diff, judgement, maxGrowth: flags['max-growth'], failOn, interrupted, baselineUpdated, interruptExitCode: interrupts.exitCode, workers });
 
     if (process.env.GITHUB_STEP_SUMMARY) {
       try {

@@ -1,7 +1,7 @@
 /** Renders a live capture's report: target, verdict and findings (via the diff reporter), allocation sites, chart. */
 import asciichart from 'asciichart';
 import type { AllocationSite } from '../analysis/allocations.js';
-import type { AttachReport } from '../reports/attach.js';
+import { isolateName, type AttachReport, type IsolateReport, type ProcessReport, type UsageSample } from '../reports/attach.js';
 import { diffMarkdown, diffTable } from './diff.js';
 import { formatBytes } from '../format.js';
 import { mdTable } from './markdown.js';
@@ -11,13 +11,13 @@ export function liveHeapChart(valuesMB: number[]): string {
   return `Heap used (MB)\n${asciichart.plot(valuesMB, { height: 6, format: (x: number) => x.toFixed(1).padStart(8) })}`;
 }
 
-export function heapChart(usage: AttachReport['usage'], height = 8): string {
+export function heapChart(usage: UsageSample[], height = 8, title = 'Heap used'): string {
   if (usage.length < 2) return '';
   const width = 60;
   const step = Math.max(1, Math.ceil(usage.length / width));
   const series = usage.filter((_, i) => i % step === 0).map((u) => u.used / 1e6);
   const seconds = Math.round(usage[usage.length - 1].t / 1000);
-  return `Heap used (MB) over ${seconds} s\n${asciichart.plot(series, { height, format: (x: number) => x.toFixed(1).padStart(8) })}`;
+  return `${title} (MB) over ${seconds} s\n${asciichart.plot(series, { height, format: (x: number) => x.toFixed(1).padStart(8) })}`;
 }
 
 function sitesLines(sites: AllocationSite[]): string[] {
@@ -30,37 +30,76 @@ function sitesLines(sites: AllocationSite[]): string[] {
   return out;
 }
 
-function header(r: AttachReport): string[] {
-  const who = r.target.pid !== null ? `pid ${r.target.pid}${r.target.command ? ` (${r.target.command})` : ''}` : r.target.inspector;
-  const lines = [`Target: ${who}, inspector ${r.target.inspector}${r.target.openedByUs ? ' (opened by leakscope, closed again)' : ''}`];
-  lines.push(`Captured ${r.snapshots.length} snapshot${r.snapshots.length === 1 ? '' : 's'} into ${r.plan.outDir}${r.interrupted ? ' (interrupted)' : ''}`);
-  return lines;
+function processLine(p: ProcessReport): string {
+  const who = p.target.pid !== null ? `pid ${p.target.pid}${p.target.command ? ` (${p.target.command})` : ''}` : p.target.inspector;
+  const workers = p.isolates.filter((i) => i.thread.kind === 'worker').length;
+  return `Target: ${who}, inspector ${p.target.inspector}${p.target.openedByUs ? ' (opened by leakscope, closed again)' : ''}${workers ? `, ${workers} worker thread${workers === 1 ? '' : 's'}` : ''}`;
+}
+
+function processNotes(p: ProcessReport): string[] {
+  const out: string[] = [];
+  if (p.target.otherClients > 0) out.push(`note: ${p.target.otherClients} other inspector client${p.target.otherClients === 1 ? ' is' : 's are'} connected to this process (DevTools, an IDE…): they see the pauses of the snapshots too; its inspector stays open, as found`);
+  if (p.error) out.push(`error: ${p.error}`);
+  for (const e of p.detach.errors) out.push(`warning: ${e}`);
+  return out;
+}
+
+/** "worker 2 … started during the watch (from snapshot 2); exited after 1 snapshot" */
+function isolateNotes(i: IsolateReport): string[] {
+  const out: string[] = [];
+  if (i.firstRound > 1) out.push(`started during the watch: first snapshot in round ${i.firstRound}`);
+  if (i.exited) out.push(`exited during the watch, ${Math.round(i.exited.t / 1000)} s in, after ${i.exited.afterSnapshots} snapshot${i.exited.afterSnapshots === 1 ? '' : 's'} (reported, not an error)`);
+  return out;
+}
+
+function isolateTable(i: IsolateReport, top: number): string[] {
+  const out: string[] = [];
+  out.push(i.diff ? diffTable(i.diff, top) : `Verdict: ${i.verdict.toUpperCase()} — ${i.reason}`);
+  const sites = sitesLines(i.allocationSites);
+  if (sites.length) out.push('', ...sites);
+  const chart = heapChart(i.usage, 8, i.thread.kind === 'main' ? 'Heap used' : `Heap used by ${i.label}`);
+  if (chart) out.push('', chart);
+  return out;
 }
 
 export function attachTable(r: AttachReport, top: number): string {
-  const out = header(r);
-  out.push('');
-  if (r.diff) out.push(diffTable(r.diff, top));
-  else out.push(`Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`);
-  const sites = sitesLines(r.allocationSites);
-  if (sites.length) out.push('', ...sites);
-  const chart = heapChart(r.usage);
-  if (chart) out.push('', chart);
-  for (const e of r.detach.errors) out.push(`warning: ${e}`);
-  return out.join('\n');
+  const several = r.processes.length > 1 || r.processes.some((p) => p.isolates.length > 1);
+  const out: string[] = [];
+  if (several) out.push(`Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`, '');
+  for (const p of r.processes) {
+    out.push(processLine(p));
+    const n = Math.max(0, ...p.isolates.map((i) => i.snapshots.length));
+    const files = p.isolates.reduce((a, i) => a + i.snapshots.length, 0);
+    out.push(`Captured ${files} snapshot${files === 1 ? '' : 's'}${p.isolates.length > 1 ? ` (${n} rounds, ${p.isolates.length} isolates)` : ''} into ${r.plan.outDir}${p.interrupted ? ' (interrupted)' : ''}`);
+    out.push(...processNotes(p));
+    for (const i of p.isolates) {
+      out.push('');
+      if (several) out.push(`── ${isolateName(p, i, r.processes.length > 1)} ──`, ...isolateNotes(i));
+      out.push(...isolateTable(i, top));
+    }
+    out.push('');
+  }
+  return out.join('\n').trimEnd();
 }
 
 export function attachMarkdown(r: AttachReport, top: number): string {
-  const out = header(r).map((l) => `${l}  `);
-  out.push('');
-  out.push(r.diff ? diffMarkdown(r.diff, top) : `**${r.verdict.toUpperCase()}** — ${r.reason}\n`);
-  if (r.allocationSites.length) {
-    out.push('## Allocation sites whose live memory grew', '');
-    out.push(mdTable(['Function', 'Location', 'Live bytes by window', 'Growth'], r.allocationSites.map((s) => [s.functionName, `${s.file}:${s.line}:${s.column}`, s.bytesByStep.map((b) => formatBytes(b)).join(' → '), formatBytes(s.deltaBytes, true)])));
+  const several = r.processes.length > 1 || r.processes.some((p) => p.isolates.length > 1);
+  const out: string[] = [];
+  if (several) out.push(`**${r.verdict.toUpperCase()}** — ${r.reason}`, '');
+  for (const p of r.processes) {
+    out.push(`${processLine(p)}  `, ...processNotes(p).map((l) => `${l}  `), '');
+    for (const i of p.isolates) {
+      if (several) out.push(`## ${isolateName(p, i, r.processes.length > 1)}`, '', ...isolateNotes(i).map((l) => `${l}  `), '');
+      out.push(i.diff ? diffMarkdown(i.diff, top) : `**${i.verdict.toUpperCase()}** — ${i.reason}\n`);
+      if (i.allocationSites.length) {
+        out.push('### Allocation sites whose live memory grew', '');
+        out.push(mdTable(['Function', 'Location', 'Live bytes by window', 'Growth'], i.allocationSites.map((s) => [s.functionName, `${s.file}:${s.line}:${s.column}`, s.bytesByStep.map((b) => formatBytes(b)).join(' → '), formatBytes(s.deltaBytes, true)])));
+      }
+      const chart = heapChart(i.usage);
+      if (chart) out.push('', '```', chart, '```', '');
+    }
   }
-  const chart = heapChart(r.usage);
-  if (chart) out.push('', '```', chart, '```');
-  return out.join('\n') + '\n';
+  return out.join('\n').trimEnd() + '\n';
 }
 
 /** "detached, the inspector we opened is closed" */

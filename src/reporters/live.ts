@@ -3,7 +3,8 @@
  * (snapshot transfer %, next snapshot in N s, heap used), both redrawn in place; event lines scroll above them.
  * Only on a TTY and never with --json.
  */
-import { formatBytes } from '../format.js';
+import { formatBytes, threadLabel } from '../format.js';
+import type { ThreadInfo } from '../capture/session.js';
 import type { CaptureEvents } from '../capture/monitor.js';
 
 export interface LiveView {
@@ -61,16 +62,26 @@ export function usageText(u: { used: number; total: number; rss: number; limit: 
   return `heap ${formatBytes(u.used)} / ${formatBytes(u.total)} (limit ${formatBytes(u.limit)}), rss ${formatBytes(u.rss)}`;
 }
 
-/** The capture's events drawn on a live view: heap samples into the chart, snapshot progress on the status line. */
-export function captureEvents(live: LiveView, snapshots: number): CaptureEvents {
+/**
+ * The capture's events drawn on a live view: the main thread's heap samples into the chart (of the first process
+ * only, when several are watched: `chart: false` for the others), snapshot progress on the status line, workers
+ * that start and exit as lines. `who` prefixes the lines ("pid 123") when several processes are watched.
+ */
+export function captureEvents(live: LiveView, snapshots: number, opts: { chart?: boolean; who?: string } = {}): CaptureEvents {
+  const chart = opts.chart ?? true;
+  const of = (t: ThreadInfo) => [opts.who, t.kind === 'main' ? '' : threadLabel(t)].filter(Boolean).join(', ');
+  const tag = (t: ThreadInfo) => (of(t) ? ` [${of(t)}]` : '');
   return {
-    usage: (u) => {
+    usage: (u, t) => {
+      if (!chart || t.kind !== 'main') return;
       live.sample(u.used);
       live.status(usageText(u));
     },
-    waiting: (k, left) => live.status(`next snapshot (${k}/${snapshots}) in ${Math.ceil(left / 1000)} s`),
-    snapshotStart: (k, pause) => live.status(`snapshot ${k}/${snapshots}: the target pauses for about ${(pause / 1000).toFixed(1)} s...`),
-    snapshotProgress: (k, done, total) => live.status(`snapshot ${k}/${snapshots}: ${total ? Math.round((done / total) * 100) : 0}%`),
-    snapshotDone: (k, file, bytes, ms) => live.line(`snapshot ${k}/${snapshots}: ${file} (${formatBytes(bytes)}, ${(ms / 1000).toFixed(1)} s)`),
+    waiting: (k, left) => chart && live.status(`next snapshot (${k}/${snapshots}) in ${Math.ceil(left / 1000)} s`),
+    snapshotStart: (k, pause, t) => live.status(`snapshot ${k}/${snapshots}${tag(t)}: the target pauses for about ${(pause / 1000).toFixed(1)} s...`),
+    snapshotProgress: (k, done, total, t) => live.status(`snapshot ${k}/${snapshots}${tag(t)}: ${total ? Math.round((done / total) * 100) : 0}%`),
+    snapshotDone: (k, file, bytes, ms, t) => live.line(`snapshot ${k}/${snapshots}${tag(t)}: ${file} (${formatBytes(bytes)}, ${(ms / 1000).toFixed(1)} s)`),
+    threadStarted: (t) => live.line(`${opts.who ? `${opts.who}: ` : ''}watching ${threadLabel(t)}`),
+    threadExited: (t, n) => live.line(`${opts.who ? `${opts.who}: ` : ''}${threadLabel(t)} exited after ${n} snapshot${n === 1 ? '' : 's'}`),
   };
 }

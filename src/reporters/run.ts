@@ -3,7 +3,7 @@ import type { FindingKind } from '../analysis/kinds.js';
 import type { SoakJudgement } from '../analysis/soak.js';
 import type { ExitStatus } from '../capture/program.js';
 import { formatRate } from '../format.js';
-import type { RunReport } from '../reports/run.js';
+import type { RunReport, WorkerRun } from '../reports/run.js';
 import { printableDeep } from '../text.js';
 import { heapChart } from './attach.js';
 import { junitReport, sarifReport } from './ci.js';
@@ -20,6 +20,13 @@ function exitText(s: ExitStatus | null): string {
   return s.signal ? `killed by ${s.signal}` : `exit code ${s.code}`;
 }
 
+function workerNotes(w: WorkerRun): string[] {
+  const out: string[] = [];
+  if (w.firstRound > 1) out.push(`started during the run: first snapshot in round ${w.firstRound}`);
+  if (w.exited) out.push(`exited during the run, ${Math.round(w.exited.t / 1000)} s in, after ${w.exited.afterSnapshots} snapshot${w.exited.afterSnapshots === 1 ? '' : 's'} (reported, not an error)`);
+  return out;
+}
+
 export function runOneLine(r: RunReport): string {
   return `leakscope: ${r.verdict === 'no-leak' ? 'no leak' : r.verdict} — ${r.reason}`;
 }
@@ -30,9 +37,16 @@ export function runTable(r: RunReport, top: number): string {
   if (r.load) out.push(`Load: ${r.load.command} — ${r.load.runs} run${r.load.runs === 1 ? '' : 's'}${r.load.failed ? ', FAILED' : ''}`);
   if (r.accepted.length) out.push(`Accepted in the baseline: ${r.accepted.map((f) => `${f.kind} ${f.name}`).join(', ')}`);
   if (r.ignored.length) out.push(`Not failing (kinds outside --fail-on): ${r.ignored.map((f) => `${f.kind} ${f.name}`).join(', ')}`);
+  if (r.workers.length) out.push('', '── main thread ──');
   if (r.diff) out.push('', diffTable(r.diff, top));
   const chart = heapChart(r.usage);
   if (chart) out.push('', chart);
+  for (const w of r.workers) {
+    out.push('', `── ${w.label} ──`, ...workerNotes(w));
+    out.push(w.diff ? diffTable(w.diff, top) : `Verdict: ${w.verdict.toUpperCase()} — ${w.reason}`);
+    const c = heapChart(w.usage, 8, `Heap used by ${w.label}`);
+    if (c) out.push('', c);
+  }
   if (r.error || r.verdict === 'leak') {
     const tail = r.program.stderrTail.trim();
     if (tail) out.push('', 'Program stderr (last lines):', tail);
@@ -46,9 +60,14 @@ export function runMarkdown(r: RunReport, top: number): string {
   out.push(`- Program: ${r.program.stoppedByUs ? 'stopped at the end' : 'ended on its own'} (${exitText(r.program.exit)})`);
   if (r.load) out.push(`- Load: \`${r.load.command}\` — ${r.load.runs} run(s)${r.load.failed ? ', **failed**' : ''}`);
   if (r.accepted.length) out.push(`- Accepted in the baseline: ${r.accepted.map((f) => `${f.kind} \`${f.name}\``).join(', ')}`);
+  if (r.workers.length) out.push('', '## main thread');
   if (r.diff) out.push('', diffMarkdown(r.diff, top).replace(/^# leakscope diff: .*\n/, ''));
   const chart = heapChart(r.usage);
   if (chart) out.push('', '```', chart, '```');
+  for (const w of r.workers) {
+    out.push('', `## ${w.label}`, '', ...workerNotes(w).map((l) => `${l}  `), '');
+    out.push(w.diff ? diffMarkdown(w.diff, top).replace(/^# leakscope diff: .*\n/, '') : `**${w.verdict.toUpperCase()}** — ${w.reason}`);
+  }
   return out.join('\n') + '\n';
 }
 

@@ -10,6 +10,9 @@ import type { ExitStatus } from '../capture/program.js';
 import type { SoakResult } from '../capture/soak.js';
 import { ExitCode } from '../errors.js';
 import type { UsageSample } from './attach.js';
+import type { IsolateCapture } from '../capture/monitor.js';
+import type { ThreadInfo } from '../capture/session.js';
+import { threadLabel } from '../format.js';
 
 export const RUN_SCHEMA = 'leakscope.run/v1';
 
@@ -35,6 +38,28 @@ export interface RunReport {
   program: { exit: ExitStatus | null; stoppedByUs: boolean; stderrTail: string };
   load: { command: string; runs: number; exits: ExitStatus[]; failed: boolean; output: string } | null;
   error: string | null;
+  /** the program's worker threads, each judged on its own (the fields above are the main thread's) */
+  workers: WorkerRun[];
+}
+
+export interface WorkerRun {
+  thread: ThreadInfo;
+  label: string;
+  verdict: SoakJudgement['verdict'];
+  reason: string;
+  trend: Trend | null;
+  snapshots: string[];
+  usage: UsageSample[];
+  diff: DiffResult | null;
+  firstRound: number;
+  exited: { t: number; afterSnapshots: number } | null;
+}
+
+/** A worker's part of the run: its capture, its diff and its own judgement. */
+export interface WorkerOutcome {
+  capture: IsolateCapture;
+  diff: DiffResult | null;
+  judgement: SoakJudgement;
 }
 
 export interface RunOutcome {
@@ -50,6 +75,7 @@ export interface RunOutcome {
   baselineUpdated: boolean;
   /** 128 + the signal, when interrupted */
   interruptExitCode: number;
+  workers: WorkerOutcome[];
 }
 
 /**
@@ -82,8 +108,8 @@ export function buildRunReport(o: RunOutcome): RunReport {
     watch: judgement.watch,
     heapFloor: judgement.floor,
     diff: o.diff,
-    snapshots: soak.capture?.snapshots ?? [],
-    usage: soak.capture?.usage ?? [],
+    snapshots: mainIsolate(soak)?.snapshots ?? [],
+    usage: mainIsolate(soak)?.usage ?? [],
     warmup: soak.warmup.map((u) => ({ t: u.t, used: u.used })),
     program: {
       exit: soak.programExit,
@@ -92,5 +118,22 @@ export function buildRunReport(o: RunOutcome): RunReport {
     },
     load: soak.load,
     error: soak.error?.message ?? null,
+    workers: o.workers.map((w) => ({
+      thread: w.capture.thread,
+      label: threadLabel(w.capture.thread),
+      verdict: w.judgement.verdict,
+      reason: w.judgement.reason,
+      trend: w.judgement.trend,
+      snapshots: w.capture.snapshots,
+      usage: w.capture.usage,
+      diff: w.diff,
+      firstRound: w.capture.firstRound,
+      exited: w.capture.exited,
+    })),
   };
+}
+
+/** The main thread's capture in a soak. */
+export function mainIsolate(soak: SoakResult): IsolateCapture | undefined {
+  return soak.capture?.isolates.find((i) => i.thread.kind === 'main');
 }
