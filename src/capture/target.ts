@@ -83,6 +83,23 @@ export function nodeDescendants(pid: number): number[] {
   return out;
 }
 
+/**
+ * The order in which to open several processes' inspectors: descendants before their ancestors. A cluster
+ * primary whose inspector opens sends SIGUSR1 to every cluster worker itself (Node's NODE_DEBUG_ENABLED), and they
+ * all race for 9229 outside leakscope's lock; workers whose inspector leakscope already opened and moved are not
+ * disturbed by that.
+ */
+export function connectOrder(pids: number[]): number[] {
+  const parents = parentPids();
+  const depth = (pid: number) => {
+    let d = 0;
+    for (let p = parents.get(pid); p !== undefined && p > 1 && d < 64; p = parents.get(p)) d++;
+    return d;
+  };
+  const depths = new Map(pids.map((p) => [p, depth(p)]));
+  return [...pids].sort((a, b) => (depths.get(b) as number) - (depths.get(a) as number));
+}
+
 /** Confirms that `pid` exists and runs Node.js; throws a UserError with a distinct exit code otherwise. */
 export function inspectProcess(pid: number): TargetInfo {
   if (!Number.isSafeInteger(pid) || pid <= 0) throw new UserError(`"${pid}" is not a process id`);

@@ -4,7 +4,7 @@ import { DEFAULT_DIFF_OPTIONS, failsOn } from '../analysis/diff.js';
 import { diffFiles } from '../analysis/diff-files.js';
 import { connectToTarget, type ConnectEvents, type Connection, type TargetSpec } from '../capture/connect.js';
 import { runCapture, type CapturePlan, type CaptureResult } from '../capture/monitor.js';
-import { inspectProcess, nodeDescendants } from '../capture/target.js';
+import { connectOrder, inspectProcess, nodeDescendants } from '../capture/target.js';
 import { captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag } from '../cli/flags.js';
 import { printableDeep } from '../text.js';
 import { Interrupts } from '../cli/interrupts.js';
@@ -142,13 +142,18 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
 }
 
 /**
- * Connects to every target (the SIGUSR1 steps take turns under the lock); if one fails, the ones already connected
- * are let go before the error is passed on.
+ * Connects to every target, one after the other and descendants first (connectOrder: a cluster primary pokes its
+ * workers' inspectors when its own opens), and returns the connections in the order given. If one fails, the ones
+ * already connected are let go before the error is passed on.
  */
 async function connectAll(specs: TargetSpec[], events: ConnectEvents): Promise<Connection[]> {
-  const settled = await Promise.allSettled(specs.map((s) => connectToTarget(s, events)));
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<Connection>).value);
-  for (const r of settled) if (r.status === 'fulfilled') await r.value.session.detach();
-  throw failed.reason;
+  const order = specs.length > 1 ? connectOrder(specs.map((s) => s.pid as number)).map((pid) => specs.find((s) => s.pid === pid) as TargetSpec) : specs;
+  const done = new Map<TargetSpec, Connection>();
+  try {
+    for (const spec of order) done.set(spec, await connectToTarget(spec, events));
+  } catch (err) {
+    for (const c of done.values()) await c.session.detach();
+    throw err;
+  }
+  return specs.map((s) => done.get(s) as Connection);
 }

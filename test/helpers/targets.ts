@@ -11,6 +11,7 @@ export interface Target {
   child: ChildProcess;
   pid: number;
   stderr: () => string;
+  stdout: () => string;
   /** the inspector port, when started with --inspect */
   inspectPort: number | null;
 }
@@ -38,7 +39,7 @@ export async function startTarget(program: string, nodeArgs: string[] = [], env:
     });
   });
   const m = /Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(err);
-  return { child, pid: child.pid as number, stderr: () => err, inspectPort: m ? Number(m[1]) : null };
+  return { child, pid: child.pid as number, stderr: () => err, stdout: () => out, inspectPort: m ? Number(m[1]) : null };
 }
 
 export function isAlive(pid: number): boolean {

@@ -75,6 +75,27 @@ describe('detectors on synthetic heaps', () => {
     assert.equal(f.itemClass, 'Session');
   });
 
+  it('a collection in a block scope (if/else, as cluster apps write it) is named by its variable, from the ScopeInfo', () => {
+    // V8 writes a block context's slots as numbered hidden edges; its ScopeInfo lists the names in slot order
+    const f = one(
+      detect(
+        series([20, 40, 60], (h, n) => {
+          const module = moduleScope(h, {});
+          const si = h.node('hidden', 'system / ScopeInfo', 40, 'block-scope-info');
+          ['isWorker', 'AuditRecord', 'auditLog'].forEach((name, k) => h.edge(si, 'hidden', k, h.node('string', name, 20, `block-name-${k}`)));
+          const block = h.context('block-context', si, module);
+          h.hold(block);
+          h.edge(block, 'hidden', 1, h.closure('AuditRecord', 'audit-class', { file: '/srv/app.js', line: 20 }));
+          h.edge(block, 'hidden', 2, sessionsMap(h, n));
+          h.closure('processJob', 'process-job', { file: '/srv/app.js', line: 30 }, block);
+        }),
+      ),
+      'growing-collection',
+    );
+    assert.equal(f.name, 'auditLog');
+    assert.match(f.pathText, /block scope in srv\/app\.js → auditLog \(Map\)$/);
+  });
+
   it('timers: repeating Timeouts by callback location; their callbacks are not reported again as closures', () => {
     const findings = detect(
       series([5, 10, 15], (h, n) => {

@@ -77,11 +77,11 @@ function edgeRank(snap: HeapSnapshot, e: number): number {
   return 3;
 }
 
-/** The label of one edge as code reads it: `name`, `[3]`, or V8's internal name. */
-export function edgeLabel(snap: HeapSnapshot, e: number): string {
+/** The label of one edge (out of `from`) as code reads it: `name`, `[3]`, or V8's internal name. */
+export function edgeLabel(snap: HeapSnapshot, e: number, from = -1): string {
   const t = snap.edgeType(e);
   if (t === snap.edgeElement) return `[${snap.edgeNameOrIndex(e)}]`;
-  if (t === snap.edgeHidden) return `<${snap.edgeNameOrIndex(e)}>`;
+  if (t === snap.edgeHidden) return (from >= 0 ? snap.v8.blockVariableName(from, e) : null) ?? `<${snap.edgeNameOrIndex(e)}>`;
   return snap.edgeName(e);
 }
 
@@ -112,6 +112,7 @@ export function describeContext(graph: HeapGraph, ctx: number): { text: string; 
     }
   }
   const previousIsNative = snap.v8.isTopLevelContext(ctx);
+  const block = snap.v8.isBlockContext(ctx);
   // a closure that uses this scope tells the file
   let location: SourceLocation | null = null;
   const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
@@ -122,7 +123,9 @@ export function describeContext(graph: HeapGraph, ctx: number): { text: string; 
   const file = location ? shortFile(location.file) : null;
   // a scope whose outer scope is the native (or script) context is a module's or script's top level; its ScopeInfo
   // lists only variables (those holding small integers have no edge in the context, so they cannot be told apart)
-  if (previousIsNative) return { text: file ? `module ${file}` : 'module scope', location, functionName: null };
+  if (previousIsNative && !block) return { text: file ? `module ${file}` : 'module scope', location, functionName: null };
+  // a block's scope ({ … } of an if, a loop, a class body) names no function: its ScopeInfo lists only variables
+  if (block) return { text: file ? `block scope in ${file}` : 'block scope', location, functionName: null };
   const fn = fnName === '' ? ANONYMOUS : fnName;
   return { text: file ? `${fn}() scope in ${file}` : `${fn}() scope`, location, functionName: fn };
 }
@@ -144,10 +147,11 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
   for (const { node, edge } of steps) {
     // an edge out of the root or a synthetic root group is just a slot number: the node alone reads better
     const fromRoot = previous >= 0 && (previous === snap.rootIndex || snap.nodeType(previous) === snap.typeSynthetic);
+    const from = previous;
     previous = node;
     if (node === snap.rootIndex && edge < 0) continue; // the unnamed root: every path starts there
     const cls = className(snap, node);
-    const label = edge >= 0 ? edgeLabel(snap, edge) : null;
+    const label = edge >= 0 ? edgeLabel(snap, edge, from) : null;
     let text: string;
     let location = snap.location(node);
     let internal = false;

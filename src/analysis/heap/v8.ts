@@ -200,6 +200,45 @@ export class V8Vocabulary {
     return t < 0 ? closure : t;
   }
 
+  /**
+   * A block's scope (the braces of an if, a loop, a class body): V8 writes a declaration scope's variables as
+   * `context` edges named by the variable, but a block context's slots as numbered hidden edges. A context with
+   * numbered hidden edges and no named variable is a block's.
+   */
+  isBlockContext(ctx: number): boolean {
+    if (!this.isContext(ctx)) return false;
+    const s = this.snap;
+    let hidden = false;
+    for (let e = s.firstEdge[ctx], end = s.firstEdge[ctx + 1]; e < end; e++) {
+      const t = s.edgeType(e);
+      if (t === s.edgeContext) return false;
+      if (t === s.edgeHidden) hidden = true;
+    }
+    return hidden;
+  }
+
+  /**
+   * The variable a block context's numbered slot `e` holds, from the block's ScopeInfo, which lists the
+   * context-allocated variable names in slot order. Slot k is the k-th name only when every name has a slot number
+   * (no variable holds a small integer: those have no edge, and V8 then numbers the slots without them); otherwise
+   * the slot cannot be named for sure and null is returned.
+   */
+  blockVariableName(ctx: number, e: number): string | null {
+    const s = this.snap;
+    if (s.edgeType(e) !== s.edgeHidden || !this.isBlockContext(ctx)) return null;
+    const si = this.scopeInfo(ctx);
+    if (si < 0) return null;
+    const names: string[] = [];
+    for (let f = s.firstEdge[si], end = s.firstEdge[si + 1]; f < end; f++) {
+      if (s.edgeType(f) === s.edgeHidden && s.nodeType(s.edgeTo(f)) === s.typeString) names.push(s.nodeName(s.edgeTo(f)));
+    }
+    let maxSlot = -1;
+    for (let f = s.firstEdge[ctx], end = s.firstEdge[ctx + 1]; f < end; f++) if (s.edgeType(f) === s.edgeHidden) maxSlot = Math.max(maxSlot, s.edgeNameOrIndex(f));
+    const slot = s.edgeNameOrIndex(e);
+    // the last slot is the last name: every name is accounted for, whatever holds an oddball in between
+    return maxSlot === names.length - 1 && slot < names.length ? names[slot] : null;
+  }
+
   /** A Context's ScopeInfo, or -1. */
   scopeInfo(ctx: number): number {
     return this.internal(ctx, NAMES.scopeInfo);
