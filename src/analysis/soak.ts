@@ -14,7 +14,7 @@ import { isAccepted, type Baseline } from './baseline.js';
 import type { DiffResult } from './diff.js';
 import type { Finding, FindingKind, Verdict } from './findings.js';
 import { heapTrend, type Trend } from './trend.js';
-import { formatRate } from '../format.js';
+import { formatBytes, formatRate } from '../format.js';
 
 export interface SoakJudgement {
   verdict: Verdict;
@@ -33,6 +33,10 @@ export interface SoakJudgement {
 }
 
 const MB = 1e6;
+
+/** The shortest measured window, and the least rise over it, for the heap slope alone to fail a run. */
+export const MIN_SLOPE_WINDOW_MS = 30_000;
+export const MIN_SLOPE_RISE = 1 * MB;
 
 export interface HeapFloor {
   /** the runtime's drift: a slope under this is not growth that matters (bytes/min) */
@@ -67,10 +71,17 @@ export function judgeSoak(input: {
   const watch = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.status === 'watch');
   const slopeText = trend ? `post-GC heap ${formatRate(trend.slope)} (95% CI ${formatRate(trend.low)} … ${formatRate(trend.high)})` : 'too few heap samples for a trend';
   const base = { trend, failing, accepted, ignored, watch, floor };
-  if (trend && trend.low > input.maxGrowth) {
+  // the slope alone (no culprit needed) judges only a window long enough to be past a fresh process's warm-up
+  // noise, over which the heap rose by a material amount: six seconds of a --quick run that rise by 0.4 MB
+  // extrapolate to "+4 MB/min" on Node 22 while nothing leaks
+  const windowMs = input.usage.length >= 2 ? input.usage[input.usage.length - 1].t - input.usage[0].t : 0;
+  const rise = trend ? (trend.slope * windowMs) / 60_000 : 0;
+  const slopeJudgeable = windowMs >= MIN_SLOPE_WINDOW_MS && rise >= MIN_SLOPE_RISE;
+  if (trend && trend.low > input.maxGrowth && slopeJudgeable) {
     const culprit = failing[0] ? `; ${failing[0].summary}` : '';
     return { ...base, verdict: 'leak', reason: `${slopeText} exceeds --max-growth ${formatRate(input.maxGrowth)}${culprit}` };
   }
+  const shortWindow = trend && trend.low > input.maxGrowth && !slopeJudgeable ? `; the heap rose ${formatBytes(rise)} in ${Math.round(windowMs / 1000)} s, too little or too short for the slope alone to fail the run (${MIN_SLOPE_WINDOW_MS / 1000} s and ${formatBytes(MIN_SLOPE_RISE)} at least)` : '';
   // the heap must rise with confidence (the interval clears zero) and by more than the runtime's drift
   const heapRises = !trend || (trend.low > 0 && trend.slope >= floor);
   if (failing.length > 0) {
@@ -80,7 +91,7 @@ export function judgeSoak(input: {
   }
   const rest = accepted.length ? ` (${accepted.length} accepted in the baseline)` : '';
   const watchText = watch.length ? `; watch: ${watch[0].name} (${watch[0].holderClass || watch[0].kind}) ${watch[0].countByStep.join(' → ')}, ${watch[0].statusReason}${watch.length > 1 ? ` (+${watch.length - 1} more)` : ''}` : '';
-  return { ...base, verdict: 'no-leak', reason: `no material leak finding; ${slopeText}${rest}${watchText}` };
+  return { ...base, verdict: 'no-leak', reason: `no material leak finding; ${slopeText}${rest}${watchText}${shortWindow}` };
 }
 
 /** One isolate's judgement, for a process watched with its worker threads. */

@@ -163,7 +163,10 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
       }
       for (const s of live()) {
         if (signal.aborted) break;
-        if (plan.sampling && !sampling.has(s)) {
+        // the sampling heap profiler runs on the main thread only: in a worker, a session that sampled leaves
+        // state behind that clears the isolate's heap object ids in the middle of the next session's series
+        // (seen on Node 22 and 26 with two attaches in a row), and comparable ids are what names a holder
+        if (plan.sampling && s.thread.kind === 'main' && !sampling.has(s)) {
           const started = await onIsolate(s, () => s.startSampling().then(() => true));
           if (started) sampling.add(s);
         }

@@ -108,6 +108,14 @@ describe('the soak verdict', () => {
     assert.equal(j.verdict, 'leak');
     assert.match(j.reason, /exceeds --max-growth \+1\.00 MB\/min$/);
   });
+
+  it('the slope alone does not fail a short run (a fresh process warming up for six seconds), nor a tiny rise', () => {
+    const short = judgeSoak({ diff: null, usage: usage(5e6, 15, 8e6).map((u) => ({ ...u, t: u.t / 5 })), maxGrowth: 1e6, failOn: new Set(ALL_KINDS), baseline: null });
+    assert.equal(short.verdict, 'no-leak');
+    assert.match(short.reason, /too little or too short for the slope alone to fail the run \(30 s and 1\.00 MB at least\)$/);
+    // a minute of +0.9 MB/min against a 0.5 MB/min limit: surely above it, but under a megabyte in all
+    assert.equal(judgeSoak({ diff: null, usage: usage(0.9e6, 30), maxGrowth: 0.5e6, failOn: new Set(ALL_KINDS), baseline: null }).verdict, 'no-leak');
+  });
 });
 
 describe('the finding kinds table', () => {
