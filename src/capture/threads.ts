@@ -63,15 +63,14 @@ export class Isolates {
   }
 
   private selected(t: ThreadInfo): boolean {
-    return this.selection === 'all' || (this.selection === 'main' ? t.kind === 'main' : t.id === this.selection || t.kind === 'main');
+    if (this.selection === 'all') return true;
+    if (this.selection === 'main') return t.kind === 'main';
+    return t.kind === 'worker' && t.id === this.selection;
   }
 
-  /** The sessions to watch now: the main thread (unless one worker was chosen) and every selected live worker. */
+  /** The sessions to watch now: the selected isolates that are still there. */
   current(): InspectorSession[] {
-    const out: InspectorSession[] = [];
-    if (this.selection === 'all' || this.selection === 'main') out.push(this.main);
-    for (const s of this.workers.values()) if (!s.isDisconnected && this.selection !== 'main' && (this.selection === 'all' || s.thread.id === this.selection)) out.push(s);
-    return out;
+    return [this.main, ...this.workers.values()].filter((s) => this.selected(s.thread) && (s === this.main || !s.isDisconnected));
   }
 
   /** Every worker seen (alive or exited). */

@@ -114,7 +114,8 @@ export function buildAttachReport(plan: CapturePlan, processes: ProcessReport[])
     verdict = 'leak';
     const first = leaking[0];
     reason = severalIsolates ? `${name(first)}: ${first.i.reason}${leaking.length > 1 ? ` (and ${leaking.length - 1} more isolate${leaking.length > 2 ? 's' : ''} leaking: ${leaking.slice(1).map(name).join('; ')})` : ''}` : first.i.reason;
-  } else if (judged.length > 0 && judged.every((x) => x.i.verdict === 'no-leak')) {
+  } else if (judged.length > 0) {
+    // nothing leaks: every isolate that could be judged is clean
     verdict = 'no-leak';
     const unjudged = all.filter((x) => x.i.verdict === 'inconclusive');
     reason = severalIsolates

@@ -120,4 +120,25 @@ describe('several processes', () => {
       }
     });
   });
+
+  it('bad targeting is one line and exit 2, before any process is touched', async () => {
+    await withTarget('session-leak', ['--inspect-port=0'], async (t) => {
+      const cases: Array<[string[], RegExp]> = [
+        [['attach', String(t.pid), '--thread', 'workers'], /^leakscope: --thread: "workers" is not main, all or a worker's thread id/],
+        [['attach', String(t.pid), String(t.pid)], /^leakscope: the same pid is given twice/],
+        [['attach', '--children', String(t.pid), '1'], /^leakscope: --children takes exactly one pid/],
+        [['attach', '--children', String(t.pid)], new RegExp(`^leakscope: pid ${t.pid} has no Node.js child processes`)],
+        [['attach', String(t.pid), '12x'], /^leakscope: "12x" is not a process id/],
+        [['snapshot', String(t.pid), '--thread', '7'], new RegExp(`^leakscope: pid ${t.pid} has no worker with thread id 7 \\(its workers: none\\)`)],
+      ];
+      for (const [args, message] of cases) {
+        const r = cli(args);
+        assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, message);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      }
+      assert.equal(await findInspector(t.pid), null, 'no inspector left behind by the refused commands');
+      assert.ok(isAlive(t.pid));
+    });
+  });
 });
