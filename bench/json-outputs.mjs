@@ -25,11 +25,13 @@ if (!out) {
 }
 mkdirSync(out, { recursive: true });
 const dir = `fixtures/snapshots/${process.version}`;
-const series = [...new Set(readdirSync(path.join(root, dir)).filter((f) => /-\d+\.heapsnapshot$/.test(f)).map((f) => f.replace(/-\d+\.heapsnapshot$/, '')))].sort();
+// one folder per series (make-snapshots.mjs): <program>.r<rounds>.n<requests>/<program>-<k>.heapsnapshot
+const series = readdirSync(path.join(root, dir)).filter((f) => /^[\w-]+\.r3\.n\d+$/.test(f)).sort();
 
 const jobs = [];
-for (const s of series) {
-  const f = (k) => `${dir}/${s}-${k}.heapsnapshot`;
+for (const folder of series) {
+  const s = folder.replace(/\.r3\.n\d+$/, '');
+  const f = (k) => `${dir}/${folder}/${s}-${k}.heapsnapshot`;
   jobs.push([`${s}.summary.json`, ['summary', f(3), '--json']]);
   jobs.push([`${s}.summary.txt`, ['summary', f(3)]]);
   jobs.push([`${s}.diff.json`, ['diff', f(1), f(2), f(3), '--json']]);

@@ -53,6 +53,8 @@ interface Located {
   file: string;
   line: number;
   column: number;
+  /** the compiled position, when the location was read through a source map */
+  compiled?: { file: string; line: number; column: number };
 }
 
 /** A script's name as a path: V8 names ES modules by `file://` URL, CommonJS scripts by path. */
@@ -77,14 +79,19 @@ export function where(loc: Located | null): string {
   return loc ? ` in ${shortLocation(loc)}` : '';
 }
 
-/** `/full/path/app.js:12:5` (or '' when unknown): for reports, where a reader or an editor follows it. */
+/**
+ * `/full/path/app.js:12:5` (or '' when unknown): for reports, where a reader or an editor follows it; an original
+ * position from a source map is followed by the compiled one: `/srv/src/index.ts:26:5 (compiled /srv/dist/index.js:7:5)`.
+ */
 export function formatLocation(loc: Located | null | undefined): string {
-  return loc ? `${loc.file}:${loc.line}:${loc.column}` : '';
+  if (!loc) return '';
+  const at = `${loc.file}:${loc.line}:${loc.column}`;
+  return loc.compiled ? `${at} (compiled ${loc.compiled.file}:${loc.compiled.line}:${loc.compiled.column})` : at;
 }
 
 /** The same location, as a key (two closures at one file:line:column are from one place in the code). */
 export function locationKey(loc: Located): string {
-  return formatLocation(loc);
+  return `${loc.file}:${loc.line}:${loc.column}`;
 }
 
 // ---- retainer paths ----

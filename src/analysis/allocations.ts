@@ -5,6 +5,7 @@
  * first and last profile per allocation site (the innermost frame in the program's own code, not Node's internals)
  * shows the sites whose live bytes grew between windows.
  */
+import type { LocationMapper } from './heap/snapshot.js';
 import type { SamplingProfile, SamplingProfileNode } from '../formats/heapprofile.js';
 import { scriptPath, shortLocation } from '../format.js';
 import { ANONYMOUS } from './heap/v8.js';
@@ -16,6 +17,8 @@ export interface AllocationSite {
   /** 1-based */
   line: number;
   column: number;
+  /** when read through a source map: the compiled position */
+  compiled?: { file: string; line: number; column: number };
   /** live sampled bytes in each profile */
   bytesByStep: number[];
   deltaBytes: number;
@@ -68,7 +71,7 @@ export function liveBytesBySite(profile: SamplingProfile): Map<string, { site: O
 }
 
 /** Sites whose live sampled bytes grew from the first to the last profile, most growth first. */
-export function compareProfiles(profiles: SamplingProfile[], top = 10): AllocationSite[] {
+export function compareProfiles(profiles: SamplingProfile[], top = 10, mapper: LocationMapper | null = null): AllocationSite[] {
   if (profiles.length < 2) return [];
   const maps = profiles.map(liveBytesBySite);
   const keys = new Set<string>();
@@ -83,5 +86,6 @@ export function compareProfiles(profiles: SamplingProfile[], top = 10): Allocati
     sites.push({ ...info, bytesByStep, deltaBytes });
   }
   sites.sort((a, b) => b.deltaBytes - a.deltaBytes);
-  return sites.slice(0, top);
+  // the sites shown, read through their scripts' source maps (the original position; the compiled one beside it)
+  return sites.slice(0, top).map((s) => (mapper && s.line > 0 ? mapper.map(s) : s));
 }

@@ -10,11 +10,14 @@ import { digestSnapshot, type SnapshotDigest } from './digest.js';
 import { collectSamples } from './detectors/index.js';
 import { diffSnapshots, type DiffOptions, type DiffResult } from './diff.js';
 import { forFile, NO_PROGRESS, type Progress } from '../progress.js';
+import { SourceMapper } from '../sourcemaps.js';
 
 export interface DiffFilesOptions extends DiffOptions {
   /** when each snapshot was taken (default: the files' modification times) */
   times?: Array<number | null>;
   progress?: Progress;
+  /** read locations through the scripts' source maps (default true; --no-source-maps) */
+  sourceMaps?: boolean;
 }
 
 /**
@@ -23,10 +26,13 @@ export interface DiffFilesOptions extends DiffOptions {
  */
 export async function diffFiles(files: string[], options: DiffFilesOptions): Promise<DiffResult> {
   const progress = options.progress ?? NO_PROGRESS;
+  // one mapper for the series: every snapshot's locations read the same way (detector keys compare across them)
+  const mapper = options.sourceMaps === false ? null : new SourceMapper();
   const digests: SnapshotDigest[] = [];
   const digestFile = async (k: number): Promise<SnapshotDigest> => {
     const fileProgress = forFile(progress, { index: k + 1, count: files.length });
     const snap = await loadSnapshot(files[k], { progress: fileProgress });
+    snap.locationMapper = mapper;
     fileProgress.phase('digest');
     const digest = digestSnapshot(snap, files[k]);
     digest.detectors = collectSamples(snap);
@@ -39,6 +45,7 @@ export async function diffFiles(files: string[], options: DiffFilesOptions): Pro
   const k = files.length - 1;
   const lastProgress = forFile(progress, { index: k + 1, count: files.length });
   const snap = await loadSnapshot(files[k], { progress: lastProgress });
+  snap.locationMapper = mapper;
   const graph = new HeapGraph(snap, lastProgress);
   return diffSnapshots({ digests, last: graph, files, times: options.times ?? files.map(modifiedAt) }, options);
 }

@@ -120,7 +120,8 @@ export function declarationLocation(graph: HeapGraph, steps: PathStep[], accept?
     const found = source ? findDeclaration(source, snap.edgeName(edge), kind) : null;
     if (found) {
       const file = scriptPath(snap.nodeName(script));
-      if (!accept || accept(file)) return { file, line: found.line, column: found.column, scriptId: -1 };
+      const loc = snap.mapLocation({ file, line: found.line, column: found.column, scriptId: -1 }, () => source);
+      if (!accept || accept(loc.file)) return loc;
     }
     // the nearest holder decides, unless we are looking further for an accepted file
     if (!accept) return null;

@@ -157,6 +157,9 @@ export function percent(description: string, value: number) {
   return percentFlag({ description, default: value, defaultHelp: async () => `${+(value * 100).toFixed(4)}%` });
 }
 
+/** `--no-source-maps`: print the compiled locations as V8 recorded them. */
+export const sourceMapsFlag = Flags.boolean({ description: "read every location through its script's source map (the original .ts line first, the compiled one beside it); --no-source-maps prints the compiled ones", default: true, allowNo: true });
+
 export const significanceFlags = {
   'min-relative-growth': percent('a steady finding is a leak only if it grew at least this share of its first size (else a watch item)', DEFAULT_SIGNIFICANCE.minRelative),
   'min-rate': rate('a steady finding is a leak only if its bytes grow at least this fast (0 = off)', DEFAULT_SIGNIFICANCE.minRate, '64KiB/min'),

@@ -5,8 +5,9 @@ import { diffFiles } from '../analysis/diff-files.js';
 import { connectToTarget, type ConnectEvents, type Connection, type TargetSpec } from '../capture/connect.js';
 import { runCapture, type CapturePlan, type CaptureResult } from '../capture/monitor.js';
 import { connectOrder, inspectProcess, nodeDescendants } from '../capture/target.js';
-import { captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag } from '../cli/flags.js';
+import { sourceMapsFlag, captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag } from '../cli/flags.js';
 import { printableDeep } from '../text.js';
+import { SourceMapper } from '../sourcemaps.js';
 import { Interrupts } from '../cli/interrupts.js';
 import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, parsePid, targetArgs, targetFlags, threadFlag } from '../cli/targeting.js';
@@ -58,6 +59,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     format: formatFlag(['table', 'markdown'] as const),
     output: outputFlag,
     ...significanceFlags,
+    'source-maps': sourceMapsFlag,
   };
 
   async run(): Promise<AttachReport> {
@@ -106,14 +108,15 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       live.stop();
     }
 
-    const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags) };
+    const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] };
+    const mapper = flags['source-maps'] ? new SourceMapper() : null;
     const processes: ProcessReport[] = [];
     for (const [i, capture] of captures.entries()) {
       const isolates = [];
       // one series at a time: each diff holds one snapshot in memory
       for (const c of capture.isolates) {
         const diff = c.snapshots.length >= 2 ? await diffFiles(c.snapshots, diffOptions) : null;
-        isolates.push(isolateReport(c, { diff, allocationSites: compareProfiles(c.profileData, flags.top) }));
+        isolates.push(isolateReport(c, { diff, allocationSites: compareProfiles(c.profileData, flags.top, mapper) }));
       }
       processes.push(processReport(conns[i], capture, isolates));
     }

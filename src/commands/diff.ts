@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { printable, printableDeep } from '../text.js';
 import { DEFAULT_DIFF_OPTIONS, failsOn, type DiffResult } from '../analysis/diff.js';
 import { diffFiles } from '../analysis/diff-files.js';
-import { failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, size, topFlag } from '../cli/flags.js';
+import { sourceMapsFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, size, topFlag } from '../cli/flags.js';
 import { BaseCommand } from '../cli/base.js';
 import { ExitCode, UserError } from '../errors.js';
 import { checkDestination } from '../files.js';
@@ -39,6 +39,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     'min-objects': Flags.integer({ description: 'least new objects under one holder to report it', default: DEFAULT_DIFF_OPTIONS.minObjects, min: 1 }),
     'min-bytes': size('least bytes those objects retain to report them', DEFAULT_DIFF_OPTIONS.minBytes, '16KiB'),
     ...significanceFlags,
+    'source-maps': sourceMapsFlag,
   };
 
   async run(): Promise<DiffReport> {
@@ -52,7 +53,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     const progress = createProgress(this.showProgress, 'diff');
     let result: DiffResult;
     try {
-      result = await diffFiles(files, { top: flags.top, minObjects: flags['min-objects'], minBytes: flags['min-bytes'], significance: significanceOptions(flags), progress });
+      result = await diffFiles(files, { top: flags.top, minObjects: flags['min-objects'], minBytes: flags['min-bytes'], significance: significanceOptions(flags), progress, sourceMaps: flags['source-maps'] });
     } finally {
       progress.stop();
     }

@@ -9,7 +9,7 @@ import { DEFAULT_HEAP_FLOOR, judgeSoak, mergeIsolateJudgements } from '../analys
 import type { IsolateCapture } from '../capture/monitor.js';
 import { threadLabel } from '../format.js';
 import { threadFlag } from '../cli/targeting.js';
-import { captureDirFlag, duration, durationOrZero, formatFlag, kindsFlag, outputFlag, parseDuration, percent, rate, significanceFlags, significanceOptions, topFlag } from '../cli/flags.js';
+import { sourceMapsFlag, captureDirFlag, duration, durationOrZero, formatFlag, kindsFlag, outputFlag, parseDuration, percent, rate, significanceFlags, significanceOptions, topFlag } from '../cli/flags.js';
 import { runSoak } from '../capture/soak.js';
 import { printableDeep } from '../text.js';
 import { Interrupts } from '../cli/interrupts.js';
@@ -66,6 +66,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     verbose: Flags.boolean({ description: 'print the whole report even when there is no leak', default: false }),
     dir: captureDirFlag('./.leakscope/run-<time>/'),
     thread: threadFlag(),
+    'source-maps': sourceMapsFlag,
     grace: duration('how long the program gets after SIGTERM before SIGKILL', '5s'),
     top: topFlag('findings and classes'),
   };
@@ -118,7 +119,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     }
 
     const failOn = flags['fail-on'];
-    const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags) };
+    const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] };
     const judge = async (c: IsolateCapture | undefined) => {
       const diff = c && c.snapshots.length >= 2 ? await diffFiles(c.snapshots, diffOptions) : null;
       return { diff, judgement: judgeSoak({ diff, usage: c?.usage ?? [], maxGrowth: flags['max-growth'], floor: { minRate: flags['min-heap-rate'], minShare: flags['min-heap-share'] }, failOn, baseline }) };

@@ -6,7 +6,8 @@ import { createProgress } from '../reporters/progress.js';
 import { summaryMarkdown, summaryTable } from '../reporters/summary.js';
 import { printable, printableDeep } from '../text.js';
 import { BaseCommand } from '../cli/base.js';
-import { formatFlag, outputFlag, topFlag } from '../cli/flags.js';
+import { formatFlag, outputFlag, sourceMapsFlag, topFlag } from '../cli/flags.js';
+import { SourceMapper } from '../sourcemaps.js';
 import { checkDestination } from '../files.js';
 import { summaryReport, type SummaryReport } from '../reports/offline.js';
 
@@ -31,6 +32,7 @@ largest objects with their shortest retainer path from the GC roots and their so
     top: topFlag('classes and objects'),
     format: formatFlag(['table', 'markdown'] as const),
     output: outputFlag,
+    'source-maps': sourceMapsFlag,
   };
 
   async run(): Promise<SummaryReport> {
@@ -40,6 +42,7 @@ largest objects with their shortest retainer path from the GC roots and their so
     let result: SummaryResult;
     try {
       const snap = await loadSnapshot(args.file, { progress });
+      if (flags['source-maps']) snap.locationMapper = new SourceMapper();
       const graph = new HeapGraph(snap, progress);
       result = summarize(graph, args.file, { top: flags.top });
     } finally {

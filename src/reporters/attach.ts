@@ -3,7 +3,7 @@ import asciichart from 'asciichart';
 import type { AllocationSite } from '../analysis/allocations.js';
 import { isolateName, type AttachReport, type IsolateReport, type ProcessReport, type UsageSample } from '../reports/attach.js';
 import { diffMarkdown, diffTable } from './diff.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, formatLocation } from '../format.js';
 import { mdTable } from './markdown.js';
 
 /** A small live chart of heap used (MB), for the live view on stderr. */
@@ -24,7 +24,7 @@ function sitesLines(sites: AllocationSite[]): string[] {
   if (sites.length === 0) return [];
   const out = ['Allocation sites whose live memory grew (sampling heap profiler, first → last window)'];
   sites.forEach((s, i) => {
-    out.push(`  ${i + 1}. ${s.functionName} ${s.file}:${s.line}:${s.column}  ${s.bytesByStep.map((b) => formatBytes(b)).join(' → ')} (${formatBytes(s.deltaBytes, true)})`);
+    out.push(`  ${i + 1}. ${s.functionName} ${formatLocation(s)}  ${s.bytesByStep.map((b) => formatBytes(b)).join(' → ')} (${formatBytes(s.deltaBytes, true)})`);
     if (s.stack.length) out.push(`     called from ${s.stack.join(' ← ')}`);
   });
   return out;
@@ -93,7 +93,7 @@ export function attachMarkdown(r: AttachReport, top: number): string {
       out.push(i.diff ? diffMarkdown(i.diff, top) : `**${i.verdict.toUpperCase()}** — ${i.reason}\n`);
       if (i.allocationSites.length) {
         out.push('### Allocation sites whose live memory grew', '');
-        out.push(mdTable(['Function', 'Location', 'Live bytes by window', 'Growth'], i.allocationSites.map((s) => [s.functionName, `${s.file}:${s.line}:${s.column}`, s.bytesByStep.map((b) => formatBytes(b)).join(' → '), formatBytes(s.deltaBytes, true)])));
+        out.push(mdTable(['Function', 'Location', 'Live bytes by window', 'Growth'], i.allocationSites.map((s) => [s.functionName, formatLocation(s), s.bytesByStep.map((b) => formatBytes(b)).join(' → '), formatBytes(s.deltaBytes, true)])));
       }
       const chart = heapChart(i.usage);
       if (chart) out.push('', '```', chart, '```', '');

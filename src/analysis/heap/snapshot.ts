@@ -20,6 +20,13 @@ export interface SourceLocation {
   /** 1-based */
   column: number;
   scriptId: number;
+  /** when read through a source map: the compiled position (file, line and column above are the original's) */
+  compiled?: { file: string; line: number; column: number };
+}
+
+/** Reads compiled locations through source maps (src/sourcemaps.ts); `text` gives the script's source if known. */
+export interface LocationMapper {
+  map<T extends { file: string; line: number; column: number }>(loc: T, text?: () => string | null): T & { compiled?: { file: string; line: number; column: number } };
 }
 
 export class HeapSnapshot {
@@ -238,7 +245,13 @@ export class HeapSnapshot {
   }
 
   // ---- source locations ----
-  /** The source location V8 recorded for this node (closures; objects: their constructor), or null. */
+  /** Set by whoever loads the snapshot to read locations through source maps (null: compiled locations). */
+  locationMapper: LocationMapper | null = null;
+
+  /**
+   * The source location V8 recorded for this node (closures; objects: their constructor), or null; through the
+   * source map of its script when there is one (the original position, with the compiled one in `compiled`).
+   */
   location(n: number): SourceLocation | null {
     if (this.locationIndex === null) this.indexLocations();
     const at = (this.locationIndex as Map<number, number>).get(n);
@@ -246,12 +259,21 @@ export class HeapSnapshot {
     const L = this.layout;
     const raw = this.locationsRaw;
     const scriptId = raw[at + L.lScriptId];
-    return {
+    const loc: SourceLocation = {
       file: this.scriptName(scriptId) ?? `script#${scriptId}`,
       line: raw[at + L.lLine] + 1,
       column: raw[at + L.lColumn] + 1,
       scriptId,
     };
+    return this.mapLocation(loc, () => {
+      const script = this.v8.closureScript(n);
+      return script >= 0 ? this.v8.scriptSource(script) : null;
+    });
+  }
+
+  /** A location found in a compiled script (a declaration, a closure) read through its source map, if any. */
+  mapLocation(loc: SourceLocation, text?: () => string | null): SourceLocation {
+    return this.locationMapper ? this.locationMapper.map(loc, text) : loc;
   }
 
   /** Script path for a script id (file:// stripped), learned from closures: closure -shared-> SharedFunctionInfo -script-> Script. */
