@@ -8,9 +8,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from '../errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
-import { WorkerGone } from './channel.js';
 import type { HeapUsage, InspectorSession, ThreadInfo } from './session.js';
-import { Isolates, type ThreadSelection } from './threads.js';
+import { Isolates, workerExited, type ThreadSelection } from './threads.js';
 import { cgroupMemory } from './target.js';
 
 export interface CapturePlan {
@@ -122,7 +121,7 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
     try {
       return await fn();
     } catch (err) {
-      if (s.thread.kind === 'worker' && (err instanceof WorkerGone || s.isDisconnected)) {
+      if (workerExited(s, err)) {
         markExited(s.thread);
         return null;
       }
@@ -208,11 +207,7 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
     }
   } finally {
     watching = false;
-    const workerErrors: string[] = [];
-    result.detach = await session.detach(async (step) => {
-      if (isolates) workerErrors.push(...(await isolates.detachWorkers(step)));
-    });
-    result.detach.errors.unshift(...workerErrors);
+    result.detach = isolates ? await isolates.detach() : await session.detach();
   }
   return result;
 }

@@ -4,7 +4,7 @@
  * start, and nested workers through their parent worker's session). Each worker gets its own InspectorSession over
  * a WorkerChannel. Workers that exit are remembered as exited, not as errors.
  */
-import { WorkerChannel, type Channel } from './channel.js';
+import { WorkerChannel, WorkerGone, type Channel } from './channel.js';
 import { InspectorSession, MAIN_THREAD, type ThreadInfo } from './session.js';
 
 /** `--thread`: every isolate (the default), the main thread only, or one worker by its thread id. */
@@ -78,21 +78,22 @@ export class Isolates {
     return [MAIN_THREAD, ...[...this.workers.values()].map((s) => s.thread)];
   }
 
-  hasExited(id: number): boolean {
-    return this.exitedIds.has(id);
-  }
-
   /**
-   * Lets every worker go (profiler stopped, domain disabled, NodeWorker.detach), then stops watching for workers;
-   * the main thread's session is detached by its owner after this. Never throws.
+   * Leaves the process as found: every worker let go first (profiler stopped, domain disabled, NodeWorker.detach),
+   * NodeWorker disabled, then the main thread's session detached (which closes an inspector we opened). Never
+   * throws; the workers' errors come first.
    */
-  async detachWorkers(step: (what: string, fn: () => Promise<unknown>) => Promise<void>): Promise<string[]> {
-    const errors: string[] = [];
-    for (const s of [...this.workers.values()].reverse()) {
-      const d = await s.detach();
-      errors.push(...d.errors);
-    }
-    for (const c of this.enabledOn.slice(0, 1)) await step('disable NodeWorker', () => c.send('NodeWorker.disable'));
-    return errors;
+  async detach(): Promise<{ inspectorClosed: boolean | null; errors: string[] }> {
+    const workerErrors: string[] = [];
+    const result = await this.main.detach(async (step) => {
+      for (const s of [...this.workers.values()].reverse()) workerErrors.push(...(await s.detach()).errors);
+      for (const c of this.enabledOn.slice(0, 1)) await step('disable NodeWorker', () => c.send('NodeWorker.disable'));
+    });
+    return { inspectorClosed: result.inspectorClosed, errors: [...workerErrors, ...result.errors] };
   }
+}
+
+/** Did this step fail because the worker it was for exited (not an error: the worker is reported as exited)? */
+export function workerExited(s: InspectorSession, err: unknown): boolean {
+  return s.thread.kind === 'worker' && (err instanceof WorkerGone || s.isDisconnected);
 }

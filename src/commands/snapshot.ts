@@ -5,8 +5,7 @@ import { checkHeadroom, expectedPauseMs } from '../capture/monitor.js';
 import { checkDestination } from '../files.js';
 import { Interrupts } from '../cli/interrupts.js';
 import { TransferAbandoned, type ThreadInfo } from '../capture/session.js';
-import { WorkerGone } from '../capture/channel.js';
-import { Isolates } from '../capture/threads.js';
+import { Isolates, workerExited } from '../capture/threads.js';
 import { UserError } from '../errors.js';
 import { detachText } from '../reporters/attach.js';
 import { printable } from '../text.js';
@@ -66,7 +65,7 @@ export default class Snapshot extends BaseCommand {
           const bytes = await s.takeSnapshot(file, (done, total) => live.status(`snapshot of ${label}: ${total ? Math.round((done / total) * 100) : 0}%`), interrupts.signal);
           files.push({ thread: s.thread, label, file, bytes, seconds: (Date.now() - t0) / 1000, heapUsed: u.used, heapLimit: u.limit });
         } catch (err) {
-          if (s.thread.kind === 'worker' && (err instanceof WorkerGone || s.isDisconnected)) exited.push(label);
+          if (workerExited(s, err)) exited.push(label);
           else throw err;
         }
       }
@@ -74,11 +73,7 @@ export default class Snapshot extends BaseCommand {
       if (!(err instanceof TransferAbandoned)) throw err; // after the finally below has let the target go
     } finally {
       live.stop();
-      const workerErrors: string[] = [];
-      detach = await session.detach(async (step) => {
-        if (isolates) workerErrors.push(...(await isolates.detachWorkers(step)));
-      });
-      detach.errors.unshift(...workerErrors);
+      detach = isolates ? await isolates.detach() : await session.detach();
       interrupts.dispose();
     }
     if (interrupts.interrupted) {

@@ -44,11 +44,11 @@ function processNotes(p: ProcessReport): string[] {
   return out;
 }
 
-/** "worker 2 … started during the watch (from snapshot 2); exited after 1 snapshot" */
-function isolateNotes(i: IsolateReport): string[] {
+/** A worker's life during the capture: "started during the watch: …", "exited during the run, 4 s in, …". */
+export function lifecycleNotes(i: { firstRound: number; exited: { t: number; afterSnapshots: number } | null }, during: 'watch' | 'run'): string[] {
   const out: string[] = [];
-  if (i.firstRound > 1) out.push(`started during the watch: first snapshot in round ${i.firstRound}`);
-  if (i.exited) out.push(`exited during the watch, ${Math.round(i.exited.t / 1000)} s in, after ${i.exited.afterSnapshots} snapshot${i.exited.afterSnapshots === 1 ? '' : 's'} (reported, not an error)`);
+  if (i.firstRound > 1) out.push(`started during the ${during}: first snapshot in round ${i.firstRound}`);
+  if (i.exited) out.push(`exited during the ${during}, ${Math.round(i.exited.t / 1000)} s in, after ${i.exited.afterSnapshots} snapshot${i.exited.afterSnapshots === 1 ? '' : 's'} (reported, not an error)`);
   return out;
 }
 
@@ -74,7 +74,7 @@ export function attachTable(r: AttachReport, top: number): string {
     out.push(...processNotes(p));
     for (const i of p.isolates) {
       out.push('');
-      if (several) out.push(`── ${isolateName(p, i, r.processes.length > 1)} ──`, ...isolateNotes(i));
+      if (several) out.push(`── ${isolateName(p, i, r.processes.length > 1)} ──`, ...lifecycleNotes(i, 'watch'));
       out.push(...isolateTable(i, top));
     }
     out.push('');
@@ -89,7 +89,7 @@ export function attachMarkdown(r: AttachReport, top: number): string {
   for (const p of r.processes) {
     out.push(`${processLine(p)}  `, ...processNotes(p).map((l) => `${l}  `), '');
     for (const i of p.isolates) {
-      if (several) out.push(`## ${isolateName(p, i, r.processes.length > 1)}`, '', ...isolateNotes(i).map((l) => `${l}  `), '');
+      if (several) out.push(`## ${isolateName(p, i, r.processes.length > 1)}`, '', ...lifecycleNotes(i, 'watch').map((l) => `${l}  `), '');
       out.push(i.diff ? diffMarkdown(i.diff, top) : `**${i.verdict.toUpperCase()}** — ${i.reason}\n`);
       if (i.allocationSites.length) {
         out.push('### Allocation sites whose live memory grew', '');

@@ -3,9 +3,9 @@ import type { FindingKind } from '../analysis/kinds.js';
 import type { SoakJudgement } from '../analysis/soak.js';
 import type { ExitStatus } from '../capture/program.js';
 import { formatRate } from '../format.js';
-import type { RunReport, WorkerRun } from '../reports/run.js';
+import type { RunReport } from '../reports/run.js';
 import { printableDeep } from '../text.js';
-import { heapChart } from './attach.js';
+import { heapChart, lifecycleNotes } from './attach.js';
 import { junitReport, sarifReport } from './ci.js';
 import { diffMarkdown, diffTable } from './diff.js';
 
@@ -18,13 +18,6 @@ function trendLine(r: RunReport): string {
 function exitText(s: ExitStatus | null): string {
   if (!s) return 'unknown';
   return s.signal ? `killed by ${s.signal}` : `exit code ${s.code}`;
-}
-
-function workerNotes(w: WorkerRun): string[] {
-  const out: string[] = [];
-  if (w.firstRound > 1) out.push(`started during the run: first snapshot in round ${w.firstRound}`);
-  if (w.exited) out.push(`exited during the run, ${Math.round(w.exited.t / 1000)} s in, after ${w.exited.afterSnapshots} snapshot${w.exited.afterSnapshots === 1 ? '' : 's'} (reported, not an error)`);
-  return out;
 }
 
 export function runOneLine(r: RunReport): string {
@@ -42,7 +35,7 @@ export function runTable(r: RunReport, top: number): string {
   const chart = heapChart(r.usage);
   if (chart) out.push('', chart);
   for (const w of r.workers) {
-    out.push('', `── ${w.label} ──`, ...workerNotes(w));
+    out.push('', `── ${w.label} ──`, ...lifecycleNotes(w, 'run'));
     out.push(w.diff ? diffTable(w.diff, top) : `Verdict: ${w.verdict.toUpperCase()} — ${w.reason}`);
     const c = heapChart(w.usage, 8, `Heap used by ${w.label}`);
     if (c) out.push('', c);
@@ -65,7 +58,7 @@ export function runMarkdown(r: RunReport, top: number): string {
   const chart = heapChart(r.usage);
   if (chart) out.push('', '```', chart, '```');
   for (const w of r.workers) {
-    out.push('', `## ${w.label}`, '', ...workerNotes(w).map((l) => `${l}  `), '');
+    out.push('', `## ${w.label}`, '', ...lifecycleNotes(w, 'run').map((l) => `${l}  `), '');
     out.push(w.diff ? diffMarkdown(w.diff, top).replace(/^# leakscope diff: .*\n/, '') : `**${w.verdict.toUpperCase()}** — ${w.reason}`);
   }
   return out.join('\n') + '\n';

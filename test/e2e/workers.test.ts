@@ -4,12 +4,14 @@
  * real worker threads (targets on LEAKSCOPE_TARGET_NODE in the version matrix).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 import { findInspector } from '../../src/capture/target.js';
 import { cli } from '../helpers/cli.js';
+import { cliAsync } from '../helpers/cli-async.js';
 import { targetNode } from '../helpers/nodes.js';
 import { isAlive, withTarget } from '../helpers/targets.js';
 
@@ -108,6 +110,25 @@ describe('worker threads', () => {
       assert.ok(workers.some((w) => w.exited !== null), `a worker exited during the watch: ${JSON.stringify(workers.map((w) => [w.label, w.exited, w.firstRound]))}`);
       assert.ok(workers.some((w) => w.firstRound > 1), 'a worker started during the watch');
       assert.notEqual(j.verdict, 'leak');
+      assert.ok(isAlive(t.pid));
+      assert.equal(await findInspector(t.pid), null);
+    });
+  });
+
+  it('Ctrl-C while a worker is watched: exit 130, the worker and the main thread let go, inspector closed, no partial file', async () => {
+    await withTarget('worker-leak', INSPECT_ANY_PORT, async (t) => {
+      const out = path.join(tmp, 'interrupted');
+      const run = cliAsync(['attach', String(t.pid), '--interval', '30s', '--snapshots', '3', '--out', out, '--json']);
+      for (let i = 0; i < 200 && !(existsSync(out) && readdirSync(out).some((f) => /-t\d+-1\.heapsnapshot$/.test(f))); i++) await sleep(100);
+      process.kill(run.pid, 'SIGINT');
+      const r = await run.done;
+      assert.equal(r.status, 130, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.processes[0].interrupted, true);
+      assert.deepEqual(j.processes[0].isolates.map((i: Isolate) => [i.thread.kind, i.snapshots.length]), [['main', 1], ['worker', 1]]);
+      assert.equal(j.processes[0].detach.inspectorClosed, true);
+      assert.deepEqual(j.processes[0].detach.errors, []);
+      assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.partial')), []);
       assert.ok(isAlive(t.pid));
       assert.equal(await findInspector(t.pid), null);
     });
