@@ -85,6 +85,39 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((x) => [x.kind, x.name])));
   });
 
+  it('EventTarget listeners: per-request abort listeners on a long-lived AbortSignal are one listener finding', async () => {
+    const r = await findingsOf('abort-listener-leak');
+    assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((x) => [x.kind, x.name])));
+    const f = only(r.findings, 'listener');
+    assert.equal(f.name, 'abort');
+    assert.equal(f.holderClass, 'AbortSignal', 'named AbortSignal even where V8 calls it EventTarget (Node 20)');
+    assert.equal(f.itemClass, 'onShutdown');
+    assert.deepEqual(f.countByStep, [400, 800, 1200]);
+    at(f, 'abort-listener-leak.mjs', 12);
+    assert.match(f.pathText, /module programs\/abort-listener-leak\.mjs → shutdownSignal \((AbortSignal|EventTarget)\)$/);
+    assert.match(f.summary, /^'abort' listeners on shutdownSignal \(AbortSignal\): 400 → 800 → 1200, added by onShutdown at programs\/abort-listener-leak\.mjs:12/);
+    assert.match(f.hint, /signal\.removeEventListener\("abort", fn\)/);
+    // the Listener objects and the closures are the same cause, folded in as evidence
+    assert.ok(f.evidence.some((e) => /Listener/.test(e)), JSON.stringify(f.evidence));
+    assert.equal(r.verdict, 'leak');
+  });
+
+  it('EventTarget listeners: a BroadcastChannel and a MessagePort, each with its event, function and line', async () => {
+    const r = await findingsOf('channel-listener-leak');
+    const listeners = r.findings.filter((x) => x.kind === 'listener');
+    assert.equal(listeners.length, 2, JSON.stringify(r.findings.map((x) => [x.kind, x.name, x.holderClass])));
+    const bc = listeners.find((x) => x.holderClass === 'BroadcastChannel');
+    const port = listeners.find((x) => x.holderClass === 'MessagePort');
+    assert.ok(bc && port, JSON.stringify(listeners.map((x) => x.holderClass)));
+    for (const [f, fn, line] of [[bc, 'onInvalidate', 14], [port, 'onControl', 17]] as const) {
+      assert.equal(f.name, 'message');
+      assert.equal(f.itemClass, fn);
+      assert.deepEqual(f.countByStep, [400, 800, 1200]);
+      at(f, 'channel-listener-leak.mjs', line);
+    }
+    assert.match(bc.pathText, /invalidations \(BroadcastChannel\)$/);
+  });
+
   it('leaked closures: one finding for the Set and its closures; the shared-scope case keeps the big payload alive', async () => {
     const r = await findingsOf('closure-leak');
     assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((x) => [x.kind, x.name])));
@@ -146,7 +179,7 @@ describe('one root cause, one finding', () => {
 });
 
 describe('detectors: healthy twins produce no finding at all', () => {
-  for (const program of ['bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth', 'rpc-pending-healthy', 'flags-chain-healthy']) {
+  for (const program of ['bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'abort-listener-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth', 'rpc-pending-healthy', 'flags-chain-healthy']) {
     it(program, async () => {
       const r = await findingsOf(program);
       assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name}`), []);

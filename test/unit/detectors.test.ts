@@ -140,6 +140,43 @@ describe('detectors on synthetic heaps', () => {
     assert.equal(findings.filter((x) => x.kind === 'growing-collection').length, 0, "the emitter's listener array is the listener finding");
   });
 
+  it("listeners: an EventTarget's linked list per event type (Node's kEvents Map), an AbortSignal named as one", () => {
+    const findings = detect(
+      series([4, 10, 16], (h, n) => {
+        // Node 20 creates an AbortSignal as an EventTarget; its kAborted field tells it apart
+        const signal = h.object('EventTarget', 'signal', 48);
+        h.edge(signal, 'property', NAMES.abortSignalAborted, h.node('hidden', 'system / Oddball', 0, 'false'));
+        const events = h.object(NAMES.Map, 'signal-events', 32);
+        h.edge(signal, 'property', NAMES.eventTargetEvents, events);
+        const table = h.node('array', '', 152, 'signal-events-table');
+        h.edge(events, 'internal', NAMES.hashTable, table);
+        const root = h.object(NAMES.Object, 'abort-root', 48);
+        h.edge(table, 'internal', '5', h.node('string', 'abort', 24, 'abort-key'));
+        h.edge(table, 'internal', '6', root);
+        let previous = root;
+        for (let k = 0; k < n; k++) {
+          const l = h.object(NAMES.eventListener, `listener-${k}`, 176);
+          h.edge(previous, 'property', NAMES.listenerNext, l);
+          h.edge(l, 'property', 'previous', previous);
+          const fn = h.closure('onShutdown', `on-shutdown-${k}`, { file: '/srv/shutdown.js', line: 9, column: 3 });
+          h.edge(l, 'property', NAMES.listenerFunction[0], fn);
+          h.edge(l, 'property', NAMES.listenerFunction[1], fn);
+          previous = l;
+        }
+        moduleScope(h, { shutdownSignal: signal });
+      }),
+    );
+    const f = one(findings, 'listener');
+    assert.equal(f.name, 'abort');
+    assert.equal(f.holderClass, 'AbortSignal');
+    assert.equal(f.itemClass, 'onShutdown');
+    assert.deepEqual(f.countByStep, [4, 10, 16], 'the Listener objects of the list, not the Map entries');
+    assert.equal(f.location?.file, '/srv/shutdown.js');
+    assert.equal(f.location?.line, 9);
+    assert.match(f.summary, /^'abort' listeners on shutdownSignal \(AbortSignal\): 4 → 10 → 16, added by onShutdown/);
+    assert.ok(f.newBytes >= 16 * 176, `the list root's retained size counts the whole list (${f.newBytes})`);
+  });
+
   it('closures: live closures created at one source location, with what their scope keeps', () => {
     const findings = detect(
       series([20, 40, 60], (h, n) => {

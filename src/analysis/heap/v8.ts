@@ -48,6 +48,22 @@ export const NAMES = {
   timeoutRepeat: '_repeat',
   timeoutCallback: '_onTimeout',
   emitterEvents: '_events',
+  // Node internals: lib/internal/event_target.js (EventTarget, AbortSignal, MessagePort, BroadcastChannel): the
+  // target's `kEvents` Map holds, per event type, a root object whose `next` starts a linked list of Listener
+  // objects; each keeps the function as `listener` and `callback` (a WeakRef for Node's own weak listeners)
+  eventTargetEvents: '<symbol kEvents>',
+  eventListener: 'Listener',
+  /** an AbortSignal's own field: Node 20 creates signals as EventTargets, so V8 names them `EventTarget` */
+  abortSignalAborted: '<symbol kAborted>',
+  AbortSignal: 'AbortSignal',
+  listenerNext: 'next',
+  listenerFunction: ['listener', 'callback'],
+  // V8: an ArrayBuffer's memory outside the JS heap (a native node, self size = byte length), reached from the
+  // ArrayBuffer by an internal edge; a typed array (a Buffer) reaches its ArrayBuffer by `buffer`
+  arrayBufferData: 'system / JSArrayBufferData',
+  backingStore: 'backing_store',
+  viewBuffer: 'buffer',
+  ArrayBuffer: 'ArrayBuffer',
 } as const;
 
 /** Slots per entry in V8's OrderedHashMap (key, value, chain) and OrderedHashSet (key, chain) tables. */
@@ -340,6 +356,87 @@ export class V8Vocabulary {
     if (cb < 0) return -1;
     const callback = s.edgeTo(cb);
     return s.nodeType(callback) === s.typeClosure ? callback : -1;
+  }
+
+  /**
+   * An EventTarget's listeners (AbortSignal, MessagePort, BroadcastChannel, any EventTarget): calls
+   * visit(type, listeners, root) per event type with the Listener objects of its list, in the order they were
+   * added, and the list's root (which holds the whole list).
+   */
+  eventTargetListeners(target: number, visit: (type: string, listeners: number[], root: number) => void): void {
+    const s = this.snap;
+    const ev = s.findEdgeByNameIndex(target, s.edgeProperty, this.id(NAMES.eventTargetEvents));
+    if (ev < 0) return;
+    const table = this.collectionTable(s.edgeTo(ev));
+    if (table < 0) return;
+    const listenerName = this.id(NAMES.eventListener);
+    const nextName = this.id(NAMES.listenerNext);
+    // the Map's table: a key (the type, a string) at slot k, its value (the list's root) at slot k + 1
+    const bySlot = new Map<number, number>();
+    for (let e = s.firstEdge[table], end = s.firstEdge[table + 1]; e < end; e++) {
+      if (s.edgeHasIndexName(e) || s.edgeType(e) === s.edgeInternal) {
+        const slot = Number(s.edgeName(e));
+        if (Number.isInteger(slot)) bySlot.set(slot, s.edgeTo(e));
+      }
+    }
+    for (const [slot, key] of bySlot) {
+      if (s.nodeType(key) !== s.typeString && s.nodeType(key) !== s.typeConsString) continue;
+      const root = bySlot.get(slot + 1);
+      if (root === undefined || s.nodeType(root) !== s.typeObject || this.isHole(root)) continue;
+      const listeners: number[] = [];
+      const seen = new Set<number>([root]);
+      let at = root;
+      for (;;) {
+        const next = s.findEdgeByNameIndex(at, s.edgeProperty, nextName);
+        if (next < 0) break;
+        const l = s.edgeTo(next);
+        if (seen.has(l) || s.nodeNameIndex(l) !== listenerName) break;
+        seen.add(l);
+        listeners.push(l);
+        at = l;
+      }
+      visit(s.nodeName(key), listeners, root);
+    }
+  }
+
+  /** An event target's class as a user knows it: an AbortSignal that V8 names `EventTarget` (Node 20) is one. */
+  eventTargetClass(target: number): string {
+    const s = this.snap;
+    const name = s.nodeName(target);
+    if (name === NAMES.AbortSignal) return name;
+    return s.findEdgeByNameIndex(target, s.edgeProperty, this.id(NAMES.abortSignalAborted)) >= 0 ? NAMES.AbortSignal : name;
+  }
+
+  /** The function a Listener calls (bound functions unwrapped), or -1 (a weak listener whose function is gone). */
+  listenerFunction(listener: number): number {
+    const s = this.snap;
+    for (const name of NAMES.listenerFunction) {
+      const e = s.findEdge(listener, s.edgeProperty, name);
+      if (e >= 0 && s.nodeType(s.edgeTo(e)) === s.typeClosure) return this.unbind(s.edgeTo(e));
+    }
+    return -1;
+  }
+
+  // ---- memory outside the JS heap ----
+
+  /** Is this node an ArrayBuffer's backing store (its bytes outside the JS heap)? */
+  isArrayBufferData(n: number): boolean {
+    return this.snap.nodeNameIndex(n) === this.id(NAMES.arrayBufferData) && this.snap.nodeType(n) === this.snap.typeNative;
+  }
+
+  /** A typed array's (a Buffer's) ArrayBuffer, or -1. */
+  viewBuffer(view: number): number {
+    const s = this.snap;
+    const e = s.findEdgeByNameIndex(view, s.edgeInternal, this.id(NAMES.viewBuffer));
+    if (e < 0) return -1;
+    const b = s.edgeTo(e);
+    return s.nodeNameIndex(b) === this.id(NAMES.ArrayBuffer) ? b : -1;
+  }
+
+  /** An ArrayBuffer's backing store node, or -1 (empty or detached). */
+  backingStore(arrayBuffer: number): number {
+    const d = this.internal(arrayBuffer, NAMES.backingStore);
+    return d >= 0 && this.isArrayBufferData(d) ? d : -1;
   }
 
   /** An EventEmitter's `_events` object, or -1. */
