@@ -108,7 +108,7 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     const grouped: DetectorFinding[] = [];
     for (const g of ranked) {
       if (grouped.length >= options.top) break;
-      const f = describeGroup(last, g, names, byClass, steps);
+      const f = describeGroup(last, g, names, byClass, steps, isNew);
       // with 3+ snapshots only steady growth is reported; with 2, any growth (as a suspect)
       if (f && f.confidence >= 0.5) grouped.push(f);
     }

@@ -5,6 +5,7 @@
 import type { SourceLocation } from './heap/snapshot.js';
 import { NAMES } from './heap/v8.js';
 import type { FindingKind } from './kinds.js';
+import type { OffHeap } from './offheap.js';
 
 export type Verdict = 'leak' | 'no-leak' | 'inconclusive';
 export type FindingStatus = 'leak' | 'watch' | 'suspect';
@@ -29,6 +30,11 @@ export interface Finding {
   /** new-and-alive objects charged to this holder in the last snapshot, and the bytes they retain */
   newObjects: number;
   newBytes: number;
+  /**
+   * how much of newBytes is outside the JS heap: ArrayBuffer backing stores (Buffers), and how many of them are
+   * whole Buffer-pool blocks; null when it is not a material share
+   */
+  offHeap?: OffHeap | null;
   /** how many bytes the growth first -> last amounts to (for a detector: its retained bytes in the share the count grew) */
   growthBytes: number;
   /**

@@ -18,6 +18,7 @@ import { confidenceOf, hintFor, severityOf, type Finding } from './findings.js';
 import { COLLECTION_CLASSES } from './heap/v8.js';
 import type { DetectorFinding } from './detectors/types.js';
 import { formatSize, where } from '../format.js';
+import { offHeapClause, offHeapMatters, offHeapOf, poolClause } from './offheap.js';
 
 /** Marks the nodes of `snap` whose id is in `later` but not in `first` (both ascending id lists). */
 export function markNew(graph: HeapGraph, first: SnapshotDigest, middle: SnapshotDigest | null): Uint8Array {
@@ -86,7 +87,7 @@ export function groupByHolder(graph: HeapGraph, isNew: Uint8Array, classOf: Uint
 
 
 
-export function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map<string, ClassGrowth>, steps: number): DetectorFinding | null {
+export function describeGroup(graph: HeapGraph, g: Group, names: string[], byClass: Map<string, ClassGrowth>, steps: number, isNew?: Uint8Array): DetectorFinding | null {
   const snap = graph.snap;
   // objects hanging off the root itself are unreachable garbage the snapshot caught, not a holder's
   if (g.holder === snap.rootIndex) return null;
@@ -113,6 +114,8 @@ export function describeGroup(graph: HeapGraph, g: Group, names: string[], byCla
   // an owner only matters when the holder's location is not the application's own
   const owner = location && isApplicationFile(location.file) ? null : d.owner;
   const holderStep = d.retainerPath.at(-2) ?? '';
+  // the new objects' bytes outside the JS heap (the Buffers among them)
+  const offHeap = isNew ? offHeapOf(graph, g.holder, isNew) : null;
   return {
     kind,
     name,
@@ -126,6 +129,7 @@ export function describeGroup(graph: HeapGraph, g: Group, names: string[], byCla
     bytesByStep,
     newObjects: g.count,
     newBytes: g.bytes,
+    offHeap: offHeapMatters(offHeap, g.bytes) ? offHeap : null,
     growthBytes: g.bytes,
     status: 'suspect',
     statusReason: '',
@@ -134,6 +138,6 @@ export function describeGroup(graph: HeapGraph, g: Group, names: string[], byCla
     severity,
     confidence,
     hint: hintFor(kind, holderClass, name),
-    summary: `${name} (${holderClass})${where(location)}${holderStep ? ` held by ${holderStep}` : ''}: +${g.count.toLocaleString('en-US')} new objects still alive (mostly ${itemClass}), retaining ${formatSize(g.bytes)}; ${itemClass} ${countByStep.join(' → ')}`,
+    summary: `${name} (${holderClass})${where(location)}${holderStep ? ` held by ${holderStep}` : ''}: +${g.count.toLocaleString('en-US')} new objects still alive (mostly ${itemClass}), retaining ${formatSize(g.bytes)}${offHeapClause(offHeap, g.bytes)}${poolClause(offHeap)}; ${itemClass} ${countByStep.join(' → ')}`,
   };
 }

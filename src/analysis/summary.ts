@@ -8,6 +8,7 @@ import { runtimeVersion } from './heap/v8.js';
 import type { HeapGraph } from './graph/heap-graph.js';
 import { NO_DISTANCE } from './graph/distances.js';
 import { dominatorChildren } from './graph/dominators.js';
+import { offHeapTotal } from './offheap.js';
 import { describePath, shortestRetainerPath } from './graph/paths.js';
 
 export interface ClassRow {
@@ -46,6 +47,9 @@ export interface SummaryResult {
     reachableNodes: number;
     reachableSize: number;
     unreachableNodes: number;
+    /** of selfSize: ArrayBuffer backing stores (Buffers), outside the JS heap */
+    offHeapSize: number;
+    offHeapStores: number;
   };
   classes: ClassRow[];
   largest: LargeObject[];
@@ -173,6 +177,7 @@ export function summarize(graph: HeapGraph, file: string, options: SummaryOption
   const snap = graph.snap;
   const dom = graph.dominators;
   const { rows } = classStats(graph);
+  const offHeap = offHeapTotal(graph);
   return {
     file,
     bytes: snap.byteLength,
@@ -190,6 +195,8 @@ export function summarize(graph: HeapGraph, file: string, options: SummaryOption
       reachableNodes: dom.reachableCount,
       reachableSize: dom.reachableSize,
       unreachableNodes: snap.nodeCount - dom.reachableCount,
+      offHeapSize: offHeap.bytes,
+      offHeapStores: offHeap.stores,
     },
     classes: rows.slice(0, options.top),
     largest: largestObjects(graph, options.top),

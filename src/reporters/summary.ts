@@ -12,12 +12,17 @@ function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
+/** " (of which 9.9 MB in 240 ArrayBuffers outside the JS heap)", when that is at least a twentieth of it */
+function offHeapText(t: SummaryResult['totals']): string {
+  return t.offHeapSize >= 0.05 * t.selfSize ? ` (of which ${formatBytes(t.offHeapSize)} in ${formatCount(t.offHeapStores)} ArrayBuffers outside the JS heap)` : '';
+}
+
 export function summaryTable(r: SummaryResult): string {
   const out: string[] = [];
   const t = r.totals;
   out.push(`${r.file}  (${formatBytes(r.bytes)} file, ${r.snapshot.runtime ?? 'runtime unknown'}, layout: ${r.snapshot.layout})`);
   out.push(
-    `${formatCount(t.nodes)} nodes, ${formatCount(t.edges)} edges, heap ${formatBytes(t.selfSize)}, reachable ${formatBytes(t.reachableSize)}` +
+    `${formatCount(t.nodes)} nodes, ${formatCount(t.edges)} edges, heap ${formatBytes(t.selfSize)}${offHeapText(t)}, reachable ${formatBytes(t.reachableSize)}` +
       (t.unreachableNodes > 0 ? ` (${formatCount(t.unreachableNodes)} unreachable nodes)` : ''),
   );
   out.push('');
@@ -47,7 +52,7 @@ export function summaryMarkdown(r: SummaryResult): string {
   out.push(`# Heap summary: ${mdEscape(r.file)}`, '');
   out.push(
     `${formatBytes(r.bytes)} file · ${r.snapshot.runtime ?? 'runtime unknown'} · layout: ${r.snapshot.layout}  `,
-    `${formatCount(t.nodes)} nodes · ${formatCount(t.edges)} edges · heap ${formatBytes(t.selfSize)} · reachable ${formatBytes(t.reachableSize)}`,
+    `${formatCount(t.nodes)} nodes · ${formatCount(t.edges)} edges · heap ${formatBytes(t.selfSize)}${offHeapText(t)} · reachable ${formatBytes(t.reachableSize)}`,
     '',
   );
   out.push('## Top classes by retained size', '');

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_DIFF_OPTIONS, type Finding } from '../../src/analysis/diff.js';
 import { diffFiles } from '../../src/analysis/diff-files.js';
 import { fixtureSnapshots } from '../helpers/fixtures.js';
+import { targetMajor } from '../helpers/nodes.js';
 
 async function findingsOf(program: string) {
   const r = await diffFiles(fixtureSnapshots(program), DEFAULT_DIFF_OPTIONS);
@@ -83,6 +84,29 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     at(f, 'listener-leak.mjs', 11);
     assert.match(f.pathText, /bus \(ConfigBus\)$/);
     assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((x) => [x.kind, x.name])));
+  });
+
+  it('memory outside the heap: a Map of parked upload bodies, with the bytes that are Buffers outside the JS heap', async () => {
+    const r = await findingsOf('upload-leak');
+    assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((x) => [x.kind, x.name])));
+    const f = only(r.findings, 'growing-collection');
+    assert.equal(f.name, 'parkedUploads');
+    assert.equal(f.holderClass, 'Map');
+    assert.equal(f.itemClass, 'Buffer');
+    assert.deepEqual(f.countByStep, [80, 160, 240]);
+    at(f, 'upload-leak.mjs', 6);
+    // 240 bodies of 16-64 KB: ~9.8 MB, nearly all of it in backing stores outside the JS heap
+    assert.ok(f.offHeap, 'an off-heap share');
+    assert.ok(f.offHeap.bytes >= 8e6 && f.offHeap.bytes >= 0.9 * f.newBytes, JSON.stringify(f.offHeap));
+    assert.match(f.summary, /^parkedUploads \(Map\) in programs\/upload-leak\.mjs:6 .*: 80 → 160 → 240 entries, retaining [\d.]+ MB, of which [\d.]+ MB in Buffers outside the JS heap \(\d+ ArrayBuffers\)/);
+    if (targetMajor >= 24) {
+      // Buffer.concat of a 16-32 KB body is a slice of a 64 KB pool block: a parked one keeps its whole block
+      assert.ok(f.offHeap.poolBlocks > 0 && f.offHeap.blockSize >= 65536, JSON.stringify(f.offHeap));
+      assert.match(f.summary, /of those are whole 65\.\d kB Buffer-pool blocks .*keeps its whole block alive/);
+    } else {
+      assert.equal(f.offHeap.poolBlocks, 0, 'bodies over 4 KB are not pooled before Node 24 (8 KB pool)');
+    }
+    assert.equal(r.verdict, 'leak');
   });
 
   it('EventTarget listeners: per-request abort listeners on a long-lived AbortSignal are one listener finding', async () => {
@@ -179,7 +203,7 @@ describe('one root cause, one finding', () => {
 });
 
 describe('detectors: healthy twins produce no finding at all', () => {
-  for (const program of ['bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'abort-listener-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth', 'rpc-pending-healthy', 'flags-chain-healthy']) {
+  for (const program of ['bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'abort-listener-healthy', 'upload-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth', 'rpc-pending-healthy', 'flags-chain-healthy']) {
     it(program, async () => {
       const r = await findingsOf(program);
       assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name}`), []);

@@ -7,6 +7,7 @@ import { NAMES, TABLE_STRIDE } from '../heap/v8.js';
 import { describeNode, entryClass } from '../describe.js';
 import { formatSize, where } from '../../format.js';
 import { hintFor } from '../findings.js';
+import { offHeapClause, offHeapMatters, offHeapOf, poolClause } from '../offheap.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 const MIN_ENTRIES = 8;
@@ -135,6 +136,7 @@ function judge(samples: CollectionSample[], ctx: JudgeContext): DetectorFinding[
     const d = describeNode(ctx.last, n);
     if (!d) continue;
     const holderClass = d.className.startsWith('{') ? NAMES.Object : d.className;
+    const offHeap = offHeapOf(ctx.last, n);
     const f = growthFinding(ctx, {
       kind: 'growing-collection',
       name: d.name,
@@ -146,8 +148,9 @@ function judge(samples: CollectionSample[], ctx: JudgeContext): DetectorFinding[
       countByStep,
       bytesByStep: samples.map((s, i) => s.bytes[at[i]]),
       bytes: d.retained,
+      offHeap: offHeapMatters(offHeap, d.retained) ? offHeap : null,
       hint: hintFor('growing-collection', holderClass, d.name),
-      summary: `${d.name} (${holderClass})${where(d.declaration)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${countByStep.join(' → ')} entries, retaining ${formatSize(d.retained, 'kB')}`,
+      summary: `${d.name} (${holderClass})${where(d.declaration)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${countByStep.join(' → ')} entries, retaining ${formatSize(d.retained)}${offHeapClause(offHeap, d.retained)}${poolClause(offHeap)}`,
     });
     if (f) out.push(f);
   }

@@ -10,6 +10,7 @@ import type { HeapGraph } from '../graph/heap-graph.js';
 import { shortLocation } from '../../format.js';
 import { describeNode, type NodeDescription } from '../describe.js';
 import { isDependencyFile } from '../source.js';
+import type { OffHeap } from '../offheap.js';
 
 export interface DetectorFinding extends Finding {
   /** ordinal, in the last snapshot, of the node the finding is about (for de-duplication; not in the JSON) */
@@ -58,6 +59,8 @@ export interface GrowthFacts {
   bytesByStep?: number[];
   /** bytes the leaking objects retain in the last snapshot */
   bytes: number;
+  /** how much of `bytes` is outside the JS heap (ArrayBuffer backing stores), when that matters */
+  offHeap?: OffHeap | null;
   hint: string;
   summary: string;
 }
@@ -88,6 +91,7 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
     bytesByStep: facts.bytesByStep ?? [],
     newObjects: counts[counts.length - 1] - counts[0],
     newBytes: facts.bytes,
+    offHeap: facts.offHeap ?? null,
     growthBytes: last > 0 ? (facts.bytes * Math.max(0, last - counts[0])) / last : 0,
     status: 'suspect',
     statusReason: '',

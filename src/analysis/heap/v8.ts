@@ -64,6 +64,8 @@ export const NAMES = {
   backingStore: 'backing_store',
   viewBuffer: 'buffer',
   ArrayBuffer: 'ArrayBuffer',
+  /** lib/buffer.js's current pool block (a module variable, so a context edge): Buffer.poolSize bytes, or a bit more */
+  bufferPool: 'allocPool',
 } as const;
 
 /** Slots per entry in V8's OrderedHashMap (key, value, chain) and OrderedHashSet (key, chain) tables. */
@@ -437,6 +439,37 @@ export class V8Vocabulary {
   backingStore(arrayBuffer: number): number {
     const d = this.internal(arrayBuffer, NAMES.backingStore);
     return d >= 0 && this.isArrayBufferData(d) ? d : -1;
+  }
+
+  private pool: { store: number; size: number } | null = null;
+
+  /** The backing store of Buffer's current pool block, or -1 (found once: lib/buffer.js's `allocPool`). */
+  bufferPoolStore(): number {
+    return this.findPool().store;
+  }
+
+  /** The size of the process's Buffer-pool blocks (bytes), or 0 when the snapshot does not show the pool. */
+  bufferPoolBlockSize(): number {
+    return this.findPool().size;
+  }
+
+  private findPool(): { store: number; size: number } {
+    if (this.pool) return this.pool;
+    const s = this.snap;
+    const name = this.id(NAMES.bufferPool);
+    this.pool = { store: -1, size: 0 };
+    if (name < 0) return this.pool;
+    const context = this.id(NAMES.context);
+    for (let n = 0; n < s.nodeCount && this.pool.store < 0; n++) {
+      if (s.nodeNameIndex(n) !== context) continue;
+      const e = s.findEdgeByNameIndex(n, s.edgeContext, name);
+      if (e < 0) continue;
+      const b = s.edgeTo(e);
+      if (s.nodeNameIndex(b) !== this.id(NAMES.ArrayBuffer)) continue;
+      const store = this.backingStore(b);
+      if (store >= 0) this.pool = { store, size: s.selfSize(store) };
+    }
+    return this.pool;
   }
 
   /** An EventEmitter's `_events` object, or -1. */
