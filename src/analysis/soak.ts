@@ -14,7 +14,10 @@ import { isAccepted, type Baseline } from './baseline.js';
 import type { DiffResult } from './diff.js';
 import type { Finding, FindingKind, Verdict } from './findings.js';
 import { heapTrend, type Trend } from './trend.js';
+import { memoryTrends, MIN_SLOPE_RISE, MIN_SLOPE_WINDOW_MS, type MemorySample, type MemoryTrends } from './memory.js';
 import { formatBytes, formatRate } from '../format.js';
+
+export { MIN_SLOPE_RISE, MIN_SLOPE_WINDOW_MS } from './memory.js';
 
 export interface SoakJudgement {
   verdict: Verdict;
@@ -30,13 +33,11 @@ export interface SoakJudgement {
   watch: Finding[];
   /** the heap slope that counts as growth (bytes/min): the drift floor */
   floor: number;
+  /** where the memory grows: JS heap, Buffers, other external, native (null without usage samples) */
+  memory: MemoryTrends | null;
 }
 
 const MB = 1e6;
-
-/** The shortest measured window, and the least rise over it, for the heap slope alone to fail a run. */
-export const MIN_SLOPE_WINDOW_MS = 30_000;
-export const MIN_SLOPE_RISE = 1 * MB;
 
 export interface HeapFloor {
   /** the runtime's drift: a slope under this is not growth that matters (bytes/min) */
@@ -56,7 +57,9 @@ export function heapFloor(usage: Array<{ used: number }>, floor: HeapFloor): num
 
 export function judgeSoak(input: {
   diff: DiffResult | null;
-  usage: Array<{ t: number; used: number }>;
+  usage: MemorySample[];
+  /** the usage is the main thread's: rss (the whole process's) may be judged with it; a worker's may not */
+  processWide?: boolean;
   maxGrowth: number;
   floor?: HeapFloor;
   failOn: Set<FindingKind>;
@@ -69,8 +72,13 @@ export function judgeSoak(input: {
   const ignored = findings.filter((f) => !accepted.includes(f) && !input.failOn.has(f.kind));
   const failing = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.status === 'leak');
   const watch = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.status === 'watch');
+  // every part of the process's memory, judged the same way: Buffers and native memory grow where heapUsed is flat
+  const memory = input.usage.length >= 3 ? memoryTrends(input.usage, floor, input.maxGrowth, { native: input.processWide ?? true }) : null;
+  // (native memory is reported, never judged: see memory.ts)
+  const judgedOutside = memory?.growing.some((p) => p === 'buffers' || p === 'external') ?? false;
+  const whereText = memory?.brief ? `; ${memory.brief}` : '';
   const slopeText = trend ? `post-GC heap ${formatRate(trend.slope)} (95% CI ${formatRate(trend.low)} … ${formatRate(trend.high)})` : 'too few heap samples for a trend';
-  const base = { trend, failing, accepted, ignored, watch, floor };
+  const base = { trend, failing, accepted, ignored, watch, floor, memory };
   // the slope alone (no culprit needed) judges only a window long enough to be past a fresh process's warm-up
   // noise, over which the heap rose by a material amount: six seconds of a --quick run that rise by 0.4 MB
   // extrapolate to "+4 MB/min" on Node 22 while nothing leaks
@@ -79,15 +87,23 @@ export function judgeSoak(input: {
   const slopeJudgeable = windowMs >= MIN_SLOPE_WINDOW_MS && rise >= MIN_SLOPE_RISE;
   if (trend && trend.low > input.maxGrowth && slopeJudgeable) {
     const culprit = failing[0] ? `; ${failing[0].summary}` : '';
-    return { ...base, verdict: 'leak', reason: `${slopeText} exceeds --max-growth ${formatRate(input.maxGrowth)}${culprit}` };
+    return { ...base, verdict: 'leak', reason: `${slopeText} exceeds --max-growth ${formatRate(input.maxGrowth)}${culprit}${whereText}` };
   }
+  // memory outside the JS heap that grows surely faster than --max-growth fails the run by itself too (a culprit
+  // found in the snapshots is named first, below)
+  const outside = memory?.parts.find((p) => p.part !== 'heap' && p.exceeds);
   const shortWindow = trend && trend.low > input.maxGrowth && !slopeJudgeable ? `; the heap rose ${formatBytes(rise)} in ${Math.round(windowMs / 1000)} s, too little or too short for the slope alone to fail the run (${MIN_SLOPE_WINDOW_MS / 1000} s and ${formatBytes(MIN_SLOPE_RISE)} at least)` : '';
   // the heap must rise with confidence (the interval clears zero) and by more than the runtime's drift
+  // (or, for a culprit whose bytes are Buffers, the memory outside the heap does)
   const heapRises = !trend || (trend.low > 0 && trend.slope >= floor);
+  const memoryRises = heapRises || judgedOutside;
   if (failing.length > 0) {
-    if (heapRises) return { ...base, verdict: 'leak', reason: `${failing[0].summary}; ${slopeText}` };
+    if (memoryRises || outside) return { ...base, verdict: 'leak', reason: `${failing[0].summary}; ${whereText ? `${memory?.brief}, while the ` : ''}${slopeText}` };
     const why = trend && trend.low > 0 ? `does not clear the drift floor ${formatRate(floor)}` : 'is not significantly rising';
     return { ...base, verdict: 'inconclusive', reason: `${failing[0].summary}, but the ${slopeText} ${why}` };
+  }
+  if (memory && outside) {
+    return { ...base, verdict: 'leak', reason: `${memory.brief} (95% CI lower bound ${formatRate(outside.trend?.low ?? 0)}) exceeds --max-growth ${formatRate(input.maxGrowth)}, while the ${slopeText}; ${memory.text}` };
   }
   const rest = accepted.length ? ` (${accepted.length} accepted in the baseline)` : '';
   const watchText = watch.length ? `; watch: ${watch[0].name} (${watch[0].holderClass || watch[0].kind}) ${watch[0].countByStep.join(' → ')}, ${watch[0].statusReason}${watch.length > 1 ? ` (+${watch.length - 1} more)` : ''}` : '';
@@ -122,5 +138,6 @@ export function mergeIsolateJudgements(parts: IsolateJudgement[]): SoakJudgement
     ignored: all('ignored'),
     watch: all('watch'),
     floor: main.judgement.floor,
+    memory: main.judgement.memory,
   };
 }

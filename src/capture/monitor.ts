@@ -139,6 +139,7 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
     onIsolate(s, async () => {
       if (plan.gcBeforeUsage) await s.collectGarbage();
       const u = await s.heapUsage();
+      if (plan.gcBeforeUsage) u.afterGc = true;
       record(s).usage.push(u);
       events.usage?.(u, s.thread);
       return u;
@@ -173,6 +174,13 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
         if (!u) continue;
         if (!plan.force) checkHeadroom(u, plan.pid);
         if (plan.gc && (await onIsolate(s, () => s.collectGarbage().then(() => true))) === null) continue;
+        // the garbage just collected: a post-GC sample, what the memory trends of a watch are judged on
+        if (plan.gc && !plan.gcBeforeUsage) {
+          const after = await onIsolate(s, () => s.heapUsage());
+          if (!after) continue;
+          record(s).usage.push({ ...after, afterGc: true });
+          events.usage?.(after, s.thread);
+        }
         events.snapshotStart?.(k, expectedPauseMs(u.used), s.thread);
         const file = isolateFile(plan, s.thread, k, 'heapsnapshot');
         const t0 = Date.now();

@@ -16,8 +16,12 @@ export interface HeapUsage {
   used: number;
   total: number;
   external: number;
+  /** ArrayBuffers and Buffers (included in external); absent from a Node that does not report it */
+  arrayBuffers?: number;
   rss: number;
   limit: number;
+  /** taken right after a full GC (a soak's samples, and a watch's sample before each snapshot) */
+  afterGc?: boolean;
 }
 
 /** Which isolate of the process a session is with: the main thread (id 0) or a worker (its threadId). */
@@ -86,8 +90,8 @@ export class InspectorSession {
   }
 
   async heapUsage(): Promise<HeapUsage> {
-    const v = await this.evaluate<{ used: number; total: number; external: number; rss: number; limit: number }>(
-      `(() => { const m = process.memoryUsage(); const h = require('v8').getHeapStatistics(); return { used: m.heapUsed, total: m.heapTotal, external: m.external, rss: m.rss, limit: h.heap_size_limit }; })()`,
+    const v = await this.evaluate<{ used: number; total: number; external: number; arrayBuffers?: number; rss: number; limit: number }>(
+      `(() => { const m = process.memoryUsage(); const h = require('v8').getHeapStatistics(); return { used: m.heapUsed, total: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, limit: h.heap_size_limit }; })()`,
     );
     return { t: Date.now() - this.started, ...v };
   }

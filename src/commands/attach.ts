@@ -13,6 +13,8 @@ import { BaseCommand } from '../cli/base.js';
 import { captureDirName, makeCaptureDir, parsePid, targetArgs, targetFlags, threadFlag } from '../cli/targeting.js';
 import { ExitCode, UserError } from '../errors.js';
 import { checkDestination } from '../files.js';
+import { memoryTrends } from '../analysis/memory.js';
+import { DEFAULT_HEAP_FLOOR, heapFloor } from '../analysis/soak.js';
 import { buildAttachReport, isolateReport, processReport, type AttachReport, type ProcessReport } from '../reports/attach.js';
 import { attachMarkdown, attachTable, detachText, liveHeapChart } from '../reporters/attach.js';
 import { verdictLine } from '../reporters/diff.js';
@@ -116,7 +118,12 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       // one series at a time: each diff holds one snapshot in memory
       for (const c of capture.isolates) {
         const diff = c.snapshots.length >= 2 ? await diffFiles(c.snapshots, diffOptions) : null;
-        isolates.push(isolateReport(c, { diff, allocationSites: compareProfiles(c.profileData, flags.top, mapper) }));
+        // where the memory grows (heap, Buffers, other external; native for the main thread, whose rss it is)
+        // judged on the post-GC samples (one per snapshot) when there are enough: the others carry garbage
+        const postGc = c.usage.filter((u) => u.afterGc);
+        const series = postGc.length >= 3 ? postGc : c.usage;
+        const memory = series.length >= 3 ? memoryTrends(series, heapFloor(series, DEFAULT_HEAP_FLOOR), Number.POSITIVE_INFINITY, { native: c.thread.kind === 'main' }) : null;
+        isolates.push(isolateReport(c, { diff, allocationSites: compareProfiles(c.profileData, flags.top, mapper), memory }));
       }
       processes.push(processReport(conns[i], capture, isolates));
     }

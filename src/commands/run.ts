@@ -122,7 +122,8 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] };
     const judge = async (c: IsolateCapture | undefined) => {
       const diff = c && c.snapshots.length >= 2 ? await diffFiles(c.snapshots, diffOptions) : null;
-      return { diff, judgement: judgeSoak({ diff, usage: c?.usage ?? [], maxGrowth: flags['max-growth'], floor: { minRate: flags['min-heap-rate'], minShare: flags['min-heap-share'] }, failOn, baseline }) };
+      // rss is the process's: only the main thread's judgement looks at the native memory it implies
+      return { diff, judgement: judgeSoak({ diff, usage: c?.usage ?? [], processWide: !c || c.thread.kind === 'main', maxGrowth: flags['max-growth'], floor: { minRate: flags['min-heap-rate'], minShare: flags['min-heap-share'] }, failOn, baseline }) };
     };
     // each isolate (the main thread, each worker thread) is judged on its own series, one diff at a time
     const mainCapture = mainIsolate(soak);

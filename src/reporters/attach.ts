@@ -59,6 +59,7 @@ function isolateTable(i: IsolateReport, top: number): string[] {
   if (sites.length) out.push('', ...sites);
   const chart = heapChart(i.usage, 8, i.thread.kind === 'main' ? 'Heap used' : `Heap used by ${i.label}`);
   if (chart) out.push('', chart);
+  if (i.memory) out.push('', `Memory: ${i.memory.text}`);
   return out;
 }
 
@@ -97,6 +98,7 @@ export function attachMarkdown(r: AttachReport, top: number): string {
       }
       const chart = heapChart(i.usage);
       if (chart) out.push('', '```', chart, '```', '');
+      if (i.memory) out.push(`Memory: ${i.memory.text}`, '');
     }
   }
   return out.join('\n').trimEnd() + '\n';

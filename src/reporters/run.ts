@@ -15,6 +15,11 @@ function trendLine(r: RunReport): string {
   return `Heap trend (post-GC, after warm-up, ${t.samples} samples): ${formatRate(t.slope)}, 95% CI ${formatRate(t.low)} … ${formatRate(t.high)}; drift floor ${formatRate(r.heapFloor)}, limit ${formatRate(r.maxGrowth)}`;
 }
 
+/** "Memory: the growth is in Buffers … (JS heap +0.05 MB/min, Buffers +3.10 MB/min, …)", or nothing to say. */
+function memoryLine(r: { memory: RunReport['memory'] }): string[] {
+  return r.memory ? [`Memory: ${r.memory.text}`] : [];
+}
+
 function exitText(s: ExitStatus | null): string {
   if (!s) return 'unknown';
   return s.signal ? `killed by ${s.signal}` : `exit code ${s.code}`;
@@ -25,7 +30,7 @@ export function runOneLine(r: RunReport): string {
 }
 
 export function runTable(r: RunReport, top: number): string {
-  const out: string[] = [`leakscope run -- ${r.command.join(' ')}`, `Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`, trendLine(r)];
+  const out: string[] = [`leakscope run -- ${r.command.join(' ')}`, `Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`, trendLine(r), ...memoryLine(r)];
   out.push(`Program: ${r.program.stoppedByUs ? `stopped at the end (${exitText(r.program.exit)})` : `ended on its own (${exitText(r.program.exit)})`}`);
   if (r.load) out.push(`Load: ${r.load.command} — ${r.load.runs} run${r.load.runs === 1 ? '' : 's'}${r.load.failed ? ', FAILED' : ''}`);
   if (r.accepted.length) out.push(`Accepted in the baseline: ${r.accepted.map((f) => `${f.kind} ${f.name}`).join(', ')}`);
@@ -35,7 +40,7 @@ export function runTable(r: RunReport, top: number): string {
   const chart = heapChart(r.usage);
   if (chart) out.push('', chart);
   for (const w of r.workers) {
-    out.push('', `── ${w.label} ──`, ...lifecycleNotes(w, 'run'));
+    out.push('', `── ${w.label} ──`, ...lifecycleNotes(w, 'run'), ...memoryLine(w));
     out.push(w.diff ? diffTable(w.diff, top) : `Verdict: ${w.verdict.toUpperCase()} — ${w.reason}`);
     const c = heapChart(w.usage, 8, `Heap used by ${w.label}`);
     if (c) out.push('', c);
@@ -49,7 +54,7 @@ export function runTable(r: RunReport, top: number): string {
 }
 
 export function runMarkdown(r: RunReport, top: number): string {
-  const out: string[] = [`# leakscope run: ${r.verdict}`, '', `\`leakscope run -- ${r.command.join(' ')}\``, '', `**${r.verdict.toUpperCase()}** — ${r.reason}`, '', `- ${trendLine(r)}`];
+  const out: string[] = [`# leakscope run: ${r.verdict}`, '', `\`leakscope run -- ${r.command.join(' ')}\``, '', `**${r.verdict.toUpperCase()}** — ${r.reason}`, '', `- ${trendLine(r)}`, ...memoryLine(r).map((l) => `- ${l}`)];
   out.push(`- Program: ${r.program.stoppedByUs ? 'stopped at the end' : 'ended on its own'} (${exitText(r.program.exit)})`);
   if (r.load) out.push(`- Load: \`${r.load.command}\` — ${r.load.runs} run(s)${r.load.failed ? ', **failed**' : ''}`);
   if (r.accepted.length) out.push(`- Accepted in the baseline: ${r.accepted.map((f) => `${f.kind} \`${f.name}\``).join(', ')}`);

@@ -6,6 +6,7 @@
 import type { AllocationSite } from '../analysis/allocations.js';
 import type { DiffResult } from '../analysis/diff.js';
 import type { Verdict } from '../analysis/findings.js';
+import type { MemoryTrends } from '../analysis/memory.js';
 import type { Connection } from '../capture/connect.js';
 import type { CapturePlan, CaptureResult, IsolateCapture } from '../capture/monitor.js';
 import type { HeapUsage, ThreadInfo } from '../capture/session.js';
@@ -30,6 +31,8 @@ export interface IsolateReport {
   reason: string;
   diff: DiffResult | null;
   allocationSites: AllocationSite[];
+  /** where the isolate's memory grew over the watch: JS heap, Buffers, other external (and native, main thread) */
+  memory: MemoryTrends | null;
   /** the snapshot round of its first snapshot (later than 1 for a worker started during the watch) */
   firstRound: number;
   /** a worker that exited during the watch: when, and after how many of its snapshots */
@@ -58,6 +61,7 @@ export interface AttachReport {
 export interface IsolateAnalysis {
   diff: DiffResult | null;
   allocationSites: AllocationSite[];
+  memory: MemoryTrends | null;
 }
 
 export function isolateReport(c: IsolateCapture, a: IsolateAnalysis): IsolateReport {
@@ -74,6 +78,7 @@ export function isolateReport(c: IsolateCapture, a: IsolateAnalysis): IsolateRep
     reason: a.diff ? a.diff.reason : `${why}: at least 2 are needed to compare`,
     diff: a.diff,
     allocationSites: a.allocationSites,
+    memory: a.memory,
     firstRound: c.firstRound,
     exited: c.exited,
   };

@@ -6,6 +6,7 @@ import type { DiffResult } from '../analysis/diff.js';
 import type { FindingKind } from '../analysis/kinds.js';
 import type { SoakJudgement } from '../analysis/soak.js';
 import type { Trend } from '../analysis/trend.js';
+import type { MemoryTrends } from '../analysis/memory.js';
 import type { ExitStatus } from '../capture/program.js';
 import type { SoakResult } from '../capture/soak.js';
 import { ExitCode } from '../errors.js';
@@ -31,6 +32,8 @@ export interface RunReport {
   watch: SoakJudgement['watch'];
   /** the heap slope that counts as growth (bytes/min) */
   heapFloor: number;
+  /** where the main thread's process grows: JS heap, Buffers (arrayBuffers), other external, native (rss) */
+  memory: MemoryTrends | null;
   diff: DiffResult | null;
   snapshots: string[];
   usage: UsageSample[];
@@ -48,6 +51,8 @@ export interface WorkerRun {
   verdict: SoakJudgement['verdict'];
   reason: string;
   trend: Trend | null;
+  /** this worker's heap, Buffers and other external memory (rss is the process's: see the main thread's) */
+  memory: MemoryTrends | null;
   snapshots: string[];
   usage: UsageSample[];
   diff: DiffResult | null;
@@ -107,6 +112,7 @@ export function buildRunReport(o: RunOutcome): RunReport {
     ignored: judgement.ignored,
     watch: judgement.watch,
     heapFloor: judgement.floor,
+    memory: judgement.memory,
     diff: o.diff,
     snapshots: mainIsolate(soak)?.snapshots ?? [],
     usage: mainIsolate(soak)?.usage ?? [],
@@ -124,6 +130,7 @@ export function buildRunReport(o: RunOutcome): RunReport {
       verdict: w.judgement.verdict,
       reason: w.judgement.reason,
       trend: w.judgement.trend,
+      memory: w.judgement.memory,
       snapshots: w.capture.snapshots,
       usage: w.capture.usage,
       diff: w.diff,

@@ -118,6 +118,60 @@ describe('the soak verdict', () => {
   });
 });
 
+describe('where the memory grows: each part judged on its own', () => {
+  const leak = { kind: 'growing-collection', status: 'leak', name: 'parkedUploads', holderClass: 'Map', countByStep: [1, 2, 3], summary: 'parkedUploads (Map) grew' } as Finding;
+  // 30 samples 2 s apart (58 s): a flat 50 MB heap, and the given rates (bytes/min) for Buffers, other external, native
+  const samples = (rates: { buffers?: number; external?: number; native?: number; heap?: number }, n = 30) =>
+    Array.from({ length: n }, (_, i) => {
+      const min = (i * 2000) / MIN;
+      // a little noise, so that the intervals are real intervals
+      const wobble = (i % 3) * 20e3;
+      const used = 50e6 + (rates.heap ?? 0) * min + wobble;
+      const arrayBuffers = 2e6 + (rates.buffers ?? 0) * min + wobble;
+      const external = arrayBuffers + 1e6 + (rates.external ?? 0) * min;
+      const total = 60e6;
+      const rss = total + external + 30e6 + (rates.native ?? 0) * min + wobble;
+      return { t: i * 2000, used, total, external, arrayBuffers, rss };
+    });
+  const judge = (usage: ReturnType<typeof samples>, findings: Finding[] = [], processWide = true) =>
+    judgeSoak({ diff: { findings } as never, usage, processWide, maxGrowth: 1e6, failOn: new Set(ALL_KINDS), baseline: null });
+
+  it('a culprit whose bytes are Buffers is a leak while heapUsed is flat (was: inconclusive)', () => {
+    const j = judge(samples({ buffers: 3e6 }), [leak]);
+    assert.equal(j.verdict, 'leak');
+    assert.match(j.reason, /^parkedUploads \(Map\) grew; memory grows outside the JS heap, in Buffers: arrayBuffers \+3\.0\d MB\/min, while the post-GC heap \+0\.0\d MB\/min/);
+    assert.deepEqual(j.memory?.growing, ['buffers']);
+    assert.match(j.memory?.text ?? '', /^the growth is in Buffers and ArrayBuffers outside the JS heap \(arrayBuffers\), \+3\.0\d MB\/min \(\+2\.9\d? MB in 58 s\): usually Buffers/);
+  });
+
+  it('Buffers that surely grow faster than --max-growth fail the run without a culprit; so does other external memory', () => {
+    const j = judge(samples({ buffers: 3e6 }));
+    assert.equal(j.verdict, 'leak');
+    assert.match(j.reason, /^memory grows outside the JS heap, in Buffers: arrayBuffers \+3\.0\d MB\/min \(95% CI lower bound \+2\.\d\d MB\/min\) exceeds --max-growth \+1\.00 MB\/min/);
+    assert.equal(judge(samples({ external: 3e6 })).verdict, 'leak');
+    assert.equal(judge(samples({ buffers: 0.5e6 })).verdict, 'no-leak', 'under --max-growth');
+  });
+
+  it('native memory none of the parts explain is reported with what it usually means, never judged', () => {
+    const j = judge(samples({ native: 15e6 }));
+    assert.equal(j.verdict, 'no-leak', j.reason);
+    assert.deepEqual(j.memory?.growing, ['native']);
+    assert.match(j.memory?.text ?? '', /^the growth is in native memory none of these explain \(rss - heapTotal - external\), \+15\.0\d MB\/min .*allocator fragmentation .*reported, never judged/);
+    assert.equal(j.memory?.brief, '');
+  });
+
+  it("a worker's usage has no native part (rss is the whole process's)", () => {
+    const j = judge(samples({ native: 15e6 }), [], false);
+    assert.deepEqual(j.memory?.parts.map((p) => p.part), ['heap', 'buffers', 'external']);
+    assert.equal(j.memory?.rss, null);
+  });
+
+  it('recorded heap-only series (t, used) are judged on the heap alone, as before', () => {
+    const j = judgeSoak({ diff: null, usage: samples({}).map(({ t, used }) => ({ t, used })), maxGrowth: 1e6, failOn: new Set(ALL_KINDS), baseline: null });
+    assert.deepEqual(j.memory?.parts.map((p) => p.part), ['heap']);
+  });
+});
+
 describe('the finding kinds table', () => {
   it('lists every kind once, in report order, with a title and a rule', () => {
     assert.deepEqual(ALL_KINDS, ['growing-collection', 'timer', 'listener', 'closure', 'pending-promise', 'class-growth']);
