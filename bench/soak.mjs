@@ -76,7 +76,7 @@ const save = (program, k, report) => {
     run: k,
     scale,
     verdict: report.verdict,
-    usage: report.usage.map((u) => ({ t: u.t, used: u.used })),
+    usage: report.usage.map((u) => ({ t: u.t, used: u.used, total: u.total, external: u.external, arrayBuffers: u.arrayBuffers, rss: u.rss })),
     findings: (report.diff?.findings ?? []).map((f) => ({ kind: f.kind, name: f.name, holderClass: f.holderClass, countByStep: f.countByStep, growthBytes: f.growthBytes, confidence: f.confidence, status: f.status })),
     times: report.diff?.snapshots?.map((s) => s.takenAt ?? null) ?? [],
   };

@@ -13,6 +13,7 @@ import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../../src/analysis/diff.j
 import type { Finding } from '../../src/analysis/findings.js';
 import { windowOf, withStatus } from '../../src/analysis/significance.js';
 import { judgeSoak } from '../../src/analysis/soak.js';
+import type { MemorySample } from '../../src/analysis/memory.js';
 import { parseRate } from '../../src/cli/flags.js';
 import { ALL_KINDS } from '../../src/analysis/kinds.js';
 import { HEALTHY, LEAKING } from '../../fixtures/lookalikes.mjs';
@@ -22,7 +23,8 @@ interface Series {
   program: string;
   run: number;
   verdict: string;
-  usage: Array<{ t: number; used: number }>;
+  /** heap-only in the older recordings; every part of process.memoryUsage() since the off-heap series */
+  usage: MemorySample[];
   findings: Array<Pick<Finding, 'kind' | 'name' | 'holderClass' | 'countByStep' | 'growthBytes' | 'confidence' | 'status'>>;
   times: Array<number | null>;
 }
