@@ -15,6 +15,9 @@ class Session {
   }
 }
 const sessions = new Map();
+// recent requests, bounded: every /work request calls recent.set (what the growth-trace benchmark wraps)
+const recent = new Map();
+globalThis.benchRecent = recent;
 let i = 0;
 while (process.memoryUsage().heapUsed < heapMB * 1e6) {
   for (let k = 0; k < 10000; k++, i++) sessions.set(`s${i}`, new Session(i));
@@ -28,6 +31,8 @@ const server = http.createServer((req, res) => {
     return;
   }
   const s = sessions.get(`s${Math.floor(Math.random() * i)}`);
+  recent.set(s.id, Date.now());
+  if (recent.size > 1000) recent.delete(recent.keys().next().value);
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ id: s.id, user: s.user.name, items: [...s.cart.keys()], at: Date.now() }));
 });

@@ -2,7 +2,8 @@
  * Capture benchmarks (issue 5), on a real target with a ~300 MB heap (bench/capture-target.mjs):
  *  1. time for one heap snapshot via leakscope (inspector, streamed to disk) vs v8.writeHeapSnapshot inside the
  *     same target (goal: ≤ 1.2×);
- *  2. the target's request throughput with and without the sampling heap profiler running (goal: ≤ 3 % lower).
+ *  2. the target's request throughput with and without the sampling heap profiler running (goal: ≤ 3 % lower);
+ *  3. the same with the growth trace wrapping the Map that every request writes to (goal: within noise).
  *
  *   node bench/capture.mjs [heapMB=300] [seconds=8]
  */
@@ -12,6 +13,7 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectToTarget } from '../dist/capture/connect.js';
+import { traceGrowth } from '../dist/capture/growth-trace.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const heapMB = Number(process.argv[2] ?? 300);
@@ -74,12 +76,19 @@ try {
   // 2. throughput with and without the sampling heap profiler
   await throughput(2000); // warm-up
   const base1 = await throughput(seconds * 1000);
+  // 3. (before the sampling profiler) the growth trace: every /work request calls the wrapped recent.set
+  const { result } = await conn.session.channel.send('Runtime.evaluate', { expression: 'globalThis.benchRecent' });
+  const { heapSnapshotObjectId } = await conn.session.channel.send('HeapProfiler.getHeapObjectId', { objectId: result.objectId });
+  const window = traceGrowth(conn.session, [{ nodeId: Number(heapSnapshotObjectId), methods: ['set'] }], seconds * 1000 + 500, new AbortController().signal);
+  const traced = await throughput(seconds * 1000);
+  const [outcome] = await window;
   await conn.session.startSampling();
   const sampled = await throughput(seconds * 1000);
   await conn.session.detach();
   const base2 = await throughput(seconds * 1000);
   const base = (base1 + base2) / 2;
   console.log(`throughput: ${base.toFixed(0)} req/s without the sampling profiler (${base1.toFixed(0)}, ${base2.toFixed(0)}), ${sampled.toFixed(0)} req/s with it = ${(((base - sampled) / base) * 100).toFixed(1)} % lower`);
+  console.log(`growth trace: ${traced.toFixed(0)} req/s while recent.set was wrapped (${outcome.calls} calls counted, ${outcome.sampled} stacks sampled, removed: ${outcome.restored}) = ${(((base - traced) / base) * 100).toFixed(1)} % lower than without`);
 } finally {
   agent.destroy();
   child.kill('SIGKILL');

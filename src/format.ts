@@ -89,6 +89,25 @@ export function formatLocation(loc: Located | null | undefined): string {
   return loc.compiled ? `${at} (compiled ${loc.compiled.file}:${loc.compiled.line}:${loc.compiled.column})` : at;
 }
 
+/**
+ * Where a finding's entries are added, from the growth trace: "programs/app.mjs:29 `quoteCache.set(id, q)` — 1,204
+ * calls in 10 s, from handleQuote ← emit", then the other sites; or why there is no answer.
+ */
+export function addedAtLines(a: {
+  source: string;
+  windowMs: number;
+  why: string | null;
+  sites: Array<{ file: string; line: number; function: string; calls: number; bytes?: number; from: string[]; text: string | null }>;
+}): string[] {
+  if (a.sites.length === 0) return [`not traced: ${a.why ?? 'no call seen'}`];
+  if (a.source === 'allocation-sites') {
+    const site = (x: (typeof a.sites)[number]) => `${shortLocation(x)} in ${x.function} (+${((x.bytes ?? 0) / 1e3).toFixed(1)} kB live)`;
+    return [`not traced (${a.why}): ${a.sites.map(site).join(', ')}`];
+  }
+  const s = (x: (typeof a.sites)[number]) => `${shortLocation(x)}${x.text ? ` \`${x.text.replace(/`/g, "'")}\`` : ''} — ${x.calls.toLocaleString('en-US')} call${x.calls === 1 ? '' : 's'} in ${Math.round(a.windowMs / 1000)} s, in ${[x.function, ...x.from].join(' ← ')}`;
+  return [s(a.sites[0]), ...a.sites.slice(1, 3).map((x) => `also ${s(x)}`)];
+}
+
 /** The same location, as a key (two closures at one file:line:column are from one place in the code). */
 export function locationKey(loc: Located): string {
   return `${loc.file}:${loc.line}:${loc.column}`;

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeBinary, nodeVersion } from '../scripts/node-versions.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FILES = ['test/e2e/detectors.test.ts', 'test/e2e/versions.test.ts', 'test/e2e/workers.test.ts', 'test/e2e/processes.test.ts', 'test/e2e/sourcemaps.test.ts', 'test/e2e/offheap.test.ts'];
+const FILES = ['test/e2e/detectors.test.ts', 'test/e2e/versions.test.ts', 'test/e2e/workers.test.ts', 'test/e2e/processes.test.ts', 'test/e2e/sourcemaps.test.ts', 'test/e2e/offheap.test.ts', 'test/e2e/growth-trace.test.ts'];
 
 /** Which Node runs leakscope (and the test runner) for each target major: 22 and 26 run it themselves. */
 const PLAN = { 22: 'self', 24: 'machine', 26: 'self' };

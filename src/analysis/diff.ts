@@ -119,7 +119,7 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     }
     const merged = mergeCauses(last, detected, grouped.map((f) => ({ finding: f, members: (visit) => members.get(f.representative)?.forEach(visit) })));
     const windowMs = windowOf(input.times);
-    for (const { representative: _, ...f } of merged) findings.push(withStatus(f, windowMs, options.significance));
+    for (const { representative, ...f } of merged) findings.push(withStatus({ ...f, holderId: last.snap.nodeId(representative) }, windowMs, options.significance));
     findings.sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || kindOrder(a.kind) - kindOrder(b.kind) || b.confidence - a.confidence || b.newBytes - a.newBytes);
     findings.splice(options.top);
   } else {

@@ -6,6 +6,7 @@ import type { SourceLocation } from './heap/snapshot.js';
 import { NAMES } from './heap/v8.js';
 import type { FindingKind } from './kinds.js';
 import type { OffHeap } from './offheap.js';
+import type { AddedAt } from './added.js';
 
 export type Verdict = 'leak' | 'no-leak' | 'inconclusive';
 export type FindingStatus = 'leak' | 'watch' | 'suspect';
@@ -35,6 +36,10 @@ export interface Finding {
    * whole Buffer-pool blocks; null when it is not a material share
    */
   offHeap?: OffHeap | null;
+  /** the holder's heap object id in the last snapshot (what a live trace resolves) */
+  holderId?: number;
+  /** which lines add to the holder, from a live trace (attach, run); absent offline */
+  addedAt?: AddedAt | null;
   /** how many bytes the growth first -> last amounts to (for a detector: its retained bytes in the share the count grew) */
   growthBytes: number;
   /**

@@ -29,6 +29,11 @@ export interface CapturePlan {
   pid?: number;
   /** which isolates to watch (default: the main thread only) */
   threads?: ThreadSelection;
+  /**
+   * After the last snapshot, before letting the process go: a step that needs the sessions still attached (the
+   * growth trace). It gets the live sessions and what was gathered; it must not throw (it records its own failures).
+   */
+  afterLast?: (sessions: InspectorSession[], result: CaptureResult, signal: AbortSignal) => Promise<void>;
 }
 
 export interface CaptureEvents {
@@ -204,6 +209,7 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
         break;
       }
     }
+    if (plan.afterLast && !result.interrupted && !signal.aborted) await plan.afterLast(live(), result, signal);
   } catch (err) {
     if (session.isDisconnected) {
       const n = result.isolates[0]?.snapshots.length ?? 0;

@@ -160,6 +160,14 @@ export function percent(description: string, value: number) {
 /** `--no-source-maps`: print the compiled locations as V8 recorded them. */
 export const sourceMapsFlag = Flags.boolean({ description: "read every location through its script's source map (the original .ts line first, the compiled one beside it); --no-source-maps prints the compiled ones", default: true, allowNo: true });
 
+/** --trace-growth / --trace-window: which lines add to the flagged holders (attach, run) */
+export function traceGrowthFlags(windowText: string) {
+  return {
+    'trace-growth': Flags.boolean({ description: 'after the last snapshot, wrap the methods that add to each flagged holder (that instance only) for a window, to report which lines add the entries; the wrappers are removed after it (and remove themselves if leakscope dies)', default: true, allowNo: true }),
+    'trace-window': duration('how long the growth trace watches the flagged holders', windowText),
+  };
+}
+
 export const significanceFlags = {
   'min-relative-growth': percent('a steady finding is a leak only if it grew at least this share of its first size (else a watch item)', DEFAULT_SIGNIFICANCE.minRelative),
   'min-rate': rate('a steady finding is a leak only if its bytes grow at least this fast (0 = off)', DEFAULT_SIGNIFICANCE.minRate, '64KiB/min'),

@@ -5,7 +5,7 @@ import { diffFiles } from '../analysis/diff-files.js';
 import { connectToTarget, type ConnectEvents, type Connection, type TargetSpec } from '../capture/connect.js';
 import { runCapture, type CapturePlan, type CaptureResult } from '../capture/monitor.js';
 import { connectOrder, inspectProcess, nodeDescendants } from '../capture/target.js';
-import { sourceMapsFlag, captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag } from '../cli/flags.js';
+import { sourceMapsFlag, captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag, traceGrowthFlags } from '../cli/flags.js';
 import { printableDeep } from '../text.js';
 import { SourceMapper } from '../sourcemaps.js';
 import { Interrupts } from '../cli/interrupts.js';
@@ -14,6 +14,8 @@ import { captureDirName, makeCaptureDir, parsePid, targetArgs, targetFlags, thre
 import { ExitCode, UserError } from '../errors.js';
 import { checkDestination } from '../files.js';
 import { memoryTrends } from '../analysis/memory.js';
+import { GrowthTracer } from '../cli/trace-growth.js';
+import { fromAllocationSites } from '../analysis/added.js';
 import { DEFAULT_HEAP_FLOOR, heapFloor } from '../analysis/soak.js';
 import { buildAttachReport, isolateReport, processReport, type AttachReport, type ProcessReport } from '../reports/attach.js';
 import { attachMarkdown, attachTable, detachText, liveHeapChart } from '../reporters/attach.js';
@@ -62,6 +64,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     output: outputFlag,
     ...significanceFlags,
     'source-maps': sourceMapsFlag,
+    ...traceGrowthFlags('10s'),
   };
 
   async run(): Promise<AttachReport> {
@@ -95,7 +98,11 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       throw err;
     }
     const several = conns.length > 1;
-    const plans = conns.map((c): CapturePlan => ({ intervalMs, snapshots: flags.snapshots, usageEveryMs, outDir, prefix: c.target ? `pid${c.target.pid}` : 'heap', gc: flags.gc, sampling: flags.sampling, force: flags.force, pid: c.target?.pid, threads: flags.thread }));
+    const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] };
+    const mapper = flags['source-maps'] ? new SourceMapper() : null;
+    // which lines add to the flagged holders: one tracer per process, run before it is let go
+    const tracers = conns.map(() => new GrowthTracer({ windowMs: flags['trace-window'], diffOptions, mapper, onPhase: (t) => live.line(t) }));
+    const plans = conns.map((c, i): CapturePlan => ({ intervalMs, snapshots: flags.snapshots, usageEveryMs, outDir, prefix: c.target ? `pid${c.target.pid}` : 'heap', gc: flags.gc, sampling: flags.sampling, force: flags.force, pid: c.target?.pid, threads: flags.thread, ...(flags['trace-growth'] ? { afterLast: tracers[i].afterLast } : {}) }));
 
     let captures;
     try {
@@ -110,22 +117,23 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       live.stop();
     }
 
-    const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] };
-    const mapper = flags['source-maps'] ? new SourceMapper() : null;
     const processes: ProcessReport[] = [];
     for (const [i, capture] of captures.entries()) {
       const isolates = [];
       // one series at a time: each diff holds one snapshot in memory
       for (const c of capture.isolates) {
-        const diff = c.snapshots.length >= 2 ? await diffFiles(c.snapshots, diffOptions) : null;
+        const diff = await tracers[i].diffOf(c, diffOptions);
         // where the memory grows (heap, Buffers, other external; native for the main thread, whose rss it is)
         // judged on the post-GC samples (one per snapshot) when there are enough: the others carry garbage
         const postGc = c.usage.filter((u) => u.afterGc);
         const series = postGc.length >= 3 ? postGc : c.usage;
         const memory = series.length >= 3 ? memoryTrends(series, heapFloor(series, DEFAULT_HEAP_FLOOR), Number.POSITIVE_INFINITY, { native: c.thread.kind === 'main' }) : null;
-        isolates.push(isolateReport(c, { diff, allocationSites: compareProfiles(c.profileData, flags.top, mapper), memory }));
+        const allocationSites = compareProfiles(c.profileData, flags.top, mapper);
+        // a flagged holder the trace could not wrap: the growing allocation sites are the next best answer
+        for (const f of diff?.findings ?? []) if (f.addedAt?.source === 'none' && allocationSites.length) f.addedAt = fromAllocationSites(f.addedAt.methods, f.addedAt.why ?? 'not traced', allocationSites);
+        isolates.push(isolateReport(c, { diff, allocationSites, memory }));
       }
-      processes.push(processReport(conns[i], capture, isolates));
+      processes.push(processReport(conns[i], capture, isolates, tracers[i].report));
     }
     const report = buildAttachReport(plans[0], processes);
     if (!this.jsonEnabled()) {

@@ -3,13 +3,14 @@ import { checkDestination } from '../files.js';
 import { Flags } from '@oclif/core';
 import { readBaseline, writeBaseline, type Baseline } from '../analysis/baseline.js';
 import { DEFAULT_DIFF_OPTIONS } from '../analysis/diff.js';
-import { diffFiles } from '../analysis/diff-files.js';
+import { GrowthTracer } from '../cli/trace-growth.js';
+import { SourceMapper } from '../sourcemaps.js';
 import { ALL_KINDS } from '../analysis/kinds.js';
 import { DEFAULT_HEAP_FLOOR, judgeSoak, mergeIsolateJudgements } from '../analysis/soak.js';
 import type { IsolateCapture } from '../capture/monitor.js';
 import { threadLabel } from '../format.js';
 import { threadFlag } from '../cli/targeting.js';
-import { sourceMapsFlag, captureDirFlag, duration, durationOrZero, formatFlag, kindsFlag, outputFlag, parseDuration, percent, rate, significanceFlags, significanceOptions, topFlag } from '../cli/flags.js';
+import { sourceMapsFlag, captureDirFlag, duration, durationOrZero, formatFlag, kindsFlag, outputFlag, parseDuration, percent, rate, significanceFlags, significanceOptions, topFlag, traceGrowthFlags } from '../cli/flags.js';
 import { runSoak } from '../capture/soak.js';
 import { printableDeep } from '../text.js';
 import { Interrupts } from '../cli/interrupts.js';
@@ -22,7 +23,7 @@ import { captureEvents, createLiveView } from '../reporters/live.js';
 import { renderRun, runMarkdown, runOneLine } from '../reporters/run.js';
 
 /** --quick: a short plan for tests and demos (each value unless the flag is given) */
-const QUICK = { warmup: '3s', duration: '6s', interval: '3s', 'usage-every': '500ms' } as const;
+const QUICK = { warmup: '3s', duration: '6s', interval: '3s', 'usage-every': '500ms', 'trace-window': '2s' } as const;
 
 export default class Run extends BaseCommand {
   static override summary = 'Soak test for CI: run a program, drive it, watch its heap, and exit 1 with a report when it leaks.';
@@ -67,6 +68,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     dir: captureDirFlag('./.leakscope/run-<time>/'),
     thread: threadFlag(),
     'source-maps': sourceMapsFlag,
+    ...traceGrowthFlags('10s'),
     grace: duration('how long the program gets after SIGTERM before SIGKILL', '5s'),
     top: topFlag('findings and classes'),
   };
@@ -96,6 +98,10 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     const snapshots = Math.max(2, Math.floor(durationMs / intervalMs) + 1);
 
     const live = createLiveView(this.showProgress, liveHeapChart);
+    const failOn = flags['fail-on'];
+    const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] };
+    // which lines add to the flagged holders, traced before the program is let go (its diff is reused below)
+    const tracer = new GrowthTracer({ windowMs: pick('trace-window'), diffOptions, mapper: flags['source-maps'] ? new SourceMapper() : null, onPhase: (t) => live.line(t) });
     // signals stop the soak (the program and the load are stopped, the session let go) instead of killing leakscope
     const interrupts = new Interrupts((sig) => live.line(`${sig}: stopping the run; the program and the load are stopped...`));
     let soak;
@@ -108,7 +114,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
           readiness: { url: flags['ready-url'], log: readyLog, delayMs: flags['ready-delay'], timeoutMs: flags['ready-timeout'] },
           warmupMs: pick('warmup'),
           graceMs: flags.grace,
-          plan: { intervalMs, snapshots, usageEveryMs: pick('usage-every'), outDir, prefix: 'run', gc: true, sampling: false, force: false, gcBeforeUsage: true, threads: flags.thread },
+          plan: { intervalMs, snapshots, usageEveryMs: pick('usage-every'), outDir, prefix: 'run', gc: true, sampling: false, force: false, gcBeforeUsage: true, threads: flags.thread, ...(flags['trace-growth'] ? { afterLast: tracer.afterLast } : {}) },
         },
         { ...captureEvents(live, snapshots), phase: (text) => live.line(text) },
         interrupts.signal,
@@ -118,10 +124,8 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
       live.stop();
     }
 
-    const failOn = flags['fail-on'];
-    const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] };
     const judge = async (c: IsolateCapture | undefined) => {
-      const diff = c && c.snapshots.length >= 2 ? await diffFiles(c.snapshots, diffOptions) : null;
+      const diff = c ? await tracer.diffOf(c, diffOptions) : null;
       // rss is the process's: only the main thread's judgement looks at the native memory it implies
       return { diff, judgement: judgeSoak({ diff, usage: c?.usage ?? [], processWide: !c || c.thread.kind === 'main', maxGrowth: flags['max-growth'], floor: { minRate: flags['min-heap-rate'], minShare: flags['min-heap-share'] }, failOn, baseline }) };
     };
@@ -139,7 +143,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     const interrupted = interrupts.interrupted ? `interrupted by ${interrupts.received} after ${files.length} of ${snapshots} snapshots: no verdict` : null;
     const baselineUpdated = Boolean(flags['update-baseline'] && flags.baseline && !soak.error && !interrupted);
     if (baselineUpdated) writeBaseline(flags.baseline as string, [...(diff?.findings ?? []), ...workers.flatMap((w) => w.diff?.findings ?? [])]);
-    const report = buildRunReport({ command, soak, diff, judgement, maxGrowth: flags['max-growth'], failOn, interrupted, baselineUpdated, interruptExitCode: interrupts.exitCode, workers });
+    const report = buildRunReport({ command, soak, diff, judgement, maxGrowth: flags['max-growth'], failOn, interrupted, baselineUpdated, interruptExitCode: interrupts.exitCode, workers, growthTrace: tracer.report });
 
     if (process.env.GITHUB_STEP_SUMMARY) {
       try {

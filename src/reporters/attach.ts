@@ -40,6 +40,7 @@ function processNotes(p: ProcessReport): string[] {
   const out: string[] = [];
   if (p.target.otherClients > 0) out.push(`note: ${p.target.otherClients} other inspector client${p.target.otherClients === 1 ? ' is' : 's are'} connected to this process (DevTools, an IDE…): they see the pauses of the snapshots too; its inspector stays open, as found`);
   if (p.error) out.push(`error: ${p.error}`);
+  if (p.growthTrace) out.push(p.growthTrace.text);
   for (const e of p.detach.errors) out.push(`warning: ${e}`);
   return out;
 }

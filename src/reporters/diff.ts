@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import type { DiffResult, Finding } from '../analysis/diff.js';
 import { KINDS } from '../analysis/kinds.js';
-import { formatBytes, formatCount, formatLocation } from '../format.js';
+import { addedAtLines, formatBytes, formatCount, formatLocation } from '../format.js';
 import { mdEscape, mdTable } from './markdown.js';
 
 
@@ -28,6 +28,7 @@ function findingLines(f: Finding, head: string): string[] {
   if (f.pathText) out.push(`     path:     ${f.pathText}`);
   if (f.location) out.push(`     location: ${formatLocation(f.location)}`);
   if (f.owner) out.push(`     owned by: ${formatLocation(f.owner)} (your code; the leak is inside a dependency)`);
+  if (f.addedAt) addedAtLines(f.addedAt).forEach((l, k) => out.push(`     ${k === 0 ? 'added at:' : '         '} ${l}`));
   for (const e of f.evidence) out.push(`     also:     ${e}`);
   out.push(`     fix:      ${f.hint}`);
   return out;
@@ -87,6 +88,7 @@ export function diffMarkdown(r: DiffResult, top: number): string {
       if (f.pathText) out.push(`- path: \`${f.pathText.replace(/`/g, "'")}\``);
       if (f.location) out.push(`- location: \`${formatLocation(f.location)}\``);
       if (f.owner) out.push(`- owned by: \`${formatLocation(f.owner)}\` (your code; the leak is inside a dependency)`);
+      if (f.addedAt) addedAtLines(f.addedAt).forEach((l, k) => out.push(`- ${k === 0 ? 'added at' : 'and'}: ${mdEscape(l)}`));
       for (const e of f.evidence) out.push(`- also: ${mdEscape(e)}`);
       out.push(`- fix: ${mdEscape(f.hint)}`);
     }

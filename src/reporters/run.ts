@@ -33,6 +33,7 @@ export function runTable(r: RunReport, top: number): string {
   const out: string[] = [`leakscope run -- ${r.command.join(' ')}`, `Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`, trendLine(r), ...memoryLine(r)];
   out.push(`Program: ${r.program.stoppedByUs ? `stopped at the end (${exitText(r.program.exit)})` : `ended on its own (${exitText(r.program.exit)})`}`);
   if (r.load) out.push(`Load: ${r.load.command} — ${r.load.runs} run${r.load.runs === 1 ? '' : 's'}${r.load.failed ? ', FAILED' : ''}`);
+  if (r.growthTrace) out.push(`Trace: ${r.growthTrace.text}`);
   if (r.accepted.length) out.push(`Accepted in the baseline: ${r.accepted.map((f) => `${f.kind} ${f.name}`).join(', ')}`);
   if (r.ignored.length) out.push(`Not failing (kinds outside --fail-on): ${r.ignored.map((f) => `${f.kind} ${f.name}`).join(', ')}`);
   if (r.workers.length) out.push('', '── main thread ──');
@@ -57,6 +58,7 @@ export function runMarkdown(r: RunReport, top: number): string {
   const out: string[] = [`# leakscope run: ${r.verdict}`, '', `\`leakscope run -- ${r.command.join(' ')}\``, '', `**${r.verdict.toUpperCase()}** — ${r.reason}`, '', `- ${trendLine(r)}`, ...memoryLine(r).map((l) => `- ${l}`)];
   out.push(`- Program: ${r.program.stoppedByUs ? 'stopped at the end' : 'ended on its own'} (${exitText(r.program.exit)})`);
   if (r.load) out.push(`- Load: \`${r.load.command}\` — ${r.load.runs} run(s)${r.load.failed ? ', **failed**' : ''}`);
+  if (r.growthTrace) out.push(`- Trace: ${r.growthTrace.text}`);
   if (r.accepted.length) out.push(`- Accepted in the baseline: ${r.accepted.map((f) => `${f.kind} \`${f.name}\``).join(', ')}`);
   if (r.workers.length) out.push('', '## main thread');
   if (r.diff) out.push('', diffMarkdown(r.diff, top).replace(/^# leakscope diff: .*\n/, ''));

@@ -7,6 +7,7 @@ import type { AllocationSite } from '../analysis/allocations.js';
 import type { DiffResult } from '../analysis/diff.js';
 import type { Verdict } from '../analysis/findings.js';
 import type { MemoryTrends } from '../analysis/memory.js';
+import type { GrowthTraceReport } from '../analysis/added.js';
 import type { Connection } from '../capture/connect.js';
 import type { CapturePlan, CaptureResult, IsolateCapture } from '../capture/monitor.js';
 import type { HeapUsage, ThreadInfo } from '../capture/session.js';
@@ -42,6 +43,8 @@ export interface IsolateReport {
 export interface ProcessReport {
   target: { pid: number | null; command: string | null; inspector: string; openedByUs: boolean; otherClients: number };
   isolates: IsolateReport[];
+  /** which lines add to the main thread's flagged holders, and that the wrappers were removed (null: not traced) */
+  growthTrace: GrowthTraceReport | null;
   interrupted: boolean;
   error: string | null;
   detach: { inspectorClosed: boolean | null; errors: string[] };
@@ -84,7 +87,7 @@ export function isolateReport(c: IsolateCapture, a: IsolateAnalysis): IsolateRep
   };
 }
 
-export function processReport(conn: Connection, capture: CaptureResult, isolates: IsolateReport[]): ProcessReport {
+export function processReport(conn: Connection, capture: CaptureResult, isolates: IsolateReport[], growthTrace: GrowthTraceReport | null = null): ProcessReport {
   return {
     target: {
       pid: conn.target?.pid ?? null,
@@ -94,6 +97,7 @@ export function processReport(conn: Connection, capture: CaptureResult, isolates
       otherClients: conn.otherClients,
     },
     isolates,
+    growthTrace,
     interrupted: capture.interrupted,
     error: capture.error?.message ?? null,
     detach: capture.detach,

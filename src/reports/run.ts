@@ -7,6 +7,7 @@ import type { FindingKind } from '../analysis/kinds.js';
 import type { SoakJudgement } from '../analysis/soak.js';
 import type { Trend } from '../analysis/trend.js';
 import type { MemoryTrends } from '../analysis/memory.js';
+import type { GrowthTraceReport } from '../analysis/added.js';
 import type { ExitStatus } from '../capture/program.js';
 import type { SoakResult } from '../capture/soak.js';
 import { ExitCode } from '../errors.js';
@@ -34,6 +35,8 @@ export interface RunReport {
   heapFloor: number;
   /** where the main thread's process grows: JS heap, Buffers (arrayBuffers), other external, native (rss) */
   memory: MemoryTrends | null;
+  /** which lines add to the main thread's flagged holders, and that the wrappers were removed (null: not traced) */
+  growthTrace: GrowthTraceReport | null;
   diff: DiffResult | null;
   snapshots: string[];
   usage: UsageSample[];
@@ -81,6 +84,8 @@ export interface RunOutcome {
   /** 128 + the signal, when interrupted */
   interruptExitCode: number;
   workers: WorkerOutcome[];
+  /** the growth trace (which lines add to the flagged holders), when it ran */
+  growthTrace?: GrowthTraceReport | null;
 }
 
 /**
@@ -113,6 +118,7 @@ export function buildRunReport(o: RunOutcome): RunReport {
     watch: judgement.watch,
     heapFloor: judgement.floor,
     memory: judgement.memory,
+    growthTrace: o.growthTrace ?? null,
     diff: o.diff,
     snapshots: mainIsolate(soak)?.snapshots ?? [],
     usage: mainIsolate(soak)?.usage ?? [],

@@ -1,0 +1,206 @@
+/**
+ * Which line adds the entries: for a short window, the methods that add to a flagged holder — that one instance,
+ * never its prototype — are wrapped in the target, and the wrappers count calls per caller stack (fuite's idea, for
+ * a live Node process over the inspector).
+ *
+ *   resolve   HeapProfiler.getObjectByHeapObjectId(the holder's id in the last snapshot) -> a handle;
+ *   install   Runtime.callFunctionOn(INSTALL) on it: own, non-enumerable properties that shadow `set`/`add`/`push`/…
+ *             with a wrapper; a stack is captured for the first calls and then one call in SAMPLE_EVERY (at most
+ *             MAX_STACKS distinct stacks), so the target's throughput does not move;
+ *   collect   Runtime.callFunctionOn(COLLECT): the counts, and the wrappers removed (the own properties deleted or put
+ *             back as they were);
+ *   never left behind: each wrapper removes itself on the first call after its deadline (the window + a grace), and
+ *             an unref'd timer in the target removes it then even if nothing calls it and leakscope is gone.
+ *
+ * This module only talks to the target; which holders to trace and what the stacks mean is decided elsewhere.
+ */
+import type { InspectorSession } from './session.js';
+
+/** What to wrap on one holder. */
+export interface TraceRequest {
+  /** the holder's heap object id in the last snapshot */
+  nodeId: number;
+  /** methods that add to it: ['set'] for a Map, ['push', 'unshift', 'splice'] for an array, … */
+  methods: string[];
+}
+
+export interface TraceSite {
+  /** the caller stack (the wrapper's own frame excluded), as V8 prints it */
+  stack: string;
+  /** calls sampled with this stack */
+  samples: number;
+}
+
+export interface TraceOutcome {
+  nodeId: number;
+  methods: string[];
+  /** installed, and collected (wrappers removed) */
+  traced: boolean;
+  /** why not, when not traced: the holder is gone, frozen, the session failed */
+  why: string | null;
+  calls: number;
+  sampled: number;
+  sites: TraceSite[];
+  /** the wrappers were removed by the collect call (false: left to their own deadline) */
+  restored: boolean;
+}
+
+/** A symbol the target's wrappers are kept under (Symbol.for, so that the collect call finds it). */
+export const TRACE_KEY = 'leakscope.growth-trace';
+const OBJECT_GROUP = 'leakscope-growth-trace';
+/** the target removes its wrappers by itself this long after the window */
+const SELF_REMOVE_GRACE_MS = 5_000;
+
+// Runs in the target, with `this` the holder. Plain JavaScript (ES2019), no closures over leakscope.
+const INSTALL = `function (methods, windowMs, graceMs, keyName) {
+  const target = this;
+  const key = Symbol.for(keyName);
+  if (Object.prototype.hasOwnProperty.call(target, key)) return 'already traced';
+  if (!Object.isExtensible(target)) return 'the object is frozen or not extensible';
+  const FIRST = 200, SAMPLE_EVERY = 16, MAX_STACKS = 200, FRAMES = 6;
+  const state = { calls: 0, sampled: 0, stacks: new Map(), restored: false };
+  const saved = [];
+  // the collect call normally comes at the end of the window; the deadline (window + grace) is the safety net
+  const deadline = Date.now() + windowMs + graceMs;
+  let timer = null;
+  const restore = () => {
+    if (state.restored) return;
+    state.restored = true;
+    for (const [m, d] of saved) {
+      if (d) Object.defineProperty(target, m, d); else delete target[m];
+    }
+    delete target[key];
+    if (timer) clearTimeout(timer);
+  };
+  for (const m of methods) {
+    const original = target[m];
+    if (typeof original !== 'function') continue;
+    saved.push([m, Object.getOwnPropertyDescriptor(target, m)]);
+    const wrapper = function (...args) {
+      if (state.restored || Date.now() > deadline) {
+        restore();
+        return Reflect.apply(original, this, args);
+      }
+      state.calls++;
+      if (state.calls <= FIRST || state.calls % SAMPLE_EVERY === 0) {
+        const at = {};
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = FRAMES;
+        Error.captureStackTrace(at, wrapper);
+        Error.stackTraceLimit = limit;
+        const s = String(at.stack);
+        const n = state.stacks.get(s);
+        if (n !== undefined) state.stacks.set(s, n + 1);
+        else if (state.stacks.size < MAX_STACKS) state.stacks.set(s, 1);
+        state.sampled++;
+      }
+      return Reflect.apply(original, this, args);
+    };
+    Object.defineProperty(target, m, { value: wrapper, writable: true, configurable: true, enumerable: false });
+  }
+  if (saved.length === 0) return 'no method to wrap';
+  Object.defineProperty(target, key, { value: { state, restore }, configurable: true, enumerable: false });
+  timer = setTimeout(restore, windowMs + graceMs + 100);
+  if (timer && typeof timer.unref === 'function') timer.unref();
+  return 'ok';
+}`;
+
+const COLLECT = `function (keyName) {
+  const key = Symbol.for(keyName);
+  const t = this[key];
+  if (!t) return null;
+  const out = { calls: t.state.calls, sampled: t.state.sampled, stacks: Array.from(t.state.stacks) };
+  t.restore();
+  return out;
+}`;
+
+/** Is the holder still carrying our wrappers? (for tests and for the report's "undone" line) */
+const PROBE = `function (keyName, methods) {
+  const own = methods.filter((m) => Object.prototype.hasOwnProperty.call(this, m));
+  return { key: Object.prototype.hasOwnProperty.call(this, Symbol.for(keyName)), own };
+}`;
+
+async function handleOf(session: InspectorSession, nodeId: number): Promise<string | null> {
+  try {
+    const r = (await session.channel.send('HeapProfiler.getObjectByHeapObjectId', { objectId: String(nodeId), objectGroup: OBJECT_GROUP })) as { result?: { objectId?: string } };
+    return r.result?.objectId ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function call<T>(session: InspectorSession, objectId: string, fn: string, args: unknown[]): Promise<T> {
+  const r = (await session.channel.send('Runtime.callFunctionOn', { objectId, functionDeclaration: fn, arguments: args.map((value) => ({ value })), returnByValue: true, silent: true })) as {
+    result?: { value?: unknown };
+    exceptionDetails?: { text?: string; exception?: { description?: string } };
+  };
+  if (r.exceptionDetails) throw new Error(r.exceptionDetails.exception?.description?.split('\n')[0] ?? r.exceptionDetails.text ?? 'failed in the target');
+  return r.result?.value as T;
+}
+
+/**
+ * Wraps the adding methods of each requested holder for `windowMs`, then collects the stacks and removes the
+ * wrappers. An abort (Ctrl-C) ends the window early; the wrappers are removed all the same. Holders that cannot be
+ * traced say why.
+ */
+export async function traceGrowth(session: InspectorSession, requests: TraceRequest[], windowMs: number, signal: AbortSignal): Promise<TraceOutcome[]> {
+  const out: TraceOutcome[] = requests.map((r) => ({ nodeId: r.nodeId, methods: r.methods, traced: false, why: null, calls: 0, sampled: 0, sites: [], restored: false }));
+  const handles = new Map<number, string>();
+  try {
+    for (const [k, r] of requests.entries()) {
+      if (signal.aborted) break;
+      const handle = await handleOf(session, r.nodeId);
+      if (!handle) {
+        out[k].why = 'the holder is gone from the heap (or its id is no longer known)';
+        continue;
+      }
+      try {
+        const status = await call<string>(session, handle, INSTALL, [r.methods, windowMs, SELF_REMOVE_GRACE_MS, TRACE_KEY]);
+        if (status === 'ok') handles.set(k, handle);
+        else out[k].why = status;
+      } catch (err) {
+        out[k].why = `could not wrap it: ${(err as Error).message}`;
+      }
+    }
+    if (handles.size > 0 && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, windowMs);
+        signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve();
+        }, { once: true });
+      });
+    }
+  } finally {
+    // collect even after an abort: the wrappers go now, not at their deadline
+    for (const [k, handle] of handles) {
+      try {
+        const got = await call<{ calls: number; sampled: number; stacks: Array<[string, number]> } | null>(session, handle, COLLECT, [TRACE_KEY]);
+        out[k].restored = true;
+        out[k].traced = got !== null;
+        if (got) {
+          out[k].calls = got.calls;
+          out[k].sampled = got.sampled;
+          out[k].sites = got.stacks.map(([stack, samples]) => ({ stack, samples })).sort((a, b) => b.samples - a.samples);
+        } else {
+          out[k].why = 'the wrappers had already removed themselves';
+        }
+      } catch (err) {
+        out[k].why = `could not collect (the wrappers remove themselves ${Math.round(SELF_REMOVE_GRACE_MS / 1000)} s after the window): ${(err as Error).message}`;
+      }
+    }
+    await session.channel.send('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => {});
+  }
+  return out;
+}
+
+/** Does the holder still carry our wrappers? `{ key, own }`: the trace symbol, the own methods still shadowed. */
+export async function probeTrace(session: InspectorSession, nodeId: number, methods: string[]): Promise<{ key: boolean; own: string[] } | null> {
+  const handle = await handleOf(session, nodeId);
+  if (!handle) return null;
+  try {
+    return await call(session, handle, PROBE, [TRACE_KEY, methods]);
+  } finally {
+    await session.channel.send('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => {});
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Which line adds the entries (on the version matrix): attach to each leaking fixture, and the finding carries the
+ * file:line of the call that adds to the holder — not its declaration — from wrappers on that instance only; after
+ * the capture the holder carries no wrapper (a new snapshot, taken through the inspector, shows none), even when the
+ * trace window is cut short by Ctrl-C.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { before, describe, it } from 'node:test';
+import { loadSnapshot } from '../../src/analysis/heap/loader.js';
+import { findInspector } from '../../src/capture/target.js';
+import { TRACE_KEY } from '../../src/capture/growth-trace.js';
+import { cli } from '../helpers/cli.js';
+import { cliAsync } from '../helpers/cli-async.js';
+import { targetVersion } from '../helpers/nodes.js';
+import { isAlive, withTarget } from '../helpers/targets.js';
+
+/** fixture -> the finding, and the line that adds to its holder (the declaration is elsewhere) */
+const CASES = [
+  { program: 'session-leak', kind: 'growing-collection', name: 'sessions', methods: ['set'], line: 20, declared: 15 },
+  { program: 'ttl-read-leak', kind: 'growing-collection', name: 'rates', methods: ['set'], line: 26, declared: 13 },
+  { program: 'log-leak', kind: 'growing-collection', name: 'requestLog', methods: ['push', 'unshift', 'splice'], line: 17, declared: 14 },
+  { program: 'listener-leak', kind: 'listener', name: 'config-changed', methods: ['on', 'addListener', 'prependListener'], line: 11, declared: 11 },
+  { program: 'rpc-pending-leak', kind: 'pending-promise', name: 'pending', methods: ['set'], line: 16, declared: 10 },
+] as const;
+
+/** A snapshot of the target now: no wrapper of ours left in its heap (no trace symbol, no own adding method). */
+async function assertNoWrapper(pid: number, file: string, methods: readonly string[]): Promise<void> {
+  const r = cli(['snapshot', String(pid), '-o', file, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const snap = await loadSnapshot(file);
+  const symbolEdge = `<symbol ${TRACE_KEY}>`;
+  for (let n = 0; n < snap.nodeCount; n++) {
+    for (let e = snap.firstEdge[n]; e < snap.firstEdge[n + 1]; e++) {
+      if (snap.edgeType(e) !== snap.edgeProperty) continue;
+      const name = snap.edgeName(e);
+      assert.notEqual(name, symbolEdge, `a ${snap.nodeName(n)} still has the trace symbol`);
+      // an instance's own method named like an adding method is a wrapper left behind (prototypes hold the real ones)
+      if (methods.includes(name) && snap.nodeType(snap.edgeTo(e)) === snap.typeClosure && snap.nodeName(snap.edgeTo(e)) === 'wrapper') assert.fail(`${snap.nodeName(n)}.${name} is still our wrapper`);
+    }
+  }
+}
+
+describe(`growth trace: which line adds the entries, targets on Node ${targetVersion}`, () => {
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-trace-'));
+  });
+
+  for (const c of CASES) {
+    it(`${c.program}: ${c.name} gets its adding line (${c.line}), then the instance is as it was`, async () => {
+      await withTarget(c.program, [], async (t) => {
+        const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--trace-window', '2s', '--no-sampling', '--dir', path.join(tmp, c.program), '--json', '--fail-on', 'all']);
+        assert.equal(r.status, 1, r.stderr);
+        const p = JSON.parse(r.stdout).processes[0];
+        const f = p.isolates[0].diff.findings.find((x: { name: string }) => x.name === c.name);
+        assert.ok(f, JSON.stringify(p.isolates[0].diff.findings.map((x: { kind: string; name: string }) => [x.kind, x.name])));
+        assert.equal(f.kind, c.kind);
+        assert.equal(f.location.line, c.declared, 'the location stays the declaration');
+        const a = f.addedAt;
+        assert.equal(a.source, 'instrumentation', JSON.stringify(a));
+        assert.deepEqual(a.methods, c.methods);
+        assert.ok(a.calls > 0, JSON.stringify(a));
+        const site = a.sites[0];
+        assert.equal(path.basename(site.file), `${c.program}.mjs`, JSON.stringify(site));
+        assert.equal(site.line, c.line, JSON.stringify(site));
+        assert.ok(site.text && site.text.length > 0, 'the source line');
+        assert.equal(p.growthTrace.undone, true, p.growthTrace.text);
+        assert.match(p.growthTrace.text, /the wrappers were on those instances only, and are removed$/);
+        assert.equal(await findInspector(t.pid), null);
+        await assertNoWrapper(t.pid, path.join(tmp, `${c.program}-after.heapsnapshot`), c.methods);
+        assert.ok(isAlive(t.pid));
+      });
+    });
+  }
+
+  it('--no-trace-growth: nothing is installed and the report says nothing of a trace', async () => {
+    await withTarget('session-leak', [], async (t) => {
+      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '2', '--no-trace-growth', '--no-sampling', '--dir', path.join(tmp, 'off'), '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const p = JSON.parse(r.stdout).processes[0];
+      assert.equal(p.growthTrace, null);
+      assert.ok(p.isolates[0].diff.findings.every((f: { addedAt?: unknown }) => f.addedAt === undefined));
+    });
+  });
+
+  it('Ctrl-C during the trace window: the wrappers are removed at once, the target lives on', async () => {
+    await withTarget('session-leak', [], async (t) => {
+      const run = cliAsync(['attach', String(t.pid), '--interval', '1s', '--snapshots', '2', '--trace-window', '60s', '--no-sampling', '--dir', path.join(tmp, 'ctrl-c'), '--json']);
+      // two snapshots a second apart and the diff take a few seconds; the window is a minute
+      await sleep(7000);
+      process.kill(run.pid, 'SIGINT');
+      const r = await run.done;
+      assert.equal(r.status, 130, `${r.stdout.slice(0, 500)}${r.stderr}`);
+      assert.equal(await findInspector(t.pid), null);
+      await assertNoWrapper(t.pid, path.join(tmp, 'ctrl-c-after.heapsnapshot'), ['set']);
+      assert.ok(isAlive(t.pid));
+    });
+  });
+});
