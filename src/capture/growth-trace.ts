@@ -5,8 +5,8 @@
  *
  *   resolve   HeapProfiler.getObjectByHeapObjectId(the holder's id in the last snapshot) -> a handle;
  *   install   Runtime.callFunctionOn(INSTALL) on it: own, non-enumerable properties that shadow `set`/`add`/`push`/…
- *             with a wrapper; a stack is captured for the first calls and then one call in SAMPLE_EVERY (at most
- *             MAX_STACKS distinct stacks), so the target's throughput does not move;
+ *             with a wrapper that counts every call and captures a caller stack for the first calls, then at most one
+ *             every GAP_MS (at most MAX_STACKS distinct stacks), so the cost is bounded whatever the call rate;
  *   collect   Runtime.callFunctionOn(COLLECT): the counts, and the wrappers removed (the own properties deleted or put
  *             back as they were);
  *   never left behind: each wrapper removes itself on the first call after its deadline (the window + a grace), and
@@ -57,8 +57,10 @@ const INSTALL = `function (methods, windowMs, graceMs, keyName) {
   const key = Symbol.for(keyName);
   if (Object.prototype.hasOwnProperty.call(target, key)) return 'already traced';
   if (!Object.isExtensible(target)) return 'the object is frozen or not extensible';
-  const FIRST = 200, SAMPLE_EVERY = 16, MAX_STACKS = 200, FRAMES = 6;
-  const state = { calls: 0, sampled: 0, stacks: new Map(), restored: false };
+  // a stack costs tens of microseconds: the first FIRST calls, then at most one every GAP_MS (a time sample, so the
+  // cost is bounded whatever the call rate)
+  const FIRST = 50, GAP_MS = 10, MAX_STACKS = 200, FRAMES = 6;
+  const state = { calls: 0, sampled: 0, last: 0, stacks: new Map(), restored: false };
   const saved = [];
   // the collect call normally comes at the end of the window; the deadline (window + grace) is the safety net
   const deadline = Date.now() + windowMs + graceMs;
@@ -77,12 +79,14 @@ const INSTALL = `function (methods, windowMs, graceMs, keyName) {
     if (typeof original !== 'function') continue;
     saved.push([m, Object.getOwnPropertyDescriptor(target, m)]);
     const wrapper = function (...args) {
-      if (state.restored || Date.now() > deadline) {
+      const now = Date.now();
+      if (state.restored || now > deadline) {
         restore();
         return Reflect.apply(original, this, args);
       }
       state.calls++;
-      if (state.calls <= FIRST || state.calls % SAMPLE_EVERY === 0) {
+      if (state.sampled < FIRST || now - state.last >= GAP_MS) {
+        state.last = now;
         const at = {};
         const limit = Error.stackTraceLimit;
         Error.stackTraceLimit = FRAMES;
@@ -143,7 +147,8 @@ async function call<T>(session: InspectorSession, objectId: string, fn: string, 
  * wrappers. An abort (Ctrl-C) ends the window early; the wrappers are removed all the same. Holders that cannot be
  * traced say why.
  */
-export async function traceGrowth(session: InspectorSession, requests: TraceRequest[], windowMs: number, signal: AbortSignal): Promise<TraceOutcome[]> {
+export async function traceGrowth(session: InspectorSession, requests: TraceRequest[], windowMs: number, signal: AbortSignal, installed?: (ms: number) => void): Promise<TraceOutcome[]> {
+  const t0 = Date.now();
   const out: TraceOutcome[] = requests.map((r) => ({ nodeId: r.nodeId, methods: r.methods, traced: false, why: null, calls: 0, sampled: 0, sites: [], restored: false }));
   const handles = new Map<number, string>();
   try {
@@ -162,6 +167,8 @@ export async function traceGrowth(session: InspectorSession, requests: TraceRequ
         out[k].why = `could not wrap it: ${(err as Error).message}`;
       }
     }
+    // finding an object by its heap id walks the heap once (a pause like a GC's, on a 300 MB heap about a second)
+    installed?.(Date.now() - t0);
     if (handles.size > 0 && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, windowMs);
