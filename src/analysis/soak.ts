@@ -13,8 +13,8 @@
 import { isAccepted, type Baseline } from './baseline.js';
 import type { DiffResult } from './diff.js';
 import type { Finding, FindingKind, Verdict } from './findings.js';
-import { heapTrend, type Trend } from './trend.js';
-import { memoryTrends, MIN_SLOPE_RISE, MIN_SLOPE_WINDOW_MS, type MemorySample, type MemoryTrends } from './memory.js';
+import type { Trend } from './trend.js';
+import { memoryTrends, MIN_SLOPE_RISE, MIN_SLOPE_WINDOW_MS, type MemorySample, type MemoryTrends, type PartTrend } from './memory.js';
 import { formatBytes, formatRate } from '../format.js';
 
 export { MIN_SLOPE_RISE, MIN_SLOPE_WINDOW_MS } from './memory.js';
@@ -65,7 +65,6 @@ export function judgeSoak(input: {
   failOn: Set<FindingKind>;
   baseline: Baseline | null;
 }): SoakJudgement {
-  const trend = heapTrend(input.usage.map((u) => [u.t, u.used]));
   const findings = input.diff?.findings ?? [];
   const floor = heapFloor(input.usage, input.floor ?? DEFAULT_HEAP_FLOOR);
   const accepted = findings.filter((f) => isAccepted(input.baseline, f));
@@ -73,7 +72,11 @@ export function judgeSoak(input: {
   const failing = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.status === 'leak');
   const watch = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.status === 'watch');
   // every part of the process's memory, judged the same way: Buffers and native memory grow where heapUsed is flat
-  const memory = input.usage.length >= 3 ? memoryTrends(input.usage, floor, input.maxGrowth, { native: input.processWide ?? true }) : null;
+  const trends = memoryTrends(input.usage, floor, input.maxGrowth, { native: input.processWide ?? true });
+  const memory = input.usage.length >= 3 ? trends : null;
+  // the heap part: its trend, and whether its window is long enough and its rise large enough to judge it alone
+  const heap = trends.parts.find((p) => p.part === 'heap') as PartTrend;
+  const trend = heap.trend;
   // (native memory is reported, never judged: see memory.ts)
   const judgedOutside = memory?.growing.some((p) => p === 'buffers' || p === 'external') ?? false;
   const whereText = memory?.brief ? `; ${memory.brief}` : '';
@@ -82,9 +85,8 @@ export function judgeSoak(input: {
   // the slope alone (no culprit needed) judges only a window long enough to be past a fresh process's warm-up
   // noise, over which the heap rose by a material amount: six seconds of a --quick run that rise by 0.4 MB
   // extrapolate to "+4 MB/min" on Node 22 while nothing leaks
-  const windowMs = input.usage.length >= 2 ? input.usage[input.usage.length - 1].t - input.usage[0].t : 0;
-  const rise = trend ? (trend.slope * windowMs) / 60_000 : 0;
-  const slopeJudgeable = windowMs >= MIN_SLOPE_WINDOW_MS && rise >= MIN_SLOPE_RISE;
+  const { windowMs } = trends;
+  const { rise, judgeable: slopeJudgeable } = heap;
   if (trend && trend.low > input.maxGrowth && slopeJudgeable) {
     const culprit = failing[0] ? `; ${failing[0].summary}` : '';
     return { ...base, verdict: 'leak', reason: `${slopeText} exceeds --max-growth ${formatRate(input.maxGrowth)}${culprit}${whereText}` };
