@@ -164,7 +164,7 @@ export function notTraced(methods: string[], why: string): AddedAt {
 /** What the growth trace did to the target: per holder, and one line saying it was undone. */
 export interface GrowthTraceReport {
   windowMs: number;
-  holders: Array<{ name: string; holderClass: string; kind: Finding['kind']; methods: string[]; traced: boolean; calls: number; restored: boolean; why: string | null }>;
+  holders: Array<{ name: string; holderClass: string; kind: Finding['kind']; methods: string[]; installed: boolean; traced: boolean; calls: number; restored: boolean; why: string | null }>;
   /** every wrapper installed was removed before detaching */
   undone: boolean;
   /** one line: what was done to the target, and that it was undone */
@@ -172,7 +172,7 @@ export interface GrowthTraceReport {
 }
 
 export function traceReport(windowMs: number, holders: GrowthTraceReport['holders']): GrowthTraceReport {
-  const installed = holders.filter((h) => h.traced || h.restored || (h.why ?? '').startsWith('could not collect'));
+  const installed = holders.filter((h) => h.installed);
   const undone = installed.every((h) => h.restored);
   const what = holders.map((h) => `${h.name} (${h.holderClass}.${h.methods.join('/')}${h.traced ? `: ${formatCount(h.calls)} calls` : `: not traced, ${h.why}`})`).join('; ');
   const tail = installed.length === 0 ? 'nothing was installed' : undone ? 'the wrappers were on those instances only, and are removed' : 'some wrappers could not be removed now: they remove themselves 5 s after the window';

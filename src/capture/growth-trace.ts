@@ -34,6 +34,8 @@ export interface TraceSite {
 export interface TraceOutcome {
   nodeId: number;
   methods: string[];
+  /** the wrappers were put on the instance */
+  installed: boolean;
   /** installed, and collected (wrappers removed) */
   traced: boolean;
   /** why not, when not traced: the holder is gone, frozen, the session failed */
@@ -118,12 +120,6 @@ const COLLECT = `function (keyName) {
   return out;
 }`;
 
-/** Is the holder still carrying our wrappers? (for tests and for the report's "undone" line) */
-const PROBE = `function (keyName, methods) {
-  const own = methods.filter((m) => Object.prototype.hasOwnProperty.call(this, m));
-  return { key: Object.prototype.hasOwnProperty.call(this, Symbol.for(keyName)), own };
-}`;
-
 async function handleOf(session: InspectorSession, nodeId: number): Promise<string | null> {
   try {
     const r = (await session.channel.send('HeapProfiler.getObjectByHeapObjectId', { objectId: String(nodeId), objectGroup: OBJECT_GROUP })) as { result?: { objectId?: string } };
@@ -149,7 +145,7 @@ async function call<T>(session: InspectorSession, objectId: string, fn: string, 
  */
 export async function traceGrowth(session: InspectorSession, requests: TraceRequest[], windowMs: number, signal: AbortSignal, installed?: (ms: number) => void): Promise<TraceOutcome[]> {
   const t0 = Date.now();
-  const out: TraceOutcome[] = requests.map((r) => ({ nodeId: r.nodeId, methods: r.methods, traced: false, why: null, calls: 0, sampled: 0, sites: [], restored: false }));
+  const out: TraceOutcome[] = requests.map((r) => ({ nodeId: r.nodeId, methods: r.methods, installed: false, traced: false, why: null, calls: 0, sampled: 0, sites: [], restored: false }));
   const handles = new Map<number, string>();
   try {
     for (const [k, r] of requests.entries()) {
@@ -161,7 +157,10 @@ export async function traceGrowth(session: InspectorSession, requests: TraceRequ
       }
       try {
         const status = await call<string>(session, handle, INSTALL, [r.methods, windowMs, SELF_REMOVE_GRACE_MS, TRACE_KEY]);
-        if (status === 'ok') handles.set(k, handle);
+        if (status === 'ok') {
+          handles.set(k, handle);
+          out[k].installed = true;
+        }
         else out[k].why = status;
       } catch (err) {
         out[k].why = `could not wrap it: ${(err as Error).message}`;
@@ -199,15 +198,4 @@ export async function traceGrowth(session: InspectorSession, requests: TraceRequ
     await session.channel.send('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => {});
   }
   return out;
-}
-
-/** Does the holder still carry our wrappers? `{ key, own }`: the trace symbol, the own methods still shadowed. */
-export async function probeTrace(session: InspectorSession, nodeId: number, methods: string[]): Promise<{ key: boolean; own: string[] } | null> {
-  const handle = await handleOf(session, nodeId);
-  if (!handle) return null;
-  try {
-    return await call(session, handle, PROBE, [TRACE_KEY, methods]);
-  } finally {
-    await session.channel.send('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => {});
-  }
 }

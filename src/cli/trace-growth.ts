@@ -45,7 +45,7 @@ export class GrowthTracer {
       outcomes.forEach((o, k) => {
         const f = requests[k].finding;
         f.addedAt = o.traced ? addedAt(o, this.o.windowMs, this.o.mapper) : notTraced(o.methods, o.why ?? 'not traced');
-        holders.push({ name: f.name, holderClass: f.holderClass, kind: f.kind, methods: o.methods, traced: o.traced, calls: o.calls, restored: o.restored, why: o.why });
+        holders.push({ name: f.name, holderClass: f.holderClass, kind: f.kind, methods: o.methods, installed: o.installed, traced: o.traced, calls: o.calls, restored: o.restored, why: o.why });
       });
       this.report = traceReport(this.o.windowMs, holders);
     } catch (err) {

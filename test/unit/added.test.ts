@@ -41,10 +41,10 @@ describe('growth trace: stacks to call sites', () => {
   });
 
   it('the report line says what was done and that it was undone', () => {
-    const r = traceReport(10_000, [{ name: 'quoteCache', holderClass: 'Map', kind: 'growing-collection', methods: ['set'], traced: true, calls: 1204, restored: true, why: null }]);
+    const r = traceReport(10_000, [{ name: 'quoteCache', holderClass: 'Map', kind: 'growing-collection', methods: ['set'], installed: true, traced: true, calls: 1204, restored: true, why: null }]);
     assert.equal(r.text, 'growth trace for 10 s: quoteCache (Map.set: 1,204 calls); the wrappers were on those instances only, and are removed');
     assert.equal(r.undone, true);
-    const left = traceReport(10_000, [{ name: 'q', holderClass: 'Map', kind: 'growing-collection', methods: ['set'], traced: false, calls: 0, restored: false, why: 'could not collect (…): socket closed' }]);
+    const left = traceReport(10_000, [{ name: 'q', holderClass: 'Map', kind: 'growing-collection', methods: ['set'], installed: true, traced: false, calls: 0, restored: false, why: 'could not collect (…): socket closed' }]);
     assert.equal(left.undone, false);
     assert.match(left.text, /remove themselves 5 s after the window$/);
   });
