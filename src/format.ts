@@ -97,12 +97,23 @@ export function addedAtLines(a: {
   source: string;
   windowMs: number;
   why: string | null;
-  sites: Array<{ file: string; line: number; function: string; calls: number; bytes?: number; from: string[]; text: string | null }>;
+  sites: Array<{ file: string; line: number; function: string; calls: number; samples: number; bytes?: number; from: string[]; text: string | null; declaredAt?: number }>;
 }): string[] {
   if (a.sites.length === 0) return [`not traced: ${a.why ?? 'no call seen'}`];
+  const code = (x: (typeof a.sites)[number]) => (x.text ? ` \`${x.text.replace(/`/g, "'")}\`` : '');
+  // a line found in the allocating function's source: the line that adds, in that function
+  const found = (x: (typeof a.sites)[number]) => `${shortLocation(x)}${code(x)} in ${x.function}() (declared at line ${x.declaredAt})`;
   if (a.source === 'allocation-sites') {
-    const site = (x: (typeof a.sites)[number]) => `${shortLocation(x)} in ${x.function} (+${((x.bytes ?? 0) / 1e3).toFixed(1)} kB live)`;
+    const site = (x: (typeof a.sites)[number]) => (x.declaredAt ? `${found(x)}, whose allocations grew +${formatBytes(x.bytes ?? 0)}` : `${shortLocation(x)} in ${x.function} (+${((x.bytes ?? 0) / 1e3).toFixed(1)} kB live)`);
     return [`not traced (${a.why}): ${a.sites.map(site).join(', ')}`];
+  }
+  if (a.source === 'allocation-tracking') {
+    const objects = (x: (typeof a.sites)[number]) => `${formatCount(x.samples)} new object${x.samples === 1 ? '' : 's'}, ${formatBytes(x.bytes ?? 0)}${x.from.length ? `, called from ${x.from.join(' ← ')}` : ''}`;
+    const site = (x: (typeof a.sites)[number]) => (x.declaredAt ? `${found(x)}: it allocated ${objects(x)}` : `allocated by ${x.function}() (${shortLocation(x)}${code(x)}): ${objects(x)}`);
+    const source = a.sites[0].declaredAt
+      ? '[from the allocation stacks recorded in the snapshot: the function that allocated what the holder keeps, and the line in it that adds to the holder]'
+      : '[from the allocation stacks recorded in the snapshot; the line is where the function is declared]';
+    return [`${site(a.sites[0])} ${source}`, ...a.sites.slice(1, 3).map((x) => `also ${site(x)}`)];
   }
   const s = (x: (typeof a.sites)[number]) => `${shortLocation(x)}${x.text ? ` \`${x.text.replace(/`/g, "'")}\`` : ''} — ${x.calls.toLocaleString('en-US')} call${x.calls === 1 ? '' : 's'} in ${Math.round(a.windowMs / 1000)} s, in ${[x.function, ...x.from].join(' ← ')}`;
   return [s(a.sites[0]), ...a.sites.slice(1, 3).map((x) => `also ${s(x)}`)];

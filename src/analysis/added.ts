@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { AllocationSite } from './allocations.js';
 import type { Finding } from './findings.js';
 import type { LocationMapper } from './heap/snapshot.js';
+import type { HeapGraph } from './graph/heap-graph.js';
+import { AllocationTraces, type TraceFunction } from './heap/traces.js';
 import { NAMES } from './heap/v8.js';
 import { printable } from '../text.js';
 import { formatCount } from '../format.js';
@@ -51,15 +53,23 @@ export interface AddedSite {
   from: string[];
   /** the source line, trimmed (when the file is readable here) */
   text: string | null;
+  /**
+   * set when `line` was found in the source text: an allocation site names the function (where it is declared),
+   * and the line inside it that adds to the holder (`sessions.set(…)`) was found by reading that function's body;
+   * this is the function's declaration line
+   */
+  declaredAt?: number;
 }
 
 export interface AddedAt {
   /**
    * 'instrumentation': the instance's methods were wrapped for a window; 'allocation-sites': it could not be (see
    * `why`), so these are the sampling heap profiler's sites whose live memory grew most — where the growing memory
-   * was allocated, not necessarily the line that adds it; 'none': see `why`
+   * was allocated, not necessarily the line that adds it; 'allocation-tracking': offline, the allocation stacks the
+   * snapshot recorded (a process started with --track-heap-objects): the functions that allocated the new objects
+   * the holder keeps, at the line where each function is declared; 'none': see `why`
    */
-  source: 'instrumentation' | 'allocation-sites' | 'none';
+  source: 'instrumentation' | 'allocation-sites' | 'allocation-tracking' | 'none';
   methods: string[];
   windowMs: number;
   calls: number;
@@ -97,7 +107,7 @@ export function parseStack(stack: string): Frame[] {
 }
 
 const lines = new Map<string, string[] | null>();
-function sourceLine(file: string, line: number): string | null {
+function fileLines(file: string): string[] | null {
   if (!lines.has(file)) {
     let text: string[] | null = null;
     try {
@@ -107,7 +117,10 @@ function sourceLine(file: string, line: number): string | null {
     }
     lines.set(file, text);
   }
-  const l = lines.get(file)?.[line - 1];
+  return lines.get(file) ?? null;
+}
+function sourceLine(file: string, line: number): string | null {
+  const l = fileLines(file)?.[line - 1];
   return l === undefined ? null : printable(l.trim().slice(0, 160));
 }
 
@@ -143,7 +156,7 @@ export function addedAt(o: { methods: string[]; calls: number; sampled: number; 
 }
 
 /** No trace for this finding (why), but growing allocation sites from the sampling profiler: the busiest three. */
-export function fromAllocationSites(methods: string[], why: string, sites: AllocationSite[]): AddedAt {
+export function fromAllocationSites(methods: string[], why: string, sites: AllocationSite[], variable: string | null = null): AddedAt {
   const grown = sites.filter((x) => x.deltaBytes > 0).slice(0, 3);
   if (grown.length === 0) return notTraced(methods, why);
   return {
@@ -151,9 +164,121 @@ export function fromAllocationSites(methods: string[], why: string, sites: Alloc
     methods,
     windowMs: 0,
     calls: 0,
-    sites: grown.map((x) => ({ file: x.file, line: x.line, column: x.column, function: x.functionName, ...(x.compiled ? { compiled: x.compiled } : {}), calls: 0, samples: 0, bytes: x.deltaBytes, from: x.stack.slice(0, 3).map((f) => f.split(' ')[0]), text: sourceLine(x.file, x.line) })),
+    sites: refineSites(grown.map((x) => ({ file: x.file, line: x.line, column: x.column, function: x.functionName, ...(x.compiled ? { compiled: x.compiled } : {}), calls: 0, samples: 0, bytes: x.deltaBytes, from: x.stack.slice(0, 3).map((f) => f.split(' ')[0]), text: sourceLine(x.file, x.line) })), variable),
     why: `${why}; instead, the sampling profiler's allocation sites whose live memory grew most`,
   };
+}
+
+/** How far up the dominator tree a new object is looked at for the holder that keeps it. */
+const MAX_HOLDER_DEPTH = 12;
+
+/**
+ * Offline (`diff`): when the last snapshot recorded allocation stacks, which code allocated the new objects each
+ * holder keeps — per holder (a finding's representative node), the innermost frames that are the program's own code
+ * (not node: internals), the busiest three, with how many new objects and bytes each allocated and its callers.
+ * Null when the snapshot has no allocation stacks.
+ */
+export function fromAllocationTraces(last: HeapGraph, holders: ReadonlyArray<{ representative: number; methods: string[]; variable: string | null }>, isNew: Uint8Array): Map<number, AddedAt> | null {
+  const snap = last.snap;
+  const traces = AllocationTraces.of(snap);
+  if (!traces) return null;
+  const idom = last.dominators.idom;
+  const wanted = new Set(holders.map((h) => h.representative));
+  const perHolder = new Map<number, Map<string, AddedSite>>();
+  const siteOf = new Map<number, { key: string; fn: TraceFunction; from: string[] } | null>();
+  for (let n = 0; n < isNew.length; n++) {
+    if (isNew[n] !== 1) continue;
+    const t = snap.traceNodeId(n);
+    if (t === 0) continue;
+    let holder = -1;
+    for (let a = idom[n], k = 0; k < MAX_HOLDER_DEPTH && a !== snap.rootIndex; a = idom[a], k++) {
+      if (wanted.has(a)) {
+        holder = a;
+        break;
+      }
+    }
+    if (holder < 0) continue;
+    if (!siteOf.has(t)) {
+      const stack = traces.stack(t);
+      const k = stack.findIndex((f) => f.file !== '' && !f.file.startsWith('node:') && f.line > 0);
+      siteOf.set(t, k < 0 ? null : { key: `${stack[k].file}:${stack[k].line}:${stack[k].column}:${stack[k].name}`, fn: stack[k], from: stack.slice(k + 1, k + 4).map((f) => f.name) });
+    }
+    const site = siteOf.get(t);
+    if (!site) continue;
+    let sites = perHolder.get(holder);
+    if (!sites) perHolder.set(holder, (sites = new Map()));
+    let s = sites.get(site.key);
+    if (!s) {
+      const at = snap.mapLocation({ file: site.fn.file, line: site.fn.line, column: site.fn.column, scriptId: -1 });
+      s = { file: at.file, line: at.line, column: at.column, function: site.fn.name, ...(at.compiled ? { compiled: at.compiled } : {}), calls: 0, samples: 0, bytes: 0, from: site.from, text: sourceLine(at.file, at.line) };
+      sites.set(site.key, s);
+    }
+    s.samples++;
+    s.bytes = (s.bytes ?? 0) + snap.selfSize(n);
+  }
+  const out = new Map<number, AddedAt>();
+  for (const h of holders) {
+    const sites = refineSites([...(perHolder.get(h.representative)?.values() ?? [])].sort((a, b) => b.samples - a.samples).slice(0, 3), h.variable);
+    out.set(
+      h.representative,
+      sites.length === 0
+        ? notTraced(h.methods, 'the snapshot recorded allocation stacks, but none of the new objects this holder keeps was allocated by the program’s own code')
+        : { source: 'allocation-tracking', methods: h.methods, windowMs: 0, calls: 0, sites, why: 'offline: the allocation stacks recorded in the snapshot (--track-heap-objects) — the function that allocated the new objects, at the line where it is declared' },
+    );
+  }
+  return out;
+}
+
+/** The variable or property that holds a finding's holder: the last step of its path ("pending (Map)" -> pending). */
+export function holderVariable(f: Pick<Finding, 'name' | 'retainerPath'>): string | null {
+  const m = /^([A-Za-z_$][\w$]*)\b/.exec(f.retainerPath.at(-1) ?? '') ?? /^([A-Za-z_$][\w$]*)$/.exec(f.name);
+  return m && !['module', 'system', 'Node', 'internal'].includes(m[1]) ? m[1] : null;
+}
+
+/** How far a function's body is read for the line that adds to the holder. */
+const MAX_BODY_LINES = 300;
+
+/**
+ * The line in the function declared at `file:line` that adds to `variable`: `variable.set(`, `this.variable.push(`,
+ * `variable[key] =`, `variable.on(` … (the function's body is read until its braces balance). Null when there is
+ * none, or the file is not readable here.
+ */
+export function addingLineIn(file: string, line: number, variable: string): { line: number; column: number; text: string } | null {
+  const text = fileLines(file);
+  if (!text) return null;
+  const v = variable.replace(/[$]/g, '\\$&');
+  const adds = new RegExp(`(?:^|[^\\w$])${v}\\s*(?:\\.\\s*(?:set|add|push|unshift|splice|on|once|addListener|prependListener|addEventListener)\\s*\\(|\\[[^\\]]*\\]\\s*=(?!=))`);
+  let balance = 0;
+  let opened = false;
+  for (let i = line - 1; i >= 0 && i < text.length && i < line - 1 + MAX_BODY_LINES; i++) {
+    const code = text[i].replace(/\/\/.*$/, '');
+    const m = adds.exec(code);
+    if (m) {
+      const column = code.indexOf(variable, m.index) + 1;
+      return { line: i + 1, column, text: printable(text[i].trim().slice(0, 160)) };
+    }
+    const opens = code.match(/{/g)?.length ?? 0;
+    balance += opens - (code.match(/}/g)?.length ?? 0);
+    if (opens > 0) opened = true;
+    if ((opened && balance <= 0) || (!opened && i > line - 1 + 2)) break;
+  }
+  return null;
+}
+
+/**
+ * Allocation sites name functions; where one of them (in order) contains the line that adds to the holder, that
+ * line is put first (`declaredAt` keeps the function's line).
+ */
+function refineSites(sites: AddedSite[], variable: string | null): AddedSite[] {
+  if (!variable) return sites;
+  for (let k = 0; k < sites.length; k++) {
+    const s = sites[k];
+    const found = addingLineIn(s.file, s.line, variable);
+    if (!found) continue;
+    const refined: AddedSite = { ...s, declaredAt: s.line, line: found.line, column: found.column, text: found.text };
+    return [refined, ...sites.filter((_, j) => j !== k)];
+  }
+  return sites;
 }
 
 /** A finding with no trace: why. */
@@ -174,7 +299,8 @@ export interface GrowthTraceReport {
 export function traceReport(windowMs: number, holders: GrowthTraceReport['holders']): GrowthTraceReport {
   const installed = holders.filter((h) => h.installed);
   const undone = installed.every((h) => h.restored);
-  const what = holders.map((h) => `${h.name} (${h.holderClass}.${h.methods.join('/')}${h.traced ? `: ${formatCount(h.calls)} calls` : `: not traced, ${h.why}`})`).join('; ');
+  const what = holders.map((h) => `${h.name} (${h.holderClass}${h.methods.length ? `.${h.methods.join('/')}` : ''}${h.traced ? `: ${formatCount(h.calls)} calls` : `: not traced, ${h.why}`})`).join('; ');
   const tail = installed.length === 0 ? 'nothing was installed' : undone ? 'the wrappers were on those instances only, and are removed' : 'some wrappers could not be removed now: they remove themselves 5 s after the window';
-  return { windowMs, holders, undone, text: `growth trace for ${Math.round(windowMs / 1000)} s: ${what}; ${tail}` };
+  const head = installed.length === 0 ? 'growth trace' : `growth trace for ${Math.round(windowMs / 1000)} s`;
+  return { windowMs, holders, undone, text: `${head}: ${what}; ${tail}` };
 }

@@ -24,6 +24,7 @@ import { collectSamples, runDetectors } from './detectors/index.js';
 import { classGrowth, classGrowthFindings, type ClassGrowth } from './growth.js';
 import { describeGroup, groupByHolder, markNew } from './holders.js';
 import { judgeDiff } from './verdict.js';
+import { addingMethods, fromAllocationTraces, holderVariable } from './added.js';
 export type { Finding, Severity, Verdict } from './findings.js';
 export type { ClassGrowth } from './growth.js';
 
@@ -119,7 +120,16 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     }
     const merged = mergeCauses(last, detected, grouped.map((f) => ({ finding: f, members: (visit) => members.get(f.representative)?.forEach(visit) })));
     const windowMs = windowOf(input.times);
-    for (const { representative, ...f } of merged) findings.push(withStatus({ ...f, holderId: last.snap.nodeId(representative) }, windowMs, options.significance));
+    // a snapshot taken with allocation tracking says which code allocated what each holder keeps
+    const methodsOf = (f: (typeof merged)[number]) => {
+      const m = addingMethods(f);
+      return typeof m === 'string' ? [] : m;
+    };
+    const allocated = fromAllocationTraces(last, merged.map((f) => ({ representative: f.representative, methods: methodsOf(f), variable: holderVariable(f) })), isNew);
+    for (const { representative, ...f } of merged) {
+      const addedAt = allocated?.get(representative);
+      findings.push(withStatus({ ...f, holderId: last.snap.nodeId(representative), ...(addedAt ? { addedAt } : {}) }, windowMs, options.significance));
+    }
     findings.sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || kindOrder(a.kind) - kindOrder(b.kind) || b.confidence - a.confidence || b.newBytes - a.newBytes);
     findings.splice(options.top);
   } else {

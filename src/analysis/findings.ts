@@ -38,7 +38,8 @@ export interface Finding {
   offHeap?: OffHeap | null;
   /** the holder's heap object id in the last snapshot (what a live trace resolves) */
   holderId?: number;
-  /** which lines add to the holder, from a live trace (attach, run); absent offline */
+  /** which lines add to the holder: from a live trace (attach, run), else allocation sites; offline only when the
+   * snapshots recorded allocation stacks (--track-heap-objects); absent otherwise */
   addedAt?: AddedAt | null;
   /** how many bytes the growth first -> last amounts to (for a detector: its retained bytes in the share the count grew) */
   growthBytes: number;

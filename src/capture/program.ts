@@ -109,8 +109,12 @@ export class ManagedProcess {
   }
 }
 
-export function startProgram(command: string[], env: NodeJS.ProcessEnv): ManagedProcess {
-  const nodeOptions = [process.env.NODE_OPTIONS, '--inspect=127.0.0.1:0'].filter(Boolean).join(' ');
+/**
+ * trackAllocations: V8 records every object's allocation stack from the start (--track-heap-objects), so the
+ * snapshots carry them; it slows allocation-heavy code, so it is asked for, never on by default.
+ */
+export function startProgram(command: string[], env: NodeJS.ProcessEnv, o: { trackAllocations?: boolean } = {}): ManagedProcess {
+  const nodeOptions = [process.env.NODE_OPTIONS, '--inspect=127.0.0.1:0', o.trackAllocations ? '--track-heap-objects' : ''].filter(Boolean).join(' ');
   const child = spawn(command[0], command.slice(1), {
     env: { ...process.env, ...env, NODE_OPTIONS: nodeOptions },
     stdio: ['ignore', 'pipe', 'pipe'],

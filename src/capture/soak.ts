@@ -18,6 +18,8 @@ export interface SoakOptions {
   warmupMs: number;
   plan: CapturePlan;
   graceMs: number;
+  /** start the program with --track-heap-objects (its snapshots record allocation stacks) */
+  trackAllocations?: boolean;
 }
 
 export interface SoakEvents extends CaptureEvents {
@@ -37,7 +39,7 @@ export interface SoakResult {
 }
 
 export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: AbortSignal): Promise<SoakResult> {
-  const program = startProgram(opts.command, {});
+  const program = startProgram(opts.command, {}, { trackAllocations: opts.trackAllocations === true });
   let load: ManagedProcess | null = null;
   const loadInfo = opts.load ? { command: opts.load, runs: 0, exits: [] as ExitStatus[], failed: false, output: '' } : null;
   const result: SoakResult = { capture: null, warmup: [], programExit: null, programStoppedByUs: false, programOutput: { stdout: '', stderr: '' }, load: loadInfo, error: null };

@@ -33,18 +33,27 @@ export class GrowthTracer {
       this.diffs.set(c.thread.id, diff);
       const flagged = diff.findings.filter((f) => f.holderId !== undefined && (f.status === 'leak' || f.confidence >= 0.5)).slice(0, MAX_TRACED);
       const requests: Array<{ finding: Finding; request: TraceRequest }> = [];
+      // what cannot be wrapped is said in the report too (and falls back to allocation sites in the command)
+      const holders: GrowthTraceReport['holders'] = [];
       for (const f of flagged) {
         const methods = addingMethods(f);
-        if (typeof methods === 'string') f.addedAt = notTraced([], methods);
-        else requests.push({ finding: f, request: { nodeId: f.holderId as number, methods } });
+        if (typeof methods === 'string') {
+          // allocation stacks recorded in the snapshots (--track-allocations) already answered: kept
+          if (!f.addedAt?.sites.length) f.addedAt = notTraced([], methods);
+          holders.push({ name: f.name, holderClass: f.holderClass, kind: f.kind, methods: [], installed: false, traced: false, calls: 0, restored: true, why: methods });
+        } else requests.push({ finding: f, request: { nodeId: f.holderId as number, methods } });
       }
-      if (requests.length === 0) return;
+      if (requests.length === 0) {
+        if (holders.length > 0) this.report = traceReport(this.o.windowMs, holders);
+        return;
+      }
       this.o.onPhase?.(`tracing which lines add to ${requests.map((r) => r.finding.name).join(', ')} for ${Math.round(this.o.windowMs / 1000)} s`);
       const outcomes = await traceGrowth(session, requests.map((r) => r.request), this.o.windowMs, signal);
-      const holders: GrowthTraceReport['holders'] = [];
       outcomes.forEach((o, k) => {
         const f = requests[k].finding;
-        f.addedAt = o.traced ? addedAt(o, this.o.windowMs, this.o.mapper) : notTraced(o.methods, o.why ?? 'not traced');
+        const traced = o.traced ? addedAt(o, this.o.windowMs, this.o.mapper) : notTraced(o.methods, o.why ?? 'not traced');
+        // no call seen in the window: what the recorded allocation stacks said, if they said something, stays
+        f.addedAt = traced.sites.length === 0 && f.addedAt?.sites.length ? f.addedAt : traced;
         holders.push({ name: f.name, holderClass: f.holderClass, kind: f.kind, methods: o.methods, installed: o.installed, traced: o.traced, calls: o.calls, restored: o.restored, why: o.why });
       });
       this.report = traceReport(this.o.windowMs, holders);

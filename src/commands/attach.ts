@@ -15,7 +15,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { checkDestination } from '../files.js';
 import { memoryTrends } from '../analysis/memory.js';
 import { GrowthTracer } from '../cli/trace-growth.js';
-import { fromAllocationSites } from '../analysis/added.js';
+import { fromAllocationSites, holderVariable } from '../analysis/added.js';
 import { DEFAULT_HEAP_FLOOR, heapFloor } from '../analysis/soak.js';
 import { buildAttachReport, isolateReport, processReport, type AttachReport, type ProcessReport } from '../reports/attach.js';
 import { attachMarkdown, attachTable, detachText, liveHeapChart } from '../reporters/attach.js';
@@ -130,7 +130,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
         const memory = series.length >= 3 ? memoryTrends(series, heapFloor(series, DEFAULT_HEAP_FLOOR), Number.POSITIVE_INFINITY, { native: c.thread.kind === 'main' }) : null;
         const allocationSites = compareProfiles(c.profileData, flags.top, mapper);
         // a flagged holder the trace could not wrap: the growing allocation sites are the next best answer
-        for (const f of diff?.findings ?? []) if (f.addedAt?.source === 'none' && allocationSites.length) f.addedAt = fromAllocationSites(f.addedAt.methods, f.addedAt.why ?? 'not traced', allocationSites);
+        for (const f of diff?.findings ?? []) if (f.addedAt?.source === 'none' && allocationSites.length) f.addedAt = fromAllocationSites(f.addedAt.methods, f.addedAt.why ?? 'not traced', allocationSites, holderVariable(f));
         isolates.push(isolateReport(c, { diff, allocationSites, memory }));
       }
       processes.push(processReport(conns[i], capture, isolates, tracers[i].report));

@@ -69,6 +69,11 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     thread: threadFlag(),
     'source-maps': sourceMapsFlag,
     ...traceGrowthFlags('10s'),
+    'track-allocations': Flags.boolean({
+      description:
+        "start the program with --track-heap-objects: its snapshots record each object's allocation stack, so a holder whose adding calls cannot be wrapped (a plain object written by index, an array written by index) is attributed to the function that allocated its entries and the line in it that adds them. Slows allocation-heavy code: for diagnosing a leak, not for the CI gate",
+      default: false,
+    }),
     grace: duration('how long the program gets after SIGTERM before SIGKILL', '5s'),
     top: topFlag('findings and classes'),
   };
@@ -114,6 +119,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
           readiness: { url: flags['ready-url'], log: readyLog, delayMs: flags['ready-delay'], timeoutMs: flags['ready-timeout'] },
           warmupMs: pick('warmup'),
           graceMs: flags.grace,
+          trackAllocations: flags['track-allocations'],
           plan: { intervalMs, snapshots, usageEveryMs: pick('usage-every'), outDir, prefix: 'run', gc: true, sampling: false, force: false, gcBeforeUsage: true, threads: flags.thread, ...(flags['trace-growth'] ? { afterLast: tracer.afterLast } : {}) },
         },
         { ...captureEvents(live, snapshots), phase: (text) => live.line(text) },

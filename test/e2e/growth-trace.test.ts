@@ -2,7 +2,9 @@
  * Which line adds the entries (on the version matrix): attach to each leaking fixture, and the finding carries the
  * file:line of the call that adds to the holder — not its declaration — from wrappers on that instance only; after
  * the capture the holder carries no wrapper (a new snapshot, taken through the inspector, shows none), even when the
- * trace window is cut short by Ctrl-C.
+ * trace window is cut short by Ctrl-C. Where nothing can be wrapped (a plain object written by index) the growing
+ * allocation site's function is read for the adding line; offline, snapshots taken with --track-heap-objects give
+ * the same answer from their recorded allocation stacks (diff, run --track-allocations).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -15,7 +17,8 @@ import { findInspector } from '../../src/capture/target.js';
 import { TRACE_KEY } from '../../src/capture/growth-trace.js';
 import { cli } from '../helpers/cli.js';
 import { cliAsync } from '../helpers/cli-async.js';
-import { targetVersion } from '../helpers/nodes.js';
+import { fixtureSnapshots } from '../helpers/fixtures.js';
+import { targetNode, targetVersion } from '../helpers/nodes.js';
 import { isAlive, withTarget } from '../helpers/targets.js';
 
 /** fixture -> the finding, and the line that adds to its holder (the declaration is elsewhere) */
@@ -101,3 +104,75 @@ describe(`growth trace: which line adds the entries, targets on Node ${targetVer
     });
   });
 });
+
+/** The plain object written by index (`lastSeen[id] = …`, line 11 of dict-leak.mjs, in remember() declared at line 9). */
+const DICT = { program: 'dict-leak', kind: 'growing-collection', name: 'lastSeen', line: 11, declared: 6, function: 'remember', functionLine: 9 } as const;
+
+describe(`which line adds, where nothing can be wrapped: plain objects, and offline diff (Node ${targetVersion})`, () => {
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-trace-'));
+  });
+
+  it('attach, a plain object used as a dictionary: not wrapped, the allocation site that grew is read for the line that adds', async () => {
+    await withTarget(DICT.program, [], async (t) => {
+      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--trace-window', '2s', '--dir', path.join(tmp, DICT.program), '--json', '--fail-on', 'all']);
+      assert.equal(r.status, 1, r.stderr);
+      const p = JSON.parse(r.stdout).processes[0];
+      const f = p.isolates[0].diff.findings.find((x: { name: string }) => x.name === DICT.name);
+      assert.ok(f, JSON.stringify(p.isolates[0].diff.findings.map((x: { kind: string; name: string }) => [x.kind, x.name])));
+      assert.equal(f.kind, DICT.kind);
+      assert.equal(f.holderClass, 'Object');
+      assert.equal(f.location.line, DICT.declared);
+      const a = f.addedAt;
+      assert.equal(a.source, 'allocation-sites', JSON.stringify(a));
+      assert.match(a.why, /plain object/);
+      const site = a.sites[0];
+      assert.deepEqual([path.basename(site.file), site.line, site.function, site.declaredAt], [`${DICT.program}.mjs`, DICT.line, DICT.function, DICT.functionLine], JSON.stringify(site));
+      assert.match(site.text, /^lastSeen\[id\] = /);
+      assert.match(p.growthTrace.text, /^growth trace: lastSeen \(Object: not traced, a plain object.*; nothing was installed$/);
+      assert.ok(isAlive(t.pid));
+    });
+  });
+
+  it('run --track-allocations, a plain object: the program runs with allocation stacks, and the finding names the line that adds', () => {
+    const r = cli(['run', '--quick', '--track-allocations', '--dir', path.join(tmp, 'run-tracked'), '--json', '--', targetNode, `fixtures/programs/${DICT.program}.mjs`], { timeoutMs: 120_000 });
+    assert.equal(r.status, 1, r.stderr);
+    const report = JSON.parse(r.stdout);
+    const f = report.diff.findings.find((x: { name: string }) => x.name === DICT.name);
+    assert.ok(f, r.stdout.slice(0, 2000));
+    assert.equal(f.kind, DICT.kind);
+    assert.equal(f.addedAt.source, 'allocation-tracking', JSON.stringify(f.addedAt));
+    const site = f.addedAt.sites[0];
+    assert.deepEqual([path.basename(site.file), site.line, site.function, site.declaredAt], [`${DICT.program}.mjs`, DICT.line, DICT.function, DICT.functionLine], JSON.stringify(site));
+  });
+
+  for (const c of [...CASES, DICT]) {
+    it(`diff of snapshots taken with --track-heap-objects: ${c.program}'s ${c.name} gets its adding line (${c.line}) from the recorded allocation stacks`, async () => {
+      const files = fixtureSnapshots(c.program, 3, 400, { track: true });
+      const r = cli(['diff', ...files, '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const f = JSON.parse(r.stdout).findings.find((x: { name: string }) => x.name === c.name);
+      assert.ok(f, r.stdout.slice(0, 2000));
+      assert.equal(f.kind, c.kind);
+      assert.equal(f.location.line, c.declared, 'the location stays the declaration');
+      const a = f.addedAt;
+      assert.equal(a.source, 'allocation-tracking', JSON.stringify(a));
+      const site = a.sites[0];
+      assert.deepEqual([path.basename(site.file), site.line], [`${c.program}.mjs`, c.line], JSON.stringify(site));
+      assert.ok(site.declaredAt > 0 && site.declaredAt < c.line, 'the allocating function is declared above the line');
+      assert.ok(site.samples > 0 && site.bytes > 0, JSON.stringify(site));
+      const text = cli(['diff', ...files]);
+      assert.match(text.stdout, new RegExp(`added at: programs/${c.program}\\.mjs:${c.line} \``));
+    });
+  }
+
+  it('diff of snapshots without allocation stacks: no addedAt (nothing is guessed)', () => {
+    const r = cli(['diff', ...fixtureSnapshots('session-leak'), '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const f = JSON.parse(r.stdout).findings.find((x: { name: string }) => x.name === 'sessions');
+    assert.ok(f);
+    assert.equal(f.addedAt, undefined);
+  });
+});
+

@@ -8,6 +8,6 @@ import { makeSnapshots } from '../../fixtures/make-snapshots.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export function fixtureSnapshots(program: string, rounds = 3, requests = 400): string[] {
-  return makeSnapshots(program, { rounds, requests });
+export function fixtureSnapshots(program: string, rounds = 3, requests = 400, options: { track?: boolean } = {}): string[] {
+  return makeSnapshots(program, { rounds, requests, ...options });
 }

@@ -1,7 +1,10 @@
 /** Which line adds the entries: what a traced stack says, and what can be traced at all. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addedAt, addingMethods, parseStack, traceReport } from '../../src/analysis/added.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { addedAt, addingLineIn, addingMethods, fromAllocationSites, holderVariable, parseStack, traceReport } from '../../src/analysis/added.js';
 
 const STACK = (line: number, fn = 'handleQuote') =>
   ['Error', `    at ${fn} (file:///srv/app/quotes.mjs:${line}:16)`, '    at Server.emit (node:events:519:28)', '    at parserOnIncoming (node:_http_server:1153:12)'].join('\n');
@@ -47,5 +50,72 @@ describe('growth trace: stacks to call sites', () => {
     const left = traceReport(10_000, [{ name: 'q', holderClass: 'Map', kind: 'growing-collection', methods: ['set'], installed: true, traced: false, calls: 0, restored: false, why: 'could not collect (…): socket closed' }]);
     assert.equal(left.undone, false);
     assert.match(left.text, /remove themselves 5 s after the window$/);
+  });
+});
+
+describe('the adding line inside an allocating function (allocation sites, allocation stacks)', () => {
+  const SOURCE = [
+    'const quotes = new Map();', // 1
+    'const seen = {};', // 2
+    'function handle(req) {', // 3
+    '  // quotes.set(old) is a comment', // 4
+    '  if (seen[req.id] === undefined) log(req);', // 5
+    '  seen[req.id] = Date.now();', // 6
+    '  this.quotes.set(req.id, { at: 1 });', // 7
+    '}', // 8
+    'function other() {', // 9
+    '  quotes.set(1, 2);', // 10
+    '}', // 11
+    'const arrow = (x) => x;', // 12
+    'class Store {', // 13
+    '  put(k, v) {', // 14
+    '    if (k) {', // 15
+    '      this.items.push(v);', // 16
+    '    }', // 17
+    '  }', // 18
+    '}', // 19
+  ].join('\n');
+  let dir: string;
+  let file: string;
+  const setup = () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'leakscope-added-'));
+    file = path.join(dir, 'app.mjs');
+    writeFileSync(file, SOURCE);
+  };
+
+  it('finds the call or index write that adds, skipping comments and comparisons, inside that function only', () => {
+    setup();
+    try {
+      assert.deepEqual(addingLineIn(file, 3, 'quotes'), { line: 7, column: 8, text: 'this.quotes.set(req.id, { at: 1 });' });
+      assert.deepEqual(addingLineIn(file, 3, 'seen'), { line: 6, column: 3, text: 'seen[req.id] = Date.now();' });
+      assert.equal(addingLineIn(file, 9, 'seen'), null, 'other() does not add to seen, and the search stops at its end');
+      assert.equal(addingLineIn(file, 12, 'quotes'), null, 'a one-line arrow function is read alone');
+      assert.equal(addingLineIn(file, 14, 'items')?.line, 16, 'nested braces: the whole method is read');
+      assert.equal(addingLineIn(path.join(dir, 'gone.mjs'), 3, 'quotes'), null);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the holding variable from the last step of the path', () => {
+    assert.equal(holderVariable({ name: 'pending', retainerPath: ['module app.mjs', 'ledger (LedgerClient)', 'pending (Map)'] }), 'pending');
+    assert.equal(holderVariable({ name: 'lastSeen', retainerPath: ['lastSeen ({req-1, req-2, …})'] }), 'lastSeen');
+    assert.equal(holderVariable({ name: "'tick' listeners on bus (Bus)", retainerPath: ['module app.mjs', 'bus (Bus)'] }), 'bus');
+    assert.equal(holderVariable({ name: 'Session', retainerPath: [] }), 'Session');
+  });
+
+  it('puts the allocating function that contains the adding line first, keeping its declaration line', () => {
+    setup();
+    try {
+      const site = (functionName: string, line: number, deltaBytes: number) => ({ file, line, column: 1, functionName, deltaBytes, stack: [] as string[] });
+      const a = fromAllocationSites([], 'a plain object', [site('other', 9, 900), site('handle', 3, 500)] as never, 'seen');
+      assert.equal(a.source, 'allocation-sites');
+      assert.deepEqual([a.sites[0].function, a.sites[0].line, a.sites[0].declaredAt], ['handle', 6, 3]);
+      assert.equal(a.sites[1].function, 'other');
+      const none = fromAllocationSites([], 'a plain object', [site('other', 9, 900)] as never, 'seen');
+      assert.deepEqual([none.sites[0].line, none.sites[0].declaredAt], [9, undefined], 'no adding line found: the site stays as it was');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
