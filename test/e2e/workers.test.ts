@@ -58,6 +58,12 @@ describe('worker threads', () => {
       assert.equal(f.itemClass, 'Quote');
       assert.ok(f.location?.file.endsWith('fixtures/programs/worker-leak-pricing.mjs'), f.location?.file);
       assert.equal(f.location?.line, 13);
+      // the growth trace runs in the worker too: the line that adds, then the wrapper removed
+      const added = (f as { addedAt?: { source: string; sites: Array<{ file: string; line: number }> } }).addedAt;
+      assert.equal(added?.source, 'instrumentation', JSON.stringify(added));
+      assert.deepEqual([path.basename(added.sites[0].file), added.sites[0].line], ['worker-leak-pricing.mjs', 17]);
+      assert.match(j.processes[0].growthTrace.text, new RegExp(`^growth trace for \\d+ s: quotes in worker ${worker.thread.id} "pricing-pool" .*\\(Map\\.set: [\\d,]+ calls\\); the wrappers were on those instances only, and are removed$`));
+      assert.equal(j.processes[0].growthTrace.undone, true);
       // a series per worker, files named by thread id, 0600
       assert.equal(worker.snapshots.length, 3);
       worker.snapshots.forEach((file, k) => assert.equal(path.basename(file), `pid${t.pid}-t${worker.thread.id}-${k + 1}.heapsnapshot`));
