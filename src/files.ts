@@ -128,3 +128,19 @@ export function writeFileAtomic(file: string, text: string): void {
     throw err;
   }
 }
+
+/**
+ * attach and run: report.html beside the captured snapshots, when the folder exists (something was captured). A
+ * report that cannot be written is a note on stderr, never a changed verdict.
+ */
+export function writeReportBeside(dir: string, render: () => string): string | null {
+  const file = path.join(dir, 'report.html');
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return null;
+  try {
+    writeFileAtomic(file, render());
+    return file;
+  } catch (err) {
+    process.stderr.write(`leakscope: could not write ${file}: ${(err as Error).message}\n`);
+    return null;
+  }
+}

@@ -57,6 +57,8 @@ export interface IsolateCapture {
   profileData: SamplingProfile[];
   usage: HeapUsage[];
   snapshotMs: number[];
+  /** when each snapshot was taken, on the usage samples' clock (`t`): for marking them on a chart */
+  snapshotT: number[];
   /** the round of its first snapshot (1 unless the worker started during the watch) */
   firstRound: number;
   /** the worker exited during the watch (ms since the capture began), after this many snapshots */
@@ -112,7 +114,7 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
   const record = (s: InspectorSession): IsolateCapture => {
     let c = byThread.get(s.thread.id);
     if (!c) {
-      c = { thread: s.thread, snapshots: [], profiles: [], profileData: [], usage: [], snapshotMs: [], firstRound: Math.max(1, round), exited: null };
+      c = { thread: s.thread, snapshots: [], profiles: [], profileData: [], usage: [], snapshotMs: [], snapshotT: [], firstRound: Math.max(1, round), exited: null };
       byThread.set(s.thread.id, c);
       result.isolates.push(c);
     }
@@ -193,6 +195,7 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
         if (bytes === null) continue;
         const c = record(s);
         c.snapshotMs.push(Date.now() - t0);
+        c.snapshotT.push(u.t);
         c.snapshots.push(file);
         events.snapshotDone?.(k, file, bytes, Date.now() - t0, s.thread);
         if (plan.sampling && sampling.has(s)) {

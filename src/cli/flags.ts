@@ -147,6 +147,9 @@ export function captureDirFlag(defaultText: string) {
   return Flags.string({ description: `folder for the snapshots and profiles (default: ${defaultText})`, aliases: ['out'] });
 }
 
+/** `--no-html`: attach and run write report.html next to the captured snapshots unless told not to. */
+export const htmlFlag = Flags.boolean({ description: 'write report.html (the self-contained HTML report) next to the captured snapshots', default: true, allowNo: true });
+
 /** A rate flag whose help shows its default as written (`64KiB/min`), not as bytes per minute. */
 export function rate(description: string, value: number, text: string) {
   return rateFlag({ description, default: value, defaultHelp: async () => text });

@@ -5,7 +5,7 @@ import { diffFiles } from '../analysis/diff-files.js';
 import { connectToTarget, type ConnectEvents, type Connection, type TargetSpec } from '../capture/connect.js';
 import { runCapture, type CapturePlan, type CaptureResult } from '../capture/monitor.js';
 import { connectOrder, inspectProcess, nodeDescendants } from '../capture/target.js';
-import { sourceMapsFlag, captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag, traceGrowthFlags } from '../cli/flags.js';
+import { sourceMapsFlag, captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag, traceGrowthFlags, htmlFlag } from '../cli/flags.js';
 import { printableDeep } from '../text.js';
 import { SourceMapper } from '../sourcemaps.js';
 import { Interrupts } from '../cli/interrupts.js';
@@ -15,6 +15,8 @@ import { ExitCode, UserError } from '../errors.js';
 import { checkDestination } from '../files.js';
 import { memoryTrends } from '../analysis/memory.js';
 import { GrowthTracer } from '../cli/trace-growth.js';
+import { attachHtml } from '../reporters/html.js';
+import { writeReportBeside } from '../files.js';
 import { fromAllocationSites, holderVariable } from '../analysis/added.js';
 import { DEFAULT_HEAP_FLOOR, heapFloor } from '../analysis/soak.js';
 import { buildAttachReport, isolateReport, processReport, type AttachReport, type ProcessReport } from '../reports/attach.js';
@@ -60,7 +62,8 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     force: Flags.boolean({ description: 'take snapshots even when the target is close to its heap limit', default: false }),
     ...reportFailFlags,
     top: topFlag('findings, classes and sites'),
-    format: formatFlag(['table', 'markdown'] as const),
+    format: formatFlag(['table', 'markdown', 'html'] as const),
+    html: htmlFlag,
     output: outputFlag,
     ...significanceFlags,
     'source-maps': sourceMapsFlag,
@@ -136,9 +139,11 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       processes.push(processReport(conns[i], capture, isolates, tracers[i].report));
     }
     const report = buildAttachReport(plans[0], processes);
+    if (flags.html) writeReportBeside(outDir, () => attachHtml(printableDeep(report), flags.top, this.config.version));
     if (!this.jsonEnabled()) {
       const shown = printableDeep(report);
-      this.emit(flags.format === 'markdown' ? attachMarkdown(shown, flags.top) : attachTable(shown, flags.top), flags.output, verdictLine(shown));
+      const text = flags.format === 'markdown' ? attachMarkdown(shown, flags.top) : flags.format === 'html' ? attachHtml(shown, flags.top, this.config.version) : attachTable(shown, flags.top);
+      this.emit(text, flags.output, verdictLine(shown));
     }
     const failed = captures.find((c) => c.error);
     const taken = (c: CaptureResult) => c.isolates.reduce((a, x) => a + x.snapshots.length, 0);

@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { printable, printableDeep } from '../text.js';
 import { DEFAULT_DIFF_OPTIONS, failsOn, type DiffResult } from '../analysis/diff.js';
 import { diffFiles } from '../analysis/diff-files.js';
+import { diffHtml } from '../reporters/html.js';
 import { sourceMapsFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, size, topFlag } from '../cli/flags.js';
 import { BaseCommand } from '../cli/base.js';
 import { ExitCode, UserError } from '../errors.js';
@@ -34,7 +35,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
   static override flags = {
     ...reportFailFlags,
     top: topFlag('findings and classes'),
-    format: formatFlag(['table', 'markdown'] as const),
+    format: formatFlag(['table', 'markdown', 'html'] as const),
     output: outputFlag,
     'min-objects': Flags.integer({ description: 'least new objects under one holder to report it', default: DEFAULT_DIFF_OPTIONS.minObjects, min: 1 }),
     'min-bytes': size('least bytes those objects retain to report them', DEFAULT_DIFF_OPTIONS.minBytes, '16KiB'),
@@ -59,7 +60,8 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     }
     if (!this.jsonEnabled()) {
       const shown = printableDeep(result);
-      this.emit(flags.format === 'markdown' ? diffMarkdown(shown, flags.top) : diffTable(shown, flags.top), flags.output, verdictLine(shown));
+      const text = flags.format === 'markdown' ? diffMarkdown(shown, flags.top) : flags.format === 'html' ? diffHtml(shown, flags.top, this.config.version) : diffTable(shown, flags.top);
+      this.emit(text, flags.output, verdictLine(shown));
     }
     if (failsOn(result, failingKinds(flags))) process.exitCode = ExitCode.leak;
     return diffReport(result);

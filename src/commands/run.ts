@@ -10,7 +10,7 @@ import { DEFAULT_HEAP_FLOOR, judgeSoak, mergeIsolateJudgements } from '../analys
 import type { IsolateCapture } from '../capture/monitor.js';
 import { threadLabel } from '../format.js';
 import { threadFlag } from '../cli/targeting.js';
-import { sourceMapsFlag, captureDirFlag, duration, durationOrZero, formatFlag, kindsFlag, outputFlag, parseDuration, percent, rate, significanceFlags, significanceOptions, topFlag, traceGrowthFlags } from '../cli/flags.js';
+import { sourceMapsFlag, captureDirFlag, duration, durationOrZero, formatFlag, kindsFlag, outputFlag, parseDuration, percent, rate, significanceFlags, significanceOptions, topFlag, traceGrowthFlags, htmlFlag } from '../cli/flags.js';
 import { runSoak } from '../capture/soak.js';
 import { printableDeep } from '../text.js';
 import { Interrupts } from '../cli/interrupts.js';
@@ -21,6 +21,8 @@ import { buildRunReport, mainIsolate, type RunReport, type WorkerOutcome } from 
 import { liveHeapChart } from '../reporters/attach.js';
 import { captureEvents, createLiveView } from '../reporters/live.js';
 import { renderRun, runMarkdown, runOneLine } from '../reporters/run.js';
+import { runHtml } from '../reporters/html.js';
+import { writeReportBeside } from '../files.js';
 
 /** --quick: a short plan for tests and demos (each value unless the flag is given) */
 const QUICK = { warmup: '3s', duration: '6s', interval: '3s', 'usage-every': '500ms', 'trace-window': '2s' } as const;
@@ -62,7 +64,8 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     'fail-on': kindsFlag({ description: `finding kinds that fail the run: all, none, or some of ${ALL_KINDS.join(',')}`, default: new Set(ALL_KINDS), defaultHelp: async () => 'all' }),
     baseline: Flags.string({ description: 'JSON file of accepted findings: only new findings fail the run' }),
     'update-baseline': Flags.boolean({ description: 'write the findings of this run into --baseline and exit 0', default: false }),
-    format: formatFlag(['table', 'markdown', 'junit', 'sarif'] as const),
+    format: formatFlag(['table', 'markdown', 'junit', 'sarif', 'html'] as const),
+    html: htmlFlag,
     output: outputFlag,
     verbose: Flags.boolean({ description: 'print the whole report even when there is no leak', default: false }),
     dir: captureDirFlag('./.leakscope/run-<time>/'),
@@ -158,6 +161,8 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
         // a summary we cannot write must not change the verdict
       }
     }
+    // the HTML report beside the snapshots (a CI artifact to attach as is)
+    if (flags.html) writeReportBeside(outDir, () => runHtml(printableDeep(report), flags.top, this.config.version));
     if (!this.jsonEnabled()) {
       const text = renderRun(report, judgement, failOn, { format: flags.format, top: flags.top, verbose: flags.verbose, version: this.config.version });
       this.emit(text, flags.output, runOneLine(printableDeep(report)));

@@ -8,6 +8,7 @@ import { printableDeep } from '../text.js';
 import { heapChart, lifecycleNotes } from './attach.js';
 import { junitReport, sarifReport } from './ci.js';
 import { diffMarkdown, diffTable } from './diff.js';
+import { runHtml } from './html.js';
 
 function trendLine(r: RunReport): string {
   const t = r.trend;
@@ -71,7 +72,7 @@ export function runMarkdown(r: RunReport, top: number): string {
   return out.join('\n') + '\n';
 }
 
-export type RunFormat = 'table' | 'markdown' | 'junit' | 'sarif';
+export type RunFormat = 'table' | 'markdown' | 'junit' | 'sarif' | 'html';
 
 /**
  * The run's report in the chosen format. The table is the whole story only when it matters (a leak, an error, an
@@ -88,6 +89,8 @@ export function renderRun(report: RunReport, judgement: SoakJudgement, failOn: S
       return sarifReport(judged, o.version);
     case 'markdown':
       return runMarkdown(shown, o.top);
+    case 'html':
+      return runHtml(shown, o.top, o.version);
     default:
       return report.verdict === 'no-leak' && !o.verbose ? runOneLine(shown) : runTable(shown, o.top);
   }

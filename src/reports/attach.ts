@@ -27,6 +27,8 @@ export interface IsolateReport {
   snapshots: string[];
   profiles: string[];
   snapshotMs: number[];
+  /** when each snapshot was taken, on the usage samples' clock */
+  snapshotT: number[];
   usage: UsageSample[];
   verdict: Verdict;
   reason: string;
@@ -76,6 +78,7 @@ export function isolateReport(c: IsolateCapture, a: IsolateAnalysis): IsolateRep
     snapshots: c.snapshots,
     profiles: c.profiles,
     snapshotMs: c.snapshotMs,
+    snapshotT: c.snapshotT,
     usage: c.usage,
     verdict: a.diff ? a.diff.verdict : 'inconclusive',
     reason: a.diff ? a.diff.reason : `${why}: at least 2 are needed to compare`,

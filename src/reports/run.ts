@@ -39,6 +39,8 @@ export interface RunReport {
   growthTrace: GrowthTraceReport | null;
   diff: DiffResult | null;
   snapshots: string[];
+  /** when each snapshot was taken, on the usage samples' clock */
+  snapshotT: number[];
   usage: UsageSample[];
   warmup: Array<{ t: number; used: number }>;
   program: { exit: ExitStatus | null; stoppedByUs: boolean; stderrTail: string };
@@ -57,6 +59,7 @@ export interface WorkerRun {
   /** this worker's heap, Buffers and other external memory (rss is the process's: see the main thread's) */
   memory: MemoryTrends | null;
   snapshots: string[];
+  snapshotT: number[];
   usage: UsageSample[];
   diff: DiffResult | null;
   firstRound: number;
@@ -122,6 +125,7 @@ export function buildRunReport(o: RunOutcome): RunReport {
     diff: o.diff,
     snapshots: mainIsolate(soak)?.snapshots ?? [],
     usage: mainIsolate(soak)?.usage ?? [],
+    snapshotT: mainIsolate(soak)?.snapshotT ?? [],
     warmup: soak.warmup.map((u) => ({ t: u.t, used: u.used })),
     program: {
       exit: soak.programExit,
@@ -139,6 +143,7 @@ export function buildRunReport(o: RunOutcome): RunReport {
       memory: w.judgement.memory,
       snapshots: w.capture.snapshots,
       usage: w.capture.usage,
+      snapshotT: w.capture.snapshotT,
       diff: w.diff,
       firstRound: w.capture.firstRound,
       exited: w.capture.exited,
