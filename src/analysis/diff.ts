@@ -125,7 +125,10 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
       const m = addingMethods(f);
       return typeof m === 'string' ? [] : m;
     };
-    const allocated = fromAllocationTraces(last, merged.map((f) => ({ representative: f.representative, methods: methodsOf(f), variable: holderVariable(f) })), isNew);
+    // every object allocated since the first snapshot, the last round's too: V8 can lose the allocation stack of an
+    // object a compacting GC moved, so the newest objects are often the only ones that still carry theirs
+    const sinceFirst = last.snap.traceFunctionInfos.length > 0 ? markNew(last, digests[0], null) : isNew;
+    const allocated = fromAllocationTraces(last, merged.map((f) => ({ representative: f.representative, methods: methodsOf(f), variable: holderVariable(f) })), sinceFirst);
     for (const { representative, ...f } of merged) {
       const addedAt = allocated?.get(representative);
       findings.push(withStatus({ ...f, holderId: last.snap.nodeId(representative), ...(addedAt ? { addedAt } : {}) }, windowMs, options.significance));

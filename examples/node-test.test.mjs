@@ -1,0 +1,31 @@
+// expectNoLeak with node:test (ESM): `node --test examples/`. Part of `npm test`.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { expectNoLeak } from 'leakscope';
+import { cachedRates, leakyLogin, parseBody } from './handlers.mjs';
+
+test('a handler that keeps every session fails, naming the Map, where it is declared and the line that adds', async () => {
+  await assert.rejects(
+    expectNoLeak(() => leakyLogin('ann'), { iterations: 200 }),
+    (err) => {
+      assert.equal(err.name, 'LeakError');
+      assert.ok(err instanceof assert.AssertionError);
+      assert.match(err.message, /\[Growing collections\] sessions \(Map of Object\): [\d,]+ → [\d,]+ → [\d,]+ → [\d,]+ by round/);
+      assert.match(err.message, /declared at: .*examples\/handlers\.mjs:3:7/);
+      assert.match(err.message, /added at: examples\/handlers\.mjs:8 `sessions\.set\(session\.token, session\);` in leakyLogin\(\)/);
+      assert.equal(err.findings[0].name, 'sessions');
+      assert.equal(err.findings[0].kind, 'growing-collection');
+      return true;
+    },
+  );
+});
+
+test('a cache warmed once does not fail', async () => {
+  const r = await expectNoLeak(() => cachedRates('EUR'), { iterations: 200 });
+  assert.equal(r.verdict, 'no-leak');
+});
+
+test('garbage that is dropped does not fail', async () => {
+  const r = await expectNoLeak((i) => parseBody(i), { iterations: 200 });
+  assert.equal(r.verdict, 'no-leak');
+});

@@ -1,0 +1,177 @@
+/**
+ * leakscope as a library: `expectNoLeak` for test suites (node:test, Jest, Vitest). It runs a function in rounds
+ * inside the test process, collects garbage and takes a heap snapshot after each round through the in-process
+ * inspector (node:inspector — no --expose-gc, no flag at all), and runs the same diff and detectors as the CLI on
+ * them. It resolves when nothing grows with the number of calls, and rejects with an AssertionError that names the
+ * culprit the way the CLI does (holder, kind, counts per round, path, declaration, the line that adds, the fix).
+ *
+ * Growth that is not proportional to the calls does not fail it: a warm-up round comes before the first snapshot
+ * (one-off caches, lazy initialisation, JIT), a finding must grow at every round (a cache that fills once and stops
+ * does not), and it must be material by the CLI's rules (at least `minObjects` new objects retaining `minBytes`, and
+ * 10 % more than at the first snapshot).
+ *
+ * This module loads no CLI code (no oclif): it is what `import { expectNoLeak } from 'leakscope'` gets.
+ */
+import { AssertionError } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { diffFiles } from '../analysis/diff-files.js';
+import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../analysis/diff.js';
+import type { Finding } from '../analysis/findings.js';
+import { KINDS } from '../analysis/kinds.js';
+import { beginFile } from '../files.js';
+import { addedAtLines, formatBytes, formatCount, formatLocation } from '../format.js';
+import { printableDeep } from '../text.js';
+
+export type { DiffResult } from '../analysis/diff.js';
+export type { Finding } from '../analysis/findings.js';
+
+export interface ExpectNoLeakOptions {
+  /** calls of the function per round (default 100) */
+  iterations?: number;
+  /** measured rounds, each followed by a snapshot (default 3; at least 2): the first snapshot comes after the warm-up */
+  rounds?: number;
+  /** warm-up rounds before the first snapshot, never judged (default 1) */
+  warmup?: number;
+  /** least new objects a holder must keep to be reported (default: 50, or the iterations when fewer) */
+  minObjects?: number;
+  /** least bytes those objects must retain (default 16 KiB) */
+  minBytes?: number;
+  /** keep the snapshots in this folder (default: a temporary folder, removed at the end) */
+  keepSnapshots?: string;
+  /**
+   * record allocation stacks while the function runs (default true), so a failure names the line that adds to the
+   * holder, not only where the holder is declared; false makes the rounds faster
+   */
+  trackAllocations?: boolean;
+}
+
+export interface LeakCheck {
+  /** 'no-leak' (resolved); a rejection carries 'leak' */
+  verdict: DiffResult['verdict'];
+  iterations: number;
+  rounds: number;
+  /** what grew, but not enough or not at every round to fail (watch items and suspects) */
+  findings: Finding[];
+  /** the snapshots, when kept */
+  snapshots: string[];
+}
+
+/** The rejection: an AssertionError whose message names the culprit; the findings and the whole diff attached. */
+export class LeakError extends AssertionError {
+  readonly findings: Finding[];
+  readonly diff: DiffResult;
+  constructor(message: string, diff: DiffResult, findings: Finding[]) {
+    super({ message });
+    this.name = 'LeakError';
+    this.diff = diff;
+    this.findings = findings;
+  }
+}
+
+/**
+ * Runs `fn` (awaited; it gets the call's index) `iterations` times per round, for `warmup` + `rounds` rounds, with a
+ * garbage collection and a heap snapshot after the warm-up and after every round; rejects with a LeakError when a
+ * holder grows with the calls, resolves with what was seen otherwise.
+ */
+export async function expectNoLeak(fn: (i: number) => unknown, options: ExpectNoLeakOptions = {}): Promise<LeakCheck> {
+  const iterations = positive(options.iterations ?? 100, 'iterations');
+  const rounds = Math.max(2, positive(options.rounds ?? 3, 'rounds'));
+  const warmup = Math.max(0, Math.floor(options.warmup ?? 1));
+  if (typeof fn !== 'function') throw new TypeError('expectNoLeak(fn, options): fn must be a function');
+  const dir = options.keepSnapshots ?? mkdtempSync(path.join(tmpdir(), 'leakscope-expect-'));
+  const session = new Session();
+  session.connect();
+  const files: string[] = [];
+  let i = 0;
+  const round = async () => {
+    for (let k = 0; k < iterations; k++) {
+      // a synchronous function is not awaited: no promise per call
+      const r = fn(i++) as { then?: unknown } | undefined;
+      if (r && typeof r.then === 'function') await r;
+    }
+  };
+  try {
+    await post(session, 'HeapProfiler.enable');
+    const tracking = options.trackAllocations !== false;
+    if (tracking) await post(session, 'HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+    for (let k = 0; k < warmup; k++) await round();
+    for (let k = 0; k <= rounds; k++) {
+      if (k > 0) await round();
+      files.push(await snapshot(session, path.join(dir, `round-${k}.heapsnapshot`)));
+    }
+    // stopping streams one more snapshot: nobody listens to it, it is dropped
+    if (tracking) await post(session, 'HeapProfiler.stopTrackingHeapObjects', { reportProgress: false });
+    await post(session, 'HeapProfiler.disable');
+    session.disconnect();
+    const diff = await diffFiles(files, {
+      ...DEFAULT_DIFF_OPTIONS,
+      minObjects: options.minObjects ?? Math.min(DEFAULT_DIFF_OPTIONS.minObjects, iterations),
+      minBytes: options.minBytes ?? DEFAULT_DIFF_OPTIONS.minBytes,
+      // rounds are calls, not minutes: growth is judged per round (no rate per minute)
+      times: files.map(() => null),
+    });
+    // the test runner's own bookkeeping while a test runs (node:test keeps a Test per async resource until it ends)
+    const leaks = diff.findings.filter((f) => f.status === 'leak' && !isTestRunner(f));
+    if (leaks.length > 0) throw new LeakError(leakMessage(printableDeep(leaks), iterations, warmup), diff, leaks);
+    return { verdict: 'no-leak', iterations, rounds, findings: diff.findings, snapshots: options.keepSnapshots ? files : [] };
+  } finally {
+    try {
+      session.disconnect();
+    } catch {
+      // already
+    }
+    if (!options.keepSnapshots) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A holder that belongs to the test runner running this test (node:test's harness, Vitest's or Jest's runtime). */
+function isTestRunner(f: Finding): boolean {
+  const file = f.location?.file ?? '';
+  return file.startsWith('node:internal/test_runner/') || /[\\/]node_modules[\\/](?:vitest|@vitest|jest-[\w-]+|@jest)[\\/]/.test(file);
+}
+
+function positive(n: number, name: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`expectNoLeak: ${name} must be a positive integer (got ${n})`);
+  return n;
+}
+
+function post<T = unknown>(session: Session, method: string, params: object = {}): Promise<T> {
+  return new Promise((resolve, reject) => {
+    session.post(method, params, (err, result) => (err ? reject(err) : resolve(result as T)));
+  });
+}
+
+/** Two full collections, then a snapshot streamed into a 0600 file created without following links. */
+async function snapshot(session: Session, file: string): Promise<string> {
+  await post(session, 'HeapProfiler.collectGarbage');
+  await post(session, 'HeapProfiler.collectGarbage');
+  const out = beginFile(file);
+  const onChunk = (m: { params: { chunk: string } }) => out.write(m.params.chunk);
+  session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  try {
+    await post(session, 'HeapProfiler.takeHeapSnapshot', { reportProgress: false, captureNumericValue: false });
+    out.commit();
+  } catch (err) {
+    out.abandon();
+    throw err;
+  } finally {
+    session.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  }
+  return file;
+}
+
+/** The CLI's words for a finding, for an assertion message. */
+function leakMessage(leaks: Finding[], iterations: number, warmup: number): string {
+  const out = [`expected no leak, but ${leaks.length === 1 ? 'one holder grows' : `${leaks.length} holders grow`} with the calls (${iterations} calls per round, after ${warmup} warm-up round${warmup === 1 ? '' : 's'}):`];
+  leaks.forEach((f, k) => {
+    out.push(`  ${k + 1}. [${KINDS[f.kind].title}] ${f.name} (${f.holderClass}${f.itemClass ? ` of ${f.itemClass}` : ''}): ${f.countByStep.map((c) => formatCount(c)).join(' → ')} by round, retaining ${formatBytes(f.newBytes)} new`);
+    if (f.location) out.push(`     declared at: ${formatLocation(f.location)}`);
+    if (f.addedAt) addedAtLines(f.addedAt).forEach((l, j) => out.push(`     ${j === 0 ? 'added at:' : '         '} ${l}`));
+    if (f.pathText) out.push(`     held by:     ${f.pathText}`);
+    out.push(`     fix:         ${f.hint}`);
+  });
+  return out.join('\n');
+}
