@@ -38,6 +38,8 @@ export const MAIN_THREAD: ThreadInfo = { id: 0, kind: 'main', title: 'main threa
 
 /** How long after our disconnect the target closes the inspector we opened. */
 const CLOSE_DELAY_MS = 250;
+/** How long detach waits for an inspector we opened to close. */
+const CLOSE_WAIT_MS = 10_000;
 
 /** A snapshot transfer that was read to its end but not kept, because leakscope was asked to stop. */
 export class TransferAbandoned extends Error {
@@ -195,7 +197,10 @@ export class InspectorSession {
     let inspectorClosed: boolean | null = null;
     if (this.openedByUs && wasConnected) {
       inspectorClosed = false;
-      for (let i = 0; i < 30 && !inspectorClosed; i++) {
+      // the close runs on the target's event loop: after a snapshot interrupted mid-transfer, a big heap keeps that
+      // loop busy for seconds (more on a loaded machine), so the wait is by time, up to 10 s
+      const until = Date.now() + CLOSE_WAIT_MS;
+      while (!inspectorClosed && Date.now() < until) {
         await sleep(100);
         inspectorClosed = (await probeInspector(this.address.host, this.address.port, 300)) === null;
       }
