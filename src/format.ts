@@ -115,7 +115,7 @@ export function addedAtLines(a: {
       : '[from the allocation stacks recorded in the snapshot; the line is where the function is declared]';
     return [`${site(a.sites[0])} ${source}`, ...a.sites.slice(1, 3).map((x) => `also ${site(x)}`)];
   }
-  const s = (x: (typeof a.sites)[number]) => `${shortLocation(x)}${x.text ? ` \`${x.text.replace(/`/g, "'")}\`` : ''} — ${x.calls.toLocaleString('en-US')} call${x.calls === 1 ? '' : 's'} in ${Math.round(a.windowMs / 1000)} s, in ${[x.function, ...x.from].join(' ← ')}`;
+  const s = (x: (typeof a.sites)[number]) => `${shortLocation(x)}${code(x)} — ${x.calls.toLocaleString('en-US')} call${x.calls === 1 ? '' : 's'} in ${Math.round(a.windowMs / 1000)} s, in ${[x.function, ...x.from].join(' ← ')}`;
   return [s(a.sites[0]), ...a.sites.slice(1, 3).map((x) => `also ${s(x)}`)];
 }
 

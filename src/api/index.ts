@@ -105,7 +105,6 @@ export async function expectNoLeak(fn: (i: number) => unknown, options: ExpectNo
     // stopping streams one more snapshot: nobody listens to it, it is dropped
     if (tracking) await post(session, 'HeapProfiler.stopTrackingHeapObjects', { reportProgress: false });
     await post(session, 'HeapProfiler.disable');
-    session.disconnect();
     const diff = await diffFiles(files, {
       ...DEFAULT_DIFF_OPTIONS,
       minObjects: options.minObjects ?? Math.min(DEFAULT_DIFF_OPTIONS.minObjects, iterations),
@@ -118,11 +117,7 @@ export async function expectNoLeak(fn: (i: number) => unknown, options: ExpectNo
     if (leaks.length > 0) throw new LeakError(leakMessage(printableDeep(leaks), iterations, warmup), diff, leaks);
     return { verdict: 'no-leak', iterations, rounds, findings: diff.findings, snapshots: options.keepSnapshots ? files : [] };
   } finally {
-    try {
-      session.disconnect();
-    } catch {
-      // already
-    }
+    session.disconnect(); // a no-op when it is not connected
     if (!options.keepSnapshots) rmSync(dir, { recursive: true, force: true });
   }
 }
