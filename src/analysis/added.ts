@@ -157,7 +157,11 @@ export function addedAt(o: { methods: string[]; calls: number; sampled: number; 
 
 /** No trace for this finding (why), but growing allocation sites from the sampling profiler: the busiest three. */
 export function fromAllocationSites(methods: string[], why: string, sites: AllocationSite[], variable: string | null = null): AddedAt {
-  const grown = sites.filter((x) => x.deltaBytes > 0).slice(0, 3);
+  // the program's own sites first: a site with no program frame on its stack (Node's async_hooks, timers
+  // bookkeeping) is allocation noise the user cannot change, shown only when nothing else grew
+  const grownAll = sites.filter((x) => x.deltaBytes > 0);
+  const own = grownAll.filter((x) => isProgramFile(x.file));
+  const grown = own.length ? own : grownAll;
   if (grown.length === 0) return notTraced(methods, why);
   return {
     source: 'allocation-sites',
@@ -167,6 +171,10 @@ export function fromAllocationSites(methods: string[], why: string, sites: Alloc
     sites: refineSites(grown.map((x) => ({ file: x.file, line: x.line, column: x.column, function: x.functionName, ...(x.compiled ? { compiled: x.compiled } : {}), calls: 0, samples: 0, bytes: x.deltaBytes, from: x.stack.slice(0, 3).map((f) => f.split(' ')[0]), text: sourceLine(x.file, x.line) })), variable),
     why: `${why}; instead, the sampling profiler's allocation sites whose live memory grew most`,
   };
+}
+
+function isProgramFile(file: string): boolean {
+  return file !== '' && !file.startsWith('node:') && !file.startsWith('internal/');
 }
 
 /** How far up the dominator tree a new object is looked at for the holder that keeps it. */
@@ -218,7 +226,7 @@ export function fromAllocationTraces(last: HeapGraph, holders: ReadonlyArray<{ r
   }
   const out = new Map<number, AddedAt>();
   for (const h of holders) {
-    const sites = refineSites([...(perHolder.get(h.representative)?.values() ?? [])].sort((a, b) => b.samples - a.samples).slice(0, 3), h.variable);
+    const sites = refineSites([...(perHolder.get(h.representative)?.values() ?? [])].sort((a, b) => b.samples - a.samples).slice(0, 20), h.variable);
     out.set(
       h.representative,
       sites.length === 0
@@ -269,16 +277,22 @@ export function addingLineIn(file: string, line: number, variable: string): { li
  * Allocation sites name functions; where one of them (in order) contains the line that adds to the holder, that
  * line is put first (`declaredAt` keeps the function's line).
  */
-function refineSites(sites: AddedSite[], variable: string | null): AddedSite[] {
-  if (!variable) return sites;
-  for (let k = 0; k < sites.length; k++) {
-    const s = sites[k];
-    const found = addingLineIn(s.file, s.line, variable);
-    if (!found) continue;
-    const refined: AddedSite = { ...s, declaredAt: s.line, line: found.line, column: found.column, text: found.text };
-    return [refined, ...sites.filter((_, j) => j !== k)];
+/**
+ * The sites, the one whose function adds to the holder by name first (its line found in the body), then the rest
+ * by growth; at most `keep`. Every site is read, not only the busiest: under light load the adding function can
+ * rank below a few sites of unrelated churn.
+ */
+function refineSites(sites: AddedSite[], variable: string | null, keep = 3): AddedSite[] {
+  if (variable) {
+    for (let k = 0; k < sites.length; k++) {
+      const s = sites[k];
+      const found = addingLineIn(s.file, s.line, variable);
+      if (!found) continue;
+      const refined: AddedSite = { ...s, declaredAt: s.line, line: found.line, column: found.column, text: found.text };
+      return [refined, ...sites.filter((_, j) => j !== k)].slice(0, keep);
+    }
   }
-  return sites;
+  return sites.slice(0, keep);
 }
 
 /** A finding with no trace: why. */

@@ -132,8 +132,10 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
         const series = postGc.length >= 3 ? postGc : c.usage;
         const memory = series.length >= 3 ? memoryTrends(series, heapFloor(series, DEFAULT_HEAP_FLOOR), Number.POSITIVE_INFINITY, { native: c.thread.kind === 'main' }) : null;
         const allocationSites = compareProfiles(c.profileData, flags.top, mapper);
-        // a flagged holder the trace could not wrap: the growing allocation sites are the next best answer
-        for (const f of diff?.findings ?? []) if (f.addedAt?.source === 'none' && allocationSites.length) f.addedAt = fromAllocationSites(f.addedAt.methods, f.addedAt.why ?? 'not traced', allocationSites, holderVariable(f));
+        // a flagged holder the trace could not wrap: the growing allocation sites are the next best answer (more of
+        // them than are shown: the function that adds to the holder is looked for among all that grew)
+        const candidates = compareProfiles(c.profileData, Math.max(50, flags.top), mapper);
+        for (const f of diff?.findings ?? []) if (f.addedAt?.source === 'none' && candidates.length) f.addedAt = fromAllocationSites(f.addedAt.methods, f.addedAt.why ?? 'not traced', candidates, holderVariable(f));
         isolates.push(isolateReport(c, { diff, allocationSites, memory }));
       }
       processes.push(processReport(conns[i], capture, isolates, tracers[i].report));
