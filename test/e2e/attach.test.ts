@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, symlinkSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, symlinkSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,7 @@ import { cgroupMemory, findInspector, listeningPorts, probeInspector } from '../
 import { cli } from '../helpers/cli.js';
 import { cliAsync } from '../helpers/cli-async.js';
 import { isAlive, withTarget } from '../helpers/targets.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 // Targets start with --inspect-port=0: SIGUSR1 then opens the inspector on a free port, which leakscope finds
 // through /proc — so parallel test files never fight over 9229.
@@ -18,7 +19,7 @@ const INSPECT_ANY_PORT = ['--inspect-port=0'];
 describe('leakscope attach / snapshot against real Node processes', () => {
   let tmp: string;
   before(() => {
-    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-attach-'));
+    tmp = scratchDir('leakscope-attach-');
   });
 
   it('attach <pid>: names the leaking Map, then leaves the target alive with its inspector closed', async () => {
@@ -120,7 +121,7 @@ describe('leakscope attach / snapshot against real Node processes', () => {
   });
 
   it('reads a cgroup memory limit (v2 and v1 layouts)', () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'cgroup-'));
+    const root = scratchDir('cgroup-');
     const proc = path.join(root, 'proc');
     mkdirSync(path.join(proc, '42'), { recursive: true });
     mkdirSync(path.join(root, 'sys', 'app'), { recursive: true });
@@ -157,7 +158,7 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       if (disguise === 'exec -a node') {
         victim = spawn('bash', ['-c', 'exec -a node sleep 60'], { stdio: 'ignore' });
       } else {
-        const dir = mkdtempSync(path.join(tmpdir(), 'leakscope-disguise-'));
+        const dir = scratchDir('leakscope-disguise-');
         copyFileSync(execFileSync('which', ['sleep'], { encoding: 'utf8' }).trim(), path.join(dir, 'node'));
         chmodSync(path.join(dir, 'node'), 0o755);
         victim = spawn(path.join(dir, 'node'), ['60'], { stdio: 'ignore' });
@@ -193,7 +194,7 @@ describe('leakscope attach / snapshot against real Node processes', () => {
 
   it('-o naming a directory, a symlink or a device fails (exit 2) before the target is touched: no SIGUSR1, no inspector', async () => {
     await withTarget('session-leak', [], async (t) => {
-      const d = mkdtempSync(path.join(tmpdir(), 'leakscope-dest-'));
+      const d = scratchDir('leakscope-dest-');
       symlinkSync('/etc/passwd', path.join(d, 'link.heapsnapshot'));
       for (const [dest, kind] of [[d, 'a directory'], [path.join(d, 'link.heapsnapshot'), 'a symbolic link'], ['/dev/null', 'a device']]) {
         const r = cli(['snapshot', String(t.pid), '-o', dest]);
@@ -238,7 +239,7 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     await withTarget('big-heap', [], async (t) => {
       for (let k = 0; k < reps; k++) {
         const signals = plan[k % plan.length];
-        const out = mkdtempSync(path.join(tmpdir(), 'leakscope-interrupt-'));
+        const out = scratchDir('leakscope-interrupt-');
         const file = path.join(out, 'x.heapsnapshot');
         const run = cliAsync(['snapshot', String(t.pid), '-o', file]);
         // wait until the transfer has started: the temporary file exists and has bytes

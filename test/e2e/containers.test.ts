@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
@@ -16,6 +15,7 @@ import { cli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { targetNode } from '../helpers/nodes.js';
 import { isAlive } from '../helpers/targets.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const probe = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { encoding: 'utf8', timeout: 10_000 });
 const unshareWorks = probe.status === 0;
@@ -41,7 +41,7 @@ describe('containers: a target in its own pid namespace', { skip: why || false }
       node = childOf(ns.pid as number);
       assert.ok(node, 'the node process inside the namespace, seen from the host');
       assert.match(readFileSync(`/proc/${node}/status`, 'utf8'), /^NSpid:\s+\d+\s+1$/m, 'it is pid 1 in its namespace');
-      const r = cli(['attach', String(node), '--interval', '1s', '--snapshots', '3', '--out', mkdtempSync(path.join(tmpdir(), 'leakscope-ns-')), '--json', '--fail-on', 'all']);
+      const r = cli(['attach', String(node), '--interval', '1s', '--snapshots', '3', '--out', scratchDir('leakscope-ns-'), '--json', '--fail-on', 'all']);
       assert.equal(r.status, 1, r.stderr);
       const j = JSON.parse(r.stdout);
       assert.equal(j.processes[0].isolates[0].diff.findings[0].name, 'sessions');
@@ -60,7 +60,7 @@ describe('containers: a target in its own pid namespace', { skip: why || false }
   });
 
   it('from inside the namespace (kubectl exec): leakscope sees the pids of the namespace and attaches by them', () => {
-    const out = mkdtempSync(path.join(tmpdir(), 'leakscope-ns-inside-'));
+    const out = scratchDir('leakscope-ns-inside-');
     const script = [
       `"${targetNode}" fixtures/programs/log-leak.mjs > /dev/null 2>&1 & T=$!`,
       'sleep 1.5',

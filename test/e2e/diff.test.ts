@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, linkSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, linkSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { cli } from '../helpers/cli.js';
 import { fixtureSnapshots, repoRoot } from '../helpers/fixtures.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 function json(args: string[]) {
   const r = cli([...args, '--json']);
@@ -80,7 +80,7 @@ describe('leakscope diff', () => {
   });
 
   it('--fail-on names the kinds that fail; -o writes the report atomically and prints the verdict line', () => {
-    const tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-diff-o-'));
+    const tmp = scratchDir('leakscope-diff-o-');
     assert.equal(cli(['diff', ...leak, '--fail-on', 'timer,listener']).status, 0, 'a growing collection does not fail a build that fails on timers and listeners');
     assert.equal(cli(['diff', ...leak, '--fail-on', 'none']).status, 0);
     const out = path.join(tmp, 'diff.md');
@@ -130,7 +130,7 @@ describe('leakscope diff', () => {
   describe('bad input: one line, exit 2', () => {
     let tmp: string;
     before(() => {
-      tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-diff-'));
+      tmp = scratchDir('leakscope-diff-');
     });
     const cases: Array<[string, () => string[], RegExp]> = [
       ['one snapshot only', () => [leak[0]], /at least two snapshots/],

@@ -7,8 +7,6 @@
  * the same answer from their recorded allocation stacks (diff, run --track-allocations).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
@@ -20,6 +18,7 @@ import { cliAsync } from '../helpers/cli-async.js';
 import { fixtureSnapshots } from '../helpers/fixtures.js';
 import { targetNode, targetVersion } from '../helpers/nodes.js';
 import { isAlive, withTarget } from '../helpers/targets.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 /** fixture -> the finding, and the line that adds to its holder (the declaration is elsewhere) */
 const CASES = [
@@ -50,7 +49,7 @@ async function assertNoWrapper(pid: number, file: string, methods: readonly stri
 describe(`growth trace: which line adds the entries, targets on Node ${targetVersion}`, () => {
   let tmp: string;
   before(() => {
-    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-trace-'));
+    tmp = scratchDir('leakscope-trace-');
   });
 
   for (const c of CASES) {
@@ -111,7 +110,7 @@ const DICT = { program: 'dict-leak', kind: 'growing-collection', name: 'lastSeen
 describe(`which line adds, where nothing can be wrapped: plain objects, and offline diff (Node ${targetVersion})`, () => {
   let tmp: string;
   before(() => {
-    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-trace-'));
+    tmp = scratchDir('leakscope-trace-');
   });
 
   it('attach, a plain object used as a dictionary: not wrapped, the allocation site that grew is read for the line that adds', async () => {

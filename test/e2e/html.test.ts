@@ -7,14 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { cli } from '../helpers/cli.js';
 import { fixtureSnapshots } from '../helpers/fixtures.js';
 import { findChromium, withPage } from '../helpers/browser.js';
 import { targetNode } from '../helpers/nodes.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const chromium = findChromium();
 const skip = chromium ? false : 'no Chromium installed (apt-get install chromium, or set LEAKSCOPE_CHROMIUM): the HTML report is not opened in a browser';
@@ -62,7 +62,7 @@ function shots(): string | null {
 describe('the HTML report in headless Chromium', { skip }, () => {
   let tmp: string;
   before(() => {
-    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-html-'));
+    tmp = scratchDir('leakscope-html-');
   });
 
   it('diff --format html: the culprit (name, kind, declaration) is visible, no request, no console error, light and dark', async () => {

@@ -5,19 +5,18 @@
  * grows; the healthy twin (the parked bodies expire) must pass quietly.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { findInspector } from '../../src/capture/target.js';
 import { cli } from '../helpers/cli.js';
 import { targetNode, targetVersion } from '../helpers/nodes.js';
 import { isAlive, withTarget } from '../helpers/targets.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 describe(`memory outside the JS heap, targets on Node ${targetVersion}`, () => {
   let tmp: string;
   before(() => {
-    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-offheap-'));
+    tmp = scratchDir('leakscope-offheap-');
   });
 
   it('run: parked upload bodies fail the run, attributed to Buffers outside the heap, the Map named', () => {

@@ -4,8 +4,6 @@
  * client already uses. Real Node processes, started WITHOUT --inspect-port=0 so SIGUSR1 opens 9229, as in the field.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import CDP from 'chrome-remote-interface';
@@ -13,6 +11,7 @@ import { findInspector, probeInspector } from '../../src/capture/target.js';
 import { cli } from '../helpers/cli.js';
 import { cliAsync } from '../helpers/cli-async.js';
 import { isAlive, startTarget, withTarget } from '../helpers/targets.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 function killAll(pids: number[]) {
   for (const pid of pids) {
@@ -27,7 +26,7 @@ function killAll(pids: number[]) {
 describe('several processes', () => {
   let tmp: string;
   before(() => {
-    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-processes-'));
+    tmp = scratchDir('leakscope-processes-');
   });
 
   it('two attaches started at the same moment on two targets both succeed, and leave no inspector open (9229 free again)', async () => {

@@ -3,18 +3,18 @@
  * Uses --quick (3 s warm-up, 6 s of measuring) so the suite stays within minutes.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { cli } from '../helpers/cli.js';
 import { cliAsync } from '../helpers/cli-async.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 describe('leakscope run', () => {
   let tmp: string;
   before(() => {
-    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-run-'));
+    tmp = scratchDir('leakscope-run-');
   });
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['run', '--quick', '--dir', path.join(tmp, `snap-${Math.random().toString(36).slice(2)}`), ...args], { env, timeoutMs: 120_000 });
 

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { cli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { targetNode } from '../helpers/nodes.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const project = path.join(repoRoot, 'fixtures', 'ts-service');
 const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -26,7 +26,7 @@ interface Loc {
 describe('source maps: a TypeScript service', () => {
   let tmp: string;
   before(() => {
-    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-ts-'));
+    tmp = scratchDir('leakscope-ts-');
     execFileSync(process.execPath, [tsc, '-p', project], { timeout: 120_000 });
     execFileSync(process.execPath, [tsc, '-p', project, '--sourceMap', 'false', '--inlineSourceMap', '--outDir', path.join(project, 'dist-inline')], { timeout: 120_000 });
   });

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { cli } from '../helpers/cli.js';
 import { fixtureSnapshots } from '../helpers/fixtures.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 describe('leakscope summary', () => {
   let file: string;
   let tmp: string;
   before(() => {
     file = fixtureSnapshots('session-leak')[2];
-    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-summary-'));
+    tmp = scratchDir('leakscope-summary-');
   });
 
   it('prints totals, top classes and the culprit with its path and module', () => {
@@ -88,7 +88,7 @@ describe('leakscope summary', () => {
 describe('strings from the heap cannot drive the terminal', () => {
   let file: string;
   before(() => {
-    file = path.join(mkdtempSync(path.join(tmpdir(), 'leakscope-hostile-')), 'hostile.heapsnapshot');
+    file = path.join(scratchDir('leakscope-hostile-'), 'hostile.heapsnapshot');
     execFileSync(process.execPath, ['fixtures/programs/hostile-names.mjs', file], { timeout: 60_000 });
   });
 

@@ -4,8 +4,7 @@
  * transfer interrupted by Ctrl-C — each on every supported version, since each leans on Node's own inspector.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
@@ -16,11 +15,12 @@ import { cli } from '../helpers/cli.js';
 import { cliAsync } from '../helpers/cli-async.js';
 import { targetNode, targetVersion } from '../helpers/nodes.js';
 import { isAlive, withTarget } from '../helpers/targets.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 describe(`the live side with targets on Node ${targetVersion}`, () => {
   let tmp: string;
   before(() => {
-    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-versions-'));
+    tmp = scratchDir('leakscope-versions-');
   });
 
   it('snapshot <pid> (SIGUSR1 on the default port, moved, closed): the file is a snapshot of that Node', async () => {
@@ -62,7 +62,7 @@ describe(`the live side with targets on Node ${targetVersion}`, () => {
 
   it('Ctrl-C in the middle of a snapshot transfer: the target lives, its inspector is closed, no partial file', async () => {
     await withTarget('big-heap', [], async (t) => {
-      const out = mkdtempSync(path.join(tmpdir(), 'leakscope-version-interrupt-'));
+      const out = scratchDir('leakscope-version-interrupt-');
       const run = cliAsync(['snapshot', String(t.pid), '-o', path.join(out, 'x.heapsnapshot')]);
       let started = false;
       for (let i = 0; i < 3000 && !started; i++) {

@@ -4,8 +4,7 @@
  * real worker threads (targets on LEAKSCOPE_TARGET_NODE in the version matrix).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { cli } from '../helpers/cli.js';
 import { cliAsync } from '../helpers/cli-async.js';
 import { targetNode } from '../helpers/nodes.js';
 import { isAlive, withTarget } from '../helpers/targets.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const INSPECT_ANY_PORT = ['--inspect-port=0'];
 
@@ -31,7 +31,7 @@ interface Isolate {
 describe('worker threads', () => {
   let tmp: string;
   before(() => {
-    tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-workers-'));
+    tmp = scratchDir('leakscope-workers-');
   });
 
   it('attach: a leak that lives only in a worker is flagged, with the worker named (thread id, name, script); the main thread is clean', async () => {

@@ -4,14 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { beginFile, checkDestination, writeFileAtomic } from '../../src/files.js';
 import { printable } from '../../src/text.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const dir = () => mkdtempSync(path.join(tmpdir(), 'leakscope-files-'));
+const dir = () => scratchDir('leakscope-files-');
 
 describe('writing files safely', () => {
   it('a symlink planted at X.partial is never followed: its target is untouched, X is a new 0600 file', () => {

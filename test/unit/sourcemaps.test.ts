@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { SourceMapper, sourceMappingURL } from '../../src/sourcemaps.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 // a.ts line 3 `const x = new Map();` compiled to a.js line 1 (mappings: line 1 col 0 -> source 0 line 3 col 0)
 const MAP = JSON.stringify({ version: 3, file: 'a.js', sources: ['../src/a.ts'], names: [], mappings: 'AAEA' });
@@ -16,7 +16,7 @@ describe('source maps', () => {
   });
 
   it('maps a compiled position through a .map file beside the script, and through an inline map', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'leakscope-maps-'));
+    const dir = scratchDir('leakscope-maps-');
     const js = path.join(dir, 'dist', 'a.js');
     const mapper = new SourceMapper();
     const mapped = mapper.map({ file: js, line: 1, column: 1 }, () => 'const x = new Map();\n//# sourceMappingURL=a.js.map\n');
@@ -28,7 +28,7 @@ describe('source maps', () => {
   });
 
   it('a broken map leaves the location as it was', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'leakscope-maps-'));
+    const dir = scratchDir('leakscope-maps-');
     writeFileSync(path.join(dir, 'c.js.map'), '{ not json');
     const loc = { file: path.join(dir, 'c.js'), line: 2, column: 5 };
     assert.deepEqual(new SourceMapper().map(loc, () => 'x\n//# sourceMappingURL=c.js.map'), loc);
