@@ -11,6 +11,7 @@
  */
 import { SnapshotFormatError } from '../../errors.js';
 import { readLayout, type Layout, type SnapshotHeader } from './layout.js';
+import { describeByte, NumberArrayReader, type FixedSize } from './numbers.js';
 
 export interface RawSnapshot {
   header: SnapshotHeader;
@@ -47,12 +48,7 @@ const T_STRINGS = 6;
 const T_CAPTURE = 7;
 const T_COMMA_OR_END = 8;
 const T_DONE = 9;
-
-// number-array states
-const N_FIRST = 0; // after '[': a number or ']'
-const N_IN = 1; // inside a number
-const N_AFTER = 2; // after a number: ',' or ']'
-const N_NEXT = 3; // after ',': a number
+const T_SKIP = 10; // a number array another thread reads: only its end is looked for
 
 // string-array states
 const S_FIRST = 0;
@@ -66,55 +62,19 @@ function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
-function describeByte(c: number): string {
-  return c >= 32 && c < 127 ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
-}
-
-/** Out-parameters of scanNumbers (one shared object: no allocation in the hot path). */
-const scan = { i: 0, n: 0, afterNumber: false };
-
-/**
- * The fast path of the number arrays, for V8's own shape (`123,45\n,6`): whole numbers at a time into `target`
- * from `buf[i]`, which must be at the start of a number. Stops, with scan.i at the first byte it did not consume
- * and scan.n the new count, at anything else: whitespace, ']', a non-digit, a number cut by the chunk end, a number
- * over 32 bits, or a full target. scan.afterNumber tells that it stopped right after a number (at a separator it
- * does not take); otherwise it stopped where a number may start. The caller's byte path takes over from there.
- */
-function scanNumbers(buf: Uint8Array, i: number, end: number, target: Uint32Array, n: number, out: typeof scan): void {
-  const cap = target.length;
-  let afterNumber = false;
-  for (;;) {
-    if (i >= end) break;
-    let d = buf[i] - 48;
-    if (!(d >= 0 && d <= 9)) break;
-    const numberStart = i;
-    let v = d;
-    i++;
-    while (i < end && (d = buf[i] - 48) >= 0 && d <= 9) {
-      v = v * 10 + d;
-      i++;
-    }
-    if (i >= end || v > MAX_U32 || n >= cap) {
-      i = numberStart;
-      break;
-    }
-    target[n++] = v;
-    const c = buf[i];
-    if (c === 44) i++;
-    else if (c === 10 && buf[i + 1] === 44) i += 2;
-    else {
-      afterNumber = true;
-      break;
-    }
-  }
-  out.i = i;
-  out.n = n;
-  out.afterNumber = afterNumber;
+/** The nodes and edges sections read by other threads (parallel.ts): the tokenizer hands them over and skips them. */
+export interface SectionDelegate {
+  /** where the node and edge records go (shared memory, so that the other threads can fill them) */
+  allocate(numbers: number): Uint32Array;
+  /** the section's numbers start at byte `start` of the input (just after its '[') */
+  begin(section: 'nodes' | 'edges', start: number, target: Uint32Array, fixed: FixedSize): void;
 }
 
 export interface TokenizerOptions {
   /** The total size of the input when known: counts in the header that could not fit in it are rejected early. */
   expectedBytes?: number;
+  /** read the nodes and edges sections elsewhere; the tokenizer only finds where they end */
+  delegate?: SectionDelegate;
 }
 
 export class SnapshotTokenizer {
@@ -126,6 +86,7 @@ export class SnapshotTokenizer {
   private keyEscape = false;
   private readonly seen = new Set<string>();
   private readonly expectedBytes?: number;
+  private readonly delegate?: SectionDelegate;
 
   // header + sections
   private header: SnapshotHeader | null = null;
@@ -139,12 +100,8 @@ export class SnapshotTokenizer {
   private readonly strings: string[] = [];
   private readonly warnings: string[] = [];
 
-  // number array in progress
-  private numTarget: Uint32Array = new Uint32Array(0);
-  private numCount = 0;
-  private numValue = 0;
-  private numState = N_FIRST;
-  private numGrowable = false;
+  // number array in progress (or skipped)
+  private num: NumberArrayReader | null = null;
   private numSection = '';
 
   // string array in progress
@@ -166,6 +123,7 @@ export class SnapshotTokenizer {
 
   constructor(options: TokenizerOptions = {}) {
     this.expectedBytes = options.expectedBytes;
+    this.delegate = options.delegate;
   }
 
   /** Bytes consumed so far. */
@@ -223,9 +181,22 @@ export class SnapshotTokenizer {
           if ((this.state as number) !== T_CAPTURE) i++; // capture scans the opening byte itself
           break;
         }
-        case T_NUMBERS:
-          i = this.readNumbers(buf, i, end);
+        case T_NUMBERS: {
+          const num = this.num as NumberArrayReader;
+          i = num.read(buf, i, end, this.base);
+          if (num.done) this.endNumbers(num);
           break;
+        }
+        case T_SKIP: {
+          // a number array has no ']' inside: the first one ends it (the thread reading it checks the rest)
+          const j = buf.indexOf(93, i);
+          if (j < 0) i = end;
+          else {
+            i = j + 1;
+            this.state = T_COMMA_OR_END;
+          }
+          break;
+        }
         case T_STRINGS:
           i = this.readStrings(buf, i, end);
           break;
@@ -310,114 +281,32 @@ export class SnapshotTokenizer {
     const layout = this.layout;
     if (!header || !layout) this.fail(`"${key}" comes before the "snapshot" header`, at);
     this.numSection = key;
-    this.numState = N_FIRST;
-    this.numValue = 0;
-    this.numCount = 0;
-    if (key === 'nodes') {
-      this.numTarget = this.nodes;
-      this.numGrowable = false;
-    } else if (key === 'edges') {
-      this.numTarget = this.edges;
-      this.numGrowable = false;
+    if (key === 'nodes' || key === 'edges') {
+      const fixed: FixedSize =
+        key === 'nodes'
+          ? { countName: 'node_count', declared: header.node_count, per: layout.nodeFieldCount }
+          : { countName: 'edge_count', declared: header.edge_count, per: layout.edgeFieldCount };
+      const target = key === 'nodes' ? this.nodes : this.edges;
+      if (this.delegate) {
+        this.delegate.begin(key, at + 1, target, fixed);
+        this.num = null;
+        this.state = T_SKIP;
+        return;
+      }
+      this.num = new NumberArrayReader(key, target, fixed);
     } else {
-      this.numTarget = new Uint32Array(1024);
-      this.numGrowable = true;
+      this.num = new NumberArrayReader(key, new Uint32Array(0), null);
     }
     this.state = T_NUMBERS;
   }
 
-  private endNumbers(at: number): void {
-    const key = this.numSection;
-    const n = this.numCount;
-    if (key === 'nodes' || key === 'edges') {
-      if (n !== this.numTarget.length) {
-        const layout = this.layout as Layout;
-        const per = key === 'nodes' ? layout.nodeFieldCount : layout.edgeFieldCount;
-        const declared = key === 'nodes' ? this.header?.node_count : this.header?.edge_count;
-        this.fail(
-          `meta says ${declared} ${key === 'nodes' ? 'node_count' : 'edge_count'} (${this.numTarget.length} numbers) but the "${key}" array has ${n} numbers${n % per === 0 ? '' : ` (not a multiple of ${per} fields)`}`,
-          at,
-        );
-      }
-    } else {
-      const exact = this.numTarget.slice(0, n);
-      if (key === 'locations') this.locations = exact;
-      else if (key === 'samples') this.samples = exact;
-      else this.traceFunctionInfos = exact;
-    }
-    this.numTarget = new Uint32Array(0);
+  private endNumbers(num: NumberArrayReader): void {
+    const key = num.section;
+    if (key === 'locations') this.locations = num.numbers();
+    else if (key === 'samples') this.samples = num.numbers();
+    else if (key === 'trace_function_infos') this.traceFunctionInfos = num.numbers();
+    this.num = null;
     this.state = T_COMMA_OR_END;
-  }
-
-  /** Grows a growable target (locations, samples ...) or fails for nodes/edges, whose size meta fixed. */
-  private growTarget(n: number, at: number): Uint32Array {
-    if (!this.numGrowable) {
-      this.numCount = n;
-      this.fail(`the "${this.numSection}" array has more numbers than meta's ${this.numSection === 'nodes' ? 'node_count' : 'edge_count'} allows (${this.numTarget.length})`, at);
-    }
-    const grown = new Uint32Array(this.numTarget.length * 2);
-    grown.set(this.numTarget);
-    this.numTarget = grown;
-    return grown;
-  }
-
-  /**
-   * The hot loop: digits straight into the typed array. A fast path takes V8's own shape (`123,45\n,6`) a whole
-   * number at a time; anything else (whitespace, ']', a number cut by the chunk end, an error) goes through the
-   * byte-at-a-time state machine, which then hands back to the fast path.
-   */
-  private readNumbers(buf: Buffer, start: number, end: number): number {
-    let target = this.numTarget;
-    let cap = target.length;
-    let n = this.numCount;
-    let v = this.numValue;
-    let st = this.numState;
-    let i = start;
-    while (i < end) {
-      if (st === N_FIRST || st === N_NEXT) {
-        scanNumbers(buf, i, end, target, n, scan);
-        if (scan.n !== n) st = scan.afterNumber ? N_AFTER : N_NEXT;
-        n = scan.n;
-        i = scan.i;
-        if (i >= end) break;
-      }
-      // general path: one byte
-      const c = buf[i];
-      const d = c - 48;
-      if (d >= 0 && d <= 9) {
-        if (st === N_AFTER) this.fail(`missing ',' between numbers in "${this.numSection}"`, this.base + i);
-        v = v * 10 + d;
-        st = N_IN;
-        i++;
-        continue;
-      }
-      if (st === N_IN) {
-        if (v > MAX_U32) this.fail(`number ${v} in "${this.numSection}" does not fit in 32 bits`, this.base + i);
-        if (n >= cap) {
-          target = this.growTarget(n, this.base + i);
-          cap = target.length;
-        }
-        target[n++] = v;
-        v = 0;
-        st = N_AFTER;
-      }
-      if (c === 44) {
-        if (st !== N_AFTER) this.fail(`unexpected ',' in "${this.numSection}"`, this.base + i);
-        st = N_NEXT;
-      } else if (c === 93) {
-        if (st === N_NEXT) this.fail(`trailing ',' in "${this.numSection}"`, this.base + i);
-        this.numCount = n;
-        this.endNumbers(this.base + i);
-        return i + 1;
-      } else if (c !== 32 && c !== 10 && c !== 13 && c !== 9) {
-        this.fail(`unexpected ${describeByte(c)} in the "${this.numSection}" array`, this.base + i);
-      }
-      i++;
-    }
-    this.numCount = n;
-    this.numValue = v;
-    this.numState = st;
-    return i;
   }
 
   private readStrings(buf: Buffer, start: number, end: number): number {
@@ -590,8 +479,8 @@ export class SnapshotTokenizer {
     }
     this.header = header;
     this.layout = layout;
-    this.nodes = new Uint32Array(nodeNumbers);
-    this.edges = new Uint32Array(edgeNumbers);
+    this.nodes = this.delegate ? this.delegate.allocate(nodeNumbers) : new Uint32Array(nodeNumbers);
+    this.edges = this.delegate ? this.delegate.allocate(edgeNumbers) : new Uint32Array(edgeNumbers);
   }
 
   /** Finishes the parse: throws if the input stopped early or a required section is missing. */
@@ -599,7 +488,7 @@ export class SnapshotTokenizer {
     const at = this.base;
     if (this.state !== T_DONE) {
       if (this.state === T_BEGIN) this.fail(this.base === 0 ? 'the file is empty' : 'no JSON object found', at);
-      const where = this.state === T_NUMBERS ? ` inside the "${this.numSection}" array` : this.state === T_STRINGS ? ' inside the "strings" array' : this.key ? ` inside the "${this.key}" section` : '';
+      const where = this.state === T_NUMBERS || this.state === T_SKIP ? ` inside the "${this.numSection}" array` : this.state === T_STRINGS ? ' inside the "strings" array' : this.key ? ` inside the "${this.key}" section` : '';
       this.fail(`the file ends early${where} (truncated?)`, at);
     }
     if (!this.header || !this.layout) this.fail('no "snapshot" header: this JSON is not a V8 heap snapshot', at);
