@@ -6,7 +6,8 @@ import { open, stat } from 'node:fs/promises';
 import { printable } from '../../text.js';
 import { SnapshotFormatError, UserError } from '../../errors.js';
 import { HeapSnapshot } from './snapshot.js';
-import { SnapshotTokenizer } from './tokenizer.js';
+import { SnapshotTokenizer, type RawSnapshot } from './tokenizer.js';
+import { parseThreads, SectionWorkers } from './parallel.js';
 import { NO_PROGRESS, type Progress } from '../../progress.js';
 
 export const READ_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -14,6 +15,8 @@ export const READ_CHUNK_BYTES = 8 * 1024 * 1024;
 export interface LoadOptions {
   progress?: Progress;
   chunkBytes?: number;
+  /** 1: read everything on this thread; more: the nodes and edges sections in worker threads (parallel.ts); default by size and cores */
+  threads?: number;
 }
 
 /** Turns file-system errors into one-line user errors. */
@@ -37,6 +40,7 @@ export async function loadSnapshot(path: string, options: LoadOptions = {}): Pro
     throw err instanceof UserError ? err : fileError(path, err);
   }
   let handle;
+  let workers: SectionWorkers | null = null;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
@@ -48,9 +52,10 @@ export async function loadSnapshot(path: string, options: LoadOptions = {}): Pro
     if (!st2.isFile()) throw new UserError(`${printable(path)}: not a regular file`);
     const total = st2.size;
     if (total === 0) throw new SnapshotFormatError('the file is empty', undefined, path);
-    const tokenizer = new SnapshotTokenizer({ expectedBytes: total });
     // two buffers: the next read runs in the thread pool while this chunk is tokenized
     const size = Math.max(1024 * 1024, options.chunkBytes ?? READ_CHUNK_BYTES);
+    workers = parseThreads(total, options.threads) > 1 ? new SectionWorkers(handle.fd, size) : null;
+    const tokenizer = new SnapshotTokenizer({ expectedBytes: total, ...(workers ? { delegate: workers } : {}) });
     const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
     const progress = options.progress ?? NO_PROGRESS;
     progress.phase('read');
@@ -61,26 +66,40 @@ export async function loadSnapshot(path: string, options: LoadOptions = {}): Pro
       p.catch(() => {}); // a read left in flight when the tokenizer throws must not become an unhandled rejection
       return p;
     };
-    let position = 0;
-    let k = 0;
-    let pending = readAt(k, position);
-    for (;;) {
-      const { bytesRead } = await pending;
-      if (bytesRead === 0) break;
-      const chunk = buffers[k % 2];
-      position += bytesRead;
-      k++;
-      pending = readAt(k, position);
-      tokenizer.write(bytesRead === size ? chunk : chunk.subarray(0, bytesRead));
-      progress.bytes(position, total);
+    let raw: RawSnapshot | null = null;
+    let mainError: unknown;
+    try {
+      let position = 0;
+      let k = 0;
+      let pending = readAt(k, position);
+      for (;;) {
+        const { bytesRead } = await pending;
+        if (bytesRead === 0) break;
+        const chunk = buffers[k % 2];
+        position += bytesRead;
+        k++;
+        pending = readAt(k, position);
+        tokenizer.write(bytesRead === size ? chunk : chunk.subarray(0, bytesRead));
+        progress.bytes(position, total);
+      }
+      raw = tokenizer.end();
+    } catch (err) {
+      if (!workers) throw err;
+      mainError = err;
     }
     progress.phase('index');
-    const snapshot = new HeapSnapshot(tokenizer.end());
-    return snapshot;
+    if (workers) {
+      // the sections the workers read: their errors, in file order with the main thread's, and their index passes
+      const indexed = await workers.finish(mainError);
+      if (!raw || !indexed) throw new Error('the parse workers did not finish their sections');
+      raw.indexed = indexed;
+    }
+    return new HeapSnapshot(raw as RawSnapshot);
   } catch (err) {
     if (err instanceof SnapshotFormatError && !err.file) throw err.inFile(path);
     throw err;
   } finally {
+    await workers?.terminate();
     await handle.close();
   }
 }

@@ -9,6 +9,7 @@ import { SnapshotFormatError } from '../../errors.js';
 import type { Layout, SnapshotHeader } from './layout.js';
 import type { RawSnapshot } from './tokenizer.js';
 import { V8Vocabulary } from './v8.js';
+import { checkEdgeNames, checkTotals, indexEdges, indexNodes } from './validate.js';
 import { scriptPath } from '../../format.js';
 
 
@@ -120,52 +121,25 @@ export class HeapSnapshot {
     this.edgeHidden = et('hidden');
     this.edgeShortcut = et('shortcut');
     this.edgeWeak = et('weak');
-    this.firstEdge = new Uint32Array(this.nodeCount + 1);
-    this.validateAndIndex();
+    this.firstEdge = raw.indexed?.firstEdge ?? new Uint32Array(this.nodeCount + 1);
+    this.validateAndIndex(raw);
   }
 
   /**
-   * One linear pass over nodes and one over edges: checks every index the rest of the code trusts, builds the
-   * forward CSR and turns V8's edge `to_node` offsets into node ordinals in place.
+   * One linear pass over nodes and one over edges (validate.ts): checks every index the rest of the code trusts,
+   * builds the forward CSR and turns V8's edge `to_node` offsets into node ordinals in place. The parallel loader
+   * has already run both passes in its workers (raw.indexed): only the checks that need the strings count are left.
    */
-  private validateAndIndex(): void {
-    const { nodes, edges, strings, firstEdge, nodeFieldCount: nf, edgeFieldCount: ef, nodeCount, edgeCount } = this;
-    const L = this.layout;
-    const nTypes = L.nodeTypes.length;
-    const nStrings = strings.length;
-    const oType = L.nType;
-    const oName = L.nName;
-    const oEdges = L.nEdgeCount;
-    let e = 0;
-    for (let n = 0, p = 0; n < nodeCount; n++, p += nf) {
-      firstEdge[n] = e;
-      if (nodes[p + oType] >= nTypes) throw new SnapshotFormatError(`node #${n} has type ${nodes[p + oType]}, but meta lists ${nTypes} node types`);
-      if (nodes[p + oName] >= nStrings) throw new SnapshotFormatError(`node #${n} names string ${nodes[p + oName]}, but there are ${nStrings} strings`);
-      e += nodes[p + oEdges];
+  private validateAndIndex(raw: RawSnapshot): void {
+    const { nodes, edges, strings, layout } = this;
+    if (raw.indexed) {
+      checkTotals(nodes, edges, layout, strings.length, raw.indexed);
+      return;
     }
-    firstEdge[nodeCount] = e;
-    if (e !== edgeCount) {
-      throw new SnapshotFormatError(`the nodes' edge counts add up to ${e}, but meta's edge_count is ${edgeCount}`);
-    }
-    const eTypes = L.edgeTypes.length;
-    const oeType = L.eType;
-    const oeName = L.eNameOrIndex;
-    const oeTo = L.eToNode;
-    const element = this.edgeElement;
-    const hidden = this.edgeHidden;
-    const nodesLen = nodes.length;
-    for (let i = 0, p = 0; i < edgeCount; i++, p += ef) {
-      const t = edges[p + oeType];
-      if (t >= eTypes) throw new SnapshotFormatError(`edge #${i} has type ${t}, but meta lists ${eTypes} edge types`);
-      if (t !== element && t !== hidden && edges[p + oeName] >= nStrings) {
-        throw new SnapshotFormatError(`edge #${i} names string ${edges[p + oeName]}, but there are ${nStrings} strings`);
-      }
-      const to = edges[p + oeTo];
-      if (to >= nodesLen || to % nf !== 0) {
-        throw new SnapshotFormatError(`edge #${i} points outside the node array (to_node ${to}, ${nodeCount} nodes of ${nf} fields)`);
-      }
-      edges[p + oeTo] = to / nf;
-    }
+    const checked = indexNodes(nodes, layout, this.firstEdge);
+    checkTotals(nodes, edges, layout, strings.length, { nodes: checked, edgeMaxName: 0 });
+    const edgeMaxName = indexEdges(edges, layout, this.nodeCount);
+    if (edgeMaxName >= strings.length) checkEdgeNames(edges, layout, strings.length);
   }
 
   /** What V8 and Node put in this heap, by name (v8.ts): built on first use. */

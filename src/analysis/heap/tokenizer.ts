@@ -12,6 +12,7 @@
 import { SnapshotFormatError } from '../../errors.js';
 import { readLayout, type Layout, type SnapshotHeader } from './layout.js';
 import { describeByte, NumberArrayReader, type FixedSize } from './numbers.js';
+import type { NodesChecked } from './validate.js';
 
 export interface RawSnapshot {
   header: SnapshotHeader;
@@ -29,6 +30,8 @@ export interface RawSnapshot {
   /** Non-fatal oddities (unknown sections skipped, oversized trace tree dropped ...). */
   warnings: string[];
   byteLength: number;
+  /** set by the parallel loader: the nodes and edges were checked and indexed where they were read (validate.ts) */
+  indexed?: { firstEdge: Uint32Array; nodes: NodesChecked; edgeMaxName: number };
 }
 
 const MAX_U32 = 0xffffffff;
@@ -67,7 +70,7 @@ export interface SectionDelegate {
   /** where the node and edge records go (shared memory, so that the other threads can fill them) */
   allocate(numbers: number): Uint32Array;
   /** the section's numbers start at byte `start` of the input (just after its '[') */
-  begin(section: 'nodes' | 'edges', start: number, target: Uint32Array, fixed: FixedSize): void;
+  begin(section: 'nodes' | 'edges', start: number, target: Uint32Array, fixed: FixedSize, layout: Layout, nodeCount: number): void;
 }
 
 export interface TokenizerOptions {
@@ -288,7 +291,7 @@ export class SnapshotTokenizer {
           : { countName: 'edge_count', declared: header.edge_count, per: layout.edgeFieldCount };
       const target = key === 'nodes' ? this.nodes : this.edges;
       if (this.delegate) {
-        this.delegate.begin(key, at + 1, target, fixed);
+        this.delegate.begin(key, at + 1, target, fixed, layout, header.node_count);
         this.num = null;
         this.state = T_SKIP;
         return;

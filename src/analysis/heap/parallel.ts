@@ -1,0 +1,87 @@
+/**
+ * The parallel loader's side of the tokenizer (SectionDelegate): the nodes and edges sections — four fifths of a
+ * snapshot's bytes — are each read by a worker thread (parse-worker.ts) from the file, into SharedArrayBuffers,
+ * and checked and indexed there, while the main thread reads the rest (header, strings, locations ...) and only
+ * looks for the ']' that ends each of them (a native byte search). On two cores this halves the parse.
+ *
+ * Errors are those the one-thread parse gives, and the first one by byte offset wins, as it would there.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { SnapshotFormatError } from '../../errors.js';
+import type { Layout } from './layout.js';
+import type { FixedSize } from './numbers.js';
+import type { ParseJob, ParseResult } from './parse-worker.js';
+import type { SectionDelegate } from './tokenizer.js';
+import type { NodesChecked } from './validate.js';
+
+/** Below this, starting threads costs more than it saves (measured: `npm run bench`). */
+export const PARALLEL_MIN_BYTES = 48 * 1024 * 1024;
+
+/** How many threads a load of this size should use: 1 (this one) or 3 (this one and one per section). */
+export function parseThreads(bytes: number, requested?: number): number {
+  if (requested !== undefined) return requested <= 1 ? 1 : 3;
+  const env = Number(process.env.LEAKSCOPE_PARSE_THREADS);
+  if (Number.isInteger(env) && env > 0) return env <= 1 ? 1 : 3;
+  return bytes >= PARALLEL_MIN_BYTES && availableParallelism() >= 2 ? 3 : 1;
+}
+
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
+
+export class SectionWorkers implements SectionDelegate {
+  private readonly jobs: Array<{ worker: Worker; result: Promise<ParseResult> }> = [];
+  private firstEdge: Uint32Array | null = null;
+
+  constructor(
+    private readonly fd: number,
+    private readonly chunkBytes: number,
+  ) {}
+
+  allocate(numbers: number): Uint32Array {
+    return new Uint32Array(new SharedArrayBuffer(numbers * 4));
+  }
+
+  begin(section: 'nodes' | 'edges', start: number, target: Uint32Array, fixed: FixedSize, layout: Layout, nodeCount: number): void {
+    let firstEdge: SharedArrayBuffer | null = null;
+    if (section === 'nodes') {
+      this.firstEdge = new Uint32Array(new SharedArrayBuffer((nodeCount + 1) * 4));
+      firstEdge = this.firstEdge.buffer as SharedArrayBuffer;
+    }
+    const job: ParseJob = { fd: this.fd, section, start, target: target.buffer as SharedArrayBuffer, firstEdge, fixed, layout, nodeCount, chunkBytes: this.chunkBytes };
+    const worker = new Worker(WORKER_URL, { workerData: job, stdout: false, stderr: false });
+    const result = new Promise<ParseResult>((resolve) => {
+      worker.once('message', (m: ParseResult) => resolve(m));
+      worker.once('error', (err) => resolve({ ok: false, section, message: `the ${section} reader failed: ${err.message}`, at: null, format: false }));
+      worker.once('exit', (code) => resolve({ ok: false, section, message: `the ${section} reader stopped (exit ${code})`, at: null, format: false }));
+    });
+    this.jobs.push({ worker, result });
+  }
+
+  /**
+   * Waits for the workers. `mainError` is what the main thread's tokenizer threw, if anything: an error a worker
+   * met earlier in the file wins over it, as in a one-thread parse. Returns what the workers checked.
+   */
+  async finish(mainError: unknown): Promise<{ firstEdge: Uint32Array; nodes: NodesChecked; edgeMaxName: number } | null> {
+    const results = await Promise.all(this.jobs.map((j) => j.result));
+    const formatErrors = results.filter((r): r is Extract<ParseResult, { ok: false }> => !r.ok && r.format);
+    const withOffset = formatErrors.filter((r) => r.at !== null).sort((a, b) => (a.at as number) - (b.at as number));
+    const mainAt = mainError instanceof SnapshotFormatError ? mainError.byteOffset : undefined;
+    const first = withOffset[0];
+    if (first && (mainError === undefined || (mainAt !== undefined && (first.at as number) < mainAt))) throw new SnapshotFormatError(first.message, first.at as number);
+    if (mainError !== undefined) throw mainError;
+    const broken = results.find((r) => !r.ok && !r.format);
+    if (broken && !broken.ok) throw new Error(broken.message);
+    // checks without an offset (types, targets) come after every tokenizing error: nodes first, as on one thread
+    const checks = formatErrors.filter((r) => r.at === null).sort((a) => (a.section === 'nodes' ? -1 : 1));
+    if (checks[0]) throw new SnapshotFormatError(checks[0].message);
+    const nodes = results.find((r) => r.section === 'nodes');
+    const edges = results.find((r) => r.section === 'edges');
+    if (!nodes?.ok || !edges?.ok || !nodes.complete || !edges.complete || !this.firstEdge) return null;
+    return { firstEdge: this.firstEdge, nodes: { edgeSum: nodes.edgeSum, maxName: nodes.maxName }, edgeMaxName: edges.maxName };
+  }
+
+  /** Stops any worker still running (an error elsewhere, an interrupt). */
+  async terminate(): Promise<void> {
+    await Promise.all(this.jobs.map((j) => j.worker.terminate().catch(() => 0)));
+  }
+}
