@@ -14,10 +14,11 @@ const sourceCache = new WeakMap<object, Map<number, string | null>>();
 
 function scriptOfContext(graph: HeapGraph, ctx: number): number {
   const snap = graph.snap;
-  const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
+  const retainers = graph.retainers;
+  const { firstRetainer, retainingNodes } = retainers;
   for (let r = firstRetainer[ctx], end = firstRetainer[ctx + 1]; r < end; r++) {
     const from = retainingNodes[r];
-    if (snap.v8.isScopeEdge(from, retainingEdges[r])) {
+    if (snap.v8.isScopeEdge(from, retainers.edge(ctx, r))) {
       const script = snap.v8.closureScript(from);
       if (script >= 0) return script;
     }

@@ -151,10 +151,11 @@ function collect(snap: HeapSnapshot): ChainSample {
 function liveClosures(graph: HeapGraph, ctx: number): string[] {
   const snap = graph.snap;
   const names = new Set<string>();
-  const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
+  const retainers = graph.retainers;
+  const { firstRetainer, retainingNodes } = retainers;
   for (let r = firstRetainer[ctx], end = firstRetainer[ctx + 1]; r < end; r++) {
     const from = retainingNodes[r];
-    if (snap.v8.isScopeEdge(from, retainingEdges[r])) names.add(snap.v8.functionName(from));
+    if (snap.v8.isScopeEdge(from, retainers.edge(ctx, r))) names.add(snap.v8.functionName(from));
   }
   return [...names];
 }

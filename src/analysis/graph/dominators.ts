@@ -36,8 +36,10 @@ export function computeDominators(snap: HeapSnapshot, retainers: Retainers, esse
   const dfn = new Uint32Array(nodeCount);
   const vertex = new Uint32Array(nodeCount + 1);
   const parent = new Uint32Array(nodeCount + 1);
-  const stackNode = new Uint32Array(nodeCount + 1);
-  const stackEdge = new Uint32Array(nodeCount + 1);
+  // the DFS stacks, later the semidominators, then the retained sizes (Float64): one buffer for the three uses
+  const work = new ArrayBuffer(8 * (nodeCount + 1));
+  const stackNode = new Uint32Array(work, 0, nodeCount + 1);
+  const stackEdge = new Uint32Array(work, 4 * (nodeCount + 1), nodeCount + 1);
   let count = 1;
   dfn[root] = 1;
   vertex[1] = root;
@@ -112,15 +114,15 @@ export function computeDominators(snap: HeapSnapshot, retainers: Retainers, esse
     idomDfn[w] = d;
   }
 
-  // 3. Back to node ordinals; unreached nodes hang off the root.
-  const idom = new Uint32Array(nodeCount);
+  // 3. Back to node ordinals; unreached nodes hang off the root. (dfn is done with: its memory holds idom.)
+  const idom = dfn;
   const reachable = new Uint8Array(nodeCount);
   idom.fill(root);
   for (let w = 2; w <= count; w++) idom[vertex[w]] = vertex[idomDfn[w]];
   for (let w = 1; w <= count; w++) reachable[vertex[w]] = 1;
 
   // 4. Retained sizes: children before parents = reverse preorder; unreached nodes add to the root.
-  const retained = new Float64Array(nodeCount);
+  const retained = new Float64Array(work, 0, nodeCount); // the semidominators are done with
   let totalSize = 0;
   let reachableSize = 0;
   for (let n = 0, p = oSelf; n < nodeCount; n++, p += nf) {
@@ -139,20 +141,19 @@ export function computeDominators(snap: HeapSnapshot, retainers: Retainers, esse
   return { idom, retained, reachable, reachableCount: count, reachableSize, totalSize, preorder: vertex.subarray(1, count + 1) };
 }
 
-/** Children lists of the dominator tree (CSR by counting). */
+/** Children lists of the dominator tree (CSR by counting; `first` is its own write cursor, filled from the end). */
 export function dominatorChildren(idom: Uint32Array, root: number): { first: Uint32Array; children: Uint32Array } {
   const n = idom.length;
   const first = new Uint32Array(n + 1);
   for (let i = 0; i < n; i++) if (i !== root) first[idom[i]]++;
+  // inclusive prefix sums: first[i] is where i's children end; filling downwards leaves it where they start
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const c = first[i];
+    sum += first[i];
     first[i] = sum;
-    sum += c;
   }
   first[n] = sum;
-  const cursor = first.slice(0, n);
   const children = new Uint32Array(sum);
-  for (let i = 0; i < n; i++) if (i !== root) children[cursor[idom[i]]++] = i;
+  for (let i = n - 1; i >= 0; i--) if (i !== root) children[--first[idom[i]]] = i;
   return { first, children };
 }

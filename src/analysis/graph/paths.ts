@@ -41,7 +41,8 @@ export function shortestRetainerPath(graph: HeapGraph, node: number): PathStep[]
   const snap = graph.snap;
   const dist = graph.distances;
   if (dist[node] === NO_DISTANCE) return null;
-  const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
+  const retainers = graph.retainers;
+  const { firstRetainer, retainingNodes } = retainers;
   const steps: PathStep[] = [];
   let cur = node;
   while (cur !== snap.rootIndex) {
@@ -52,7 +53,7 @@ export function shortestRetainerPath(graph: HeapGraph, node: number): PathStep[]
     for (let r = firstRetainer[cur], end = firstRetainer[cur + 1]; r < end; r++) {
       const from = retainingNodes[r];
       if (dist[from] !== want) continue;
-      const e = retainingEdges[r];
+      const e = retainers.edge(cur, r);
       const rank = edgeRank(snap, e);
       if (rank < bestRank) {
         best = from;
@@ -115,10 +116,11 @@ export function describeContext(graph: HeapGraph, ctx: number): { text: string; 
   const block = snap.v8.isBlockContext(ctx);
   // a closure that uses this scope tells the file
   let location: SourceLocation | null = null;
-  const { firstRetainer, retainingNodes, retainingEdges } = graph.retainers;
+  const retainers = graph.retainers;
+  const { firstRetainer, retainingNodes } = retainers;
   for (let r = firstRetainer[ctx], end = firstRetainer[ctx + 1]; r < end && !location; r++) {
     const from = retainingNodes[r];
-    if (snap.v8.isScopeEdge(from, retainingEdges[r])) location = snap.location(from);
+    if (snap.v8.isScopeEdge(from, retainers.edge(ctx, r))) location = snap.location(from);
   }
   const file = location ? shortFile(location.file) : null;
   // a scope whose outer scope is the native (or script) context is a module's or script's top level; its ScopeInfo

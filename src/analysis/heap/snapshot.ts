@@ -76,7 +76,9 @@ export class HeapSnapshot {
   readonly edgeShortcut: number;
   readonly edgeWeak: number;
 
-  private locationIndex: Map<number, number> | null = null;
+  /** nodes that have a location, ascending, and where each one's record starts in locationsRaw (no Map: millions) */
+  private locationNodes: Uint32Array | null = null;
+  private locationAt: Uint32Array | null = null;
   private vocabulary: V8Vocabulary | null = null;
   private scriptNames: Map<number, string> | null = null;
 
@@ -227,9 +229,17 @@ export class HeapSnapshot {
    * source map of its script when there is one (the original position, with the compiled one in `compiled`).
    */
   location(n: number): SourceLocation | null {
-    if (this.locationIndex === null) this.indexLocations();
-    const at = (this.locationIndex as Map<number, number>).get(n);
-    if (at === undefined) return null;
+    if (this.locationNodes === null) this.indexLocations();
+    const nodesWith = this.locationNodes as Uint32Array;
+    let lo = 0;
+    let hi = nodesWith.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (nodesWith[mid] < n) lo = mid + 1;
+      else hi = mid;
+    }
+    if (nodesWith.length === 0 || nodesWith[lo] !== n) return null;
+    const at = (this.locationAt as Uint32Array)[lo];
     const L = this.layout;
     const raw = this.locationsRaw;
     const scriptId = raw[at + L.lScriptId];
@@ -259,21 +269,44 @@ export class HeapSnapshot {
   private indexLocations(): void {
     const L = this.layout;
     const raw = this.locationsRaw;
-    const index = new Map<number, number>();
     const names = new Map<number, string>();
     const nf = this.nodeFieldCount;
+    const records = Math.floor(raw.length / L.locationFieldCount);
+    let nodesWith = new Uint32Array(records);
+    let atOf = new Uint32Array(records);
+    let count = 0;
+    let sorted = true;
     for (let at = 0; at + L.locationFieldCount <= raw.length; at += L.locationFieldCount) {
       const objectIndex = raw[at + L.lObjectIndex];
       if (objectIndex % nf !== 0 || objectIndex / nf >= this.nodeCount) continue;
       const n = objectIndex / nf;
-      index.set(n, at);
+      if (count > 0 && n <= nodesWith[count - 1]) sorted = false;
+      nodesWith[count] = n;
+      atOf[count] = at;
+      count++;
       const scriptId = raw[at + L.lScriptId];
       if (!names.has(scriptId) && this.nodeType(n) === this.typeClosure) {
         const name = this.closureScriptName(n);
         if (name) names.set(scriptId, name);
       }
     }
-    this.locationIndex = index;
+    nodesWith = nodesWith.subarray(0, count);
+    atOf = atOf.subarray(0, count);
+    if (!sorted) {
+      // V8 writes them in node order; otherwise sort (a node listed twice keeps its last record, as a Map would)
+      const order = Array.from({ length: count }, (_, k) => k).sort((a, b) => nodesWith[a] - nodesWith[b] || b - a);
+      const n2: number[] = [];
+      const a2: number[] = [];
+      for (const k of order) {
+        if (n2.length > 0 && n2[n2.length - 1] === nodesWith[k]) continue;
+        n2.push(nodesWith[k]);
+        a2.push(atOf[k]);
+      }
+      nodesWith = Uint32Array.from(n2);
+      atOf = Uint32Array.from(a2);
+    }
+    this.locationNodes = nodesWith;
+    this.locationAt = atOf;
     this.scriptNames = names;
   }
 
