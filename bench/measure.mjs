@@ -1,30 +1,35 @@
 /**
  * Measures one snapshot in a fresh process (so peak RSS is this file's alone) with the built code (dist/), and
- * prints one JSON line: parse seconds and MB/s, full analysis seconds (parse + retainers + dominators + retained
- * sizes), then the rest of `summary` (classes, distances, paths), and peak RSS.
+ * prints one JSON line: parse seconds and MB/s, then each phase of `leakscope summary` (seconds, and the peak RSS
+ * reached by the end of it), and the totals.
  *
- *   node bench/measure.mjs <file> [analysis|summary]
- * `analysis` stops after retained sizes (peak RSS of the full analysis alone); `summary` goes on to the whole
- * `leakscope summary` computation in the same process.
+ *   node bench/measure.mjs <file> [analysis|summary] [--threads N]
+ * `analysis` stops after retained sizes; `summary` goes on to the whole `leakscope summary` computation (what the
+ * command prints, as data) in the same process.
  */
 import { statSync } from 'node:fs';
 import { loadSnapshot } from '../dist/analysis/heap/loader.js';
 import { HeapGraph } from '../dist/analysis/graph/heap-graph.js';
 import { summarize } from '../dist/analysis/summary.js';
 
-const [file, mode = 'summary'] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const [file, mode = 'summary'] = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1] === '--threads'));
+const threadsAt = args.indexOf('--threads');
+const threads = threadsAt >= 0 ? Number(args[threadsAt + 1]) : undefined;
 const bytes = statSync(file).size;
+const peak = () => process.resourceUsage().maxRSS * 1024;
+const phases = [];
 const t0 = performance.now();
-const snap = await loadSnapshot(file);
-const t1 = performance.now();
-const graph = new HeapGraph(snap);
-const phases = {};
-let last = performance.now();
+let last = t0;
 const mark = (name) => {
   const now = performance.now();
-  phases[name] = (now - last) / 1000;
+  phases.push({ name, seconds: (now - last) / 1000, peakRss: peak() });
   last = now;
 };
+const snap = await loadSnapshot(file, threads === undefined ? {} : { threads });
+mark('parse');
+const t1 = performance.now();
+const graph = new HeapGraph(snap);
 void graph.retainers;
 mark('retainers');
 void graph.dominators;
@@ -35,7 +40,7 @@ if (mode === 'summary') {
   mark('summary');
 }
 const t3 = performance.now();
-const rss = process.resourceUsage().maxRSS * 1024;
+const rss = peak();
 console.log(
   JSON.stringify({
     file,

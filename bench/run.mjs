@@ -1,24 +1,29 @@
 /**
  * `npm run bench`: generates synthetic session-cache heaps from a real Node process (bench/gen-heap.mjs) at about
- * 50 MB and 300 MB (and ~900 MB with --large), then measures each in a fresh process (bench/measure.ts) and prints
- * parse MB/s, seconds for the full analysis, and peak RSS as a multiple of the file size.
+ * 50, 300 and 900 MB (and ~3 GB with --huge), then measures each in a fresh process: leakscope's `summary` phase by
+ * phase (bench/measure.mjs: seconds, peak RSS so far as a multiple of the file) and, on the same file in the same
+ * run, Chrome DevTools' own loader + initialize (bench/devtools.mjs, bundled from npm at bench time; skipped with a
+ * message when it cannot be had, or with --no-devtools), and the ratio. Then a diff of three ~300 MB snapshots of
+ * one process (baseline, target with extra retained objects, final with part of them released).
  *
- *   npm run bench [-- --large] [-- --only 50,300] [-- --no-diff] [-- --capture]
- * Then a diff of three ~300 MB snapshots of one process (baseline, target with extra retained objects, final with
- * part of them released), as `leakscope diff` runs it.
+ *   npm run bench [-- --huge] [-- --only 50,300] [-- --no-diff] [-- --no-devtools] [-- --threads 1] [-- --capture]
  * (plain JavaScript over the built dist/: the figures are those of the shipped code)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareDevTools, DEVTOOLS_VERSION } from './devtools.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(here, 'out');
 mkdirSync(outDir, { recursive: true });
 const args = process.argv.slice(2);
 const onlyIdx = args.indexOf('--only');
-const sizes = onlyIdx >= 0 ? args[onlyIdx + 1].split(',').map(Number) : [50, 300, ...(args.includes('--large') ? [900] : [])];
+const sizes = onlyIdx >= 0 ? args[onlyIdx + 1].split(',').map(Number) : [50, 300, 900, ...(args.includes('--huge') ? [3000] : [])];
+const threadsIdx = args.indexOf('--threads');
+const threadArgs = threadsIdx >= 0 ? ['--threads', args[threadsIdx + 1]] : [];
 
 function generate(mb, file, series = 1) {
   const probe = series > 1 ? file.replace(/\.heapsnapshot$/, '-3.heapsnapshot') : file;
@@ -40,23 +45,47 @@ function measure(script, extra) {
   return JSON.parse(out.trim().split('\n').at(-1));
 }
 
+let devtools = null;
+let devtoolsWhy = 'skipped (--no-devtools)';
+if (!args.includes('--no-devtools')) {
+  try {
+    await prepareDevTools();
+    devtools = DEVTOOLS_VERSION;
+  } catch (err) {
+    devtoolsWhy = `skipped: chrome-devtools-frontend@${DEVTOOLS_VERSION} could not be fetched or bundled (${String(err?.message ?? err).split('\n')[0]})`;
+  }
+}
+
 const MB = 1e6;
-console.log('leakscope benchmarks  (node %s, %s)', process.version, `${process.platform}-${process.arch}`);
+const x = (v) => `${v.toFixed(2)}x`;
+console.log('leakscope benchmarks  (node %s, %s, %d cores: %s)', process.version, `${process.platform}-${process.arch}`, availableParallelism(), cpus()[0]?.model ?? '?');
+console.log(devtools ? `Chrome DevTools: the heap_snapshot_worker of chrome-devtools-frontend@${devtools} (loader + initialize, with its second worker)` : `Chrome DevTools: ${devtoolsWhy}`);
 console.log('');
-console.log('snapshot                  size       nodes       edges  parse s  parse MB/s  analysis s  RSS/file | summary s  RSS/file');
+console.log('snapshot                 size      nodes       edges | leakscope summary: s   RSS/file | DevTools: s   RSS/file | faster');
+const rows = [];
 for (const mb of sizes) {
   const file = path.join(outDir, `bench-${mb}.heapsnapshot`);
   generate(mb, file);
-  const a = measure('measure.mjs', [file, 'analysis']);
-  const s = measure('measure.mjs', [file, 'summary']);
+  const s = measure('measure.mjs', [file, 'summary', ...threadArgs]);
+  const d = devtools ? measure('devtools.mjs', [file]) : null;
+  rows.push({ s, d });
   console.log(
-    `${path.basename(file).padEnd(22)} ${(a.bytes / MB).toFixed(0).padStart(6)} MB ${String(a.nodes).padStart(10)} ${String(a.edges).padStart(11)} ` +
-      `${a.parseSeconds.toFixed(2).padStart(8)} ${a.parseMBps.toFixed(0).padStart(11)} ${a.analysisSeconds.toFixed(2).padStart(11)} ` +
-      `${a.rssMultiple.toFixed(2).padStart(8)}x | ${s.summarySeconds.toFixed(2).padStart(9)} ${s.rssMultiple.toFixed(2).padStart(8)}x`,
+    `${path.basename(file).padEnd(22)} ${(s.bytes / MB).toFixed(0).padStart(6)} MB ${String(s.nodes).padStart(10)} ${String(s.edges).padStart(11)} | ` +
+      `${s.summarySeconds.toFixed(2).padStart(20)} ${x(s.rssMultiple).padStart(10)} | ` +
+      `${d ? d.seconds.toFixed(2).padStart(11) : '—'.padStart(11)} ${d ? x(d.rssMultiple).padStart(10) : '—'.padStart(10)} | ${d ? `${(d.seconds / s.summarySeconds).toFixed(1)}x`.padStart(6) : '—'}`,
   );
 }
 console.log('');
-console.log('analysis = parse + retainers + dominators + retained sizes; summary = all of `leakscope summary`.');
+console.log('leakscope by phase (seconds, and peak RSS reached by the end of the phase / file size):');
+for (const { s } of rows) {
+  console.log(`  ${path.basename(s.file).padEnd(22)} parse ${s.parseMBps.toFixed(0)} MB/s; ${s.phases.map((p) => `${p.name} ${p.seconds.toFixed(2)} s ${x(p.peakRss / s.bytes)}`).join(', ')}`);
+}
+if (devtools) {
+  console.log('DevTools by phase:');
+  for (const { d } of rows) if (d) console.log(`  ${path.basename(d.file).padEnd(22)} load ${d.parseSeconds.toFixed(2)} s, initialize ${d.initializeSeconds.toFixed(2)} s`);
+}
+console.log('');
+console.log('summary = all of `leakscope summary` (parse, retainers, dominators, classes, largest objects and their paths).');
 console.log('RSS/file = peak resident memory of a fresh process / snapshot file size.');
 
 if (!args.includes('--no-diff')) {

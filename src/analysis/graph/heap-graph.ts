@@ -8,6 +8,10 @@ import { EssentialEdges } from './essential.js';
 import { IdIndex } from './ids.js';
 import { buildRetainers, type Retainers } from './retainers.js';
 import { NO_PROGRESS, type Progress } from '../../progress.js';
+import { releaseMemory } from '../heap/release.js';
+
+/** From this many nodes, the dominators' working arrays are collected right away (tens of MB and more). */
+const RELEASE_AFTER_NODES = 1_000_000;
 
 export class HeapGraph {
   private _essential: EssentialEdges | null = null;
@@ -41,6 +45,9 @@ export class HeapGraph {
       const retainers = this.retainers;
       this.progress.phase('dominators');
       this._dominators = computeDominators(this.snap, retainers, this.essential);
+      // its working arrays (three per node) are garbage now; V8 may keep them until a later GC, on top of what the
+      // next passes allocate: on a big heap, collect them now (a JS heap of a few MB: milliseconds)
+      if (this.snap.nodeCount >= RELEASE_AFTER_NODES) releaseMemory();
     }
     return this._dominators;
   }

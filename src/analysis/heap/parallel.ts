@@ -26,7 +26,15 @@ export function parseThreads(bytes: number, requested?: number): number {
   return bytes >= PARALLEL_MIN_BYTES && availableParallelism() >= 2 ? 3 : 1;
 }
 
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCES ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
+
+function startWorker(job: ParseJob): Worker {
+  const options = { workerData: job, stdout: false, stderr: false };
+  // run from the TypeScript sources (the tests, bin/dev.js): the worker loads them through tsx, as this thread does
+  if (FROM_SOURCES) return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`, { ...options, eval: true });
+  return new Worker(WORKER_URL, options);
+}
 
 export class SectionWorkers implements SectionDelegate {
   private readonly jobs: Array<{ worker: Worker; result: Promise<ParseResult> }> = [];
@@ -48,7 +56,7 @@ export class SectionWorkers implements SectionDelegate {
       firstEdge = this.firstEdge.buffer as SharedArrayBuffer;
     }
     const job: ParseJob = { fd: this.fd, section, start, target: target.buffer as SharedArrayBuffer, firstEdge, fixed, layout, nodeCount, chunkBytes: this.chunkBytes };
-    const worker = new Worker(WORKER_URL, { workerData: job, stdout: false, stderr: false });
+    const worker = startWorker(job);
     const result = new Promise<ParseResult>((resolve) => {
       worker.once('message', (m: ParseResult) => resolve(m));
       worker.once('error', (err) => resolve({ ok: false, section, message: `the ${section} reader failed: ${err.message}`, at: null, format: false }));
