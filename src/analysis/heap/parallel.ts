@@ -77,11 +77,11 @@ export class SectionWorkers implements SectionDelegate {
     const first = withOffset[0];
     if (first && (mainError === undefined || (mainAt !== undefined && (first.at as number) < mainAt))) throw new SnapshotFormatError(first.message, first.at as number);
     if (mainError !== undefined) throw mainError;
-    const broken = results.find((r) => !r.ok && !r.format);
-    if (broken && !broken.ok) throw new Error(broken.message);
+    const broken = results.find((r): r is Extract<ParseResult, { ok: false }> => !r.ok && !r.format);
+    if (broken) throw new Error(broken.message);
     // checks without an offset (types, targets) come after every tokenizing error: nodes first, as on one thread
-    const checks = formatErrors.filter((r) => r.at === null).sort((a) => (a.section === 'nodes' ? -1 : 1));
-    if (checks[0]) throw new SnapshotFormatError(checks[0].message);
+    const check = formatErrors.find((r) => r.at === null && r.section === 'nodes') ?? formatErrors.find((r) => r.at === null);
+    if (check) throw new SnapshotFormatError(check.message);
     const nodes = results.find((r) => r.section === 'nodes');
     const edges = results.find((r) => r.section === 'edges');
     if (!nodes?.ok || !edges?.ok || !nodes.complete || !edges.complete || !this.firstEdge) return null;
