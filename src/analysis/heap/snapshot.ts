@@ -9,7 +9,7 @@ import { SnapshotFormatError } from '../../errors.js';
 import type { Layout, SnapshotHeader } from './layout.js';
 import type { RawSnapshot } from './tokenizer.js';
 import { V8Vocabulary } from './v8.js';
-import { checkEdgeNames, checkTotals, indexEdges, indexNodes } from './validate.js';
+import { checkTotals, indexEdges, indexNodes } from './validate.js';
 import { scriptPath } from '../../format.js';
 
 
@@ -129,19 +129,13 @@ export class HeapSnapshot {
 
   /**
    * One linear pass over nodes and one over edges (validate.ts): checks every index the rest of the code trusts,
-   * builds the forward CSR and turns V8's edge `to_node` offsets into node ordinals in place. The parallel loader
-   * has already run both passes in its workers (raw.indexed): only the checks that need the strings count are left.
+   * builds the forward CSR and turns V8's edge `to_node` offsets into node ordinals in place — here, or already in
+   * the parallel loader's workers (raw.indexed). Then, in both cases, the checks that need the strings count.
    */
   private validateAndIndex(raw: RawSnapshot): void {
     const { nodes, edges, strings, layout } = this;
-    if (raw.indexed) {
-      checkTotals(nodes, edges, layout, strings.length, raw.indexed);
-      return;
-    }
-    const checked = indexNodes(nodes, layout, this.firstEdge);
-    checkTotals(nodes, edges, layout, strings.length, { nodes: checked, edgeMaxName: 0 });
-    const edgeMaxName = indexEdges(edges, layout, this.nodeCount);
-    if (edgeMaxName >= strings.length) checkEdgeNames(edges, layout, strings.length);
+    const indexed = raw.indexed ?? { nodes: indexNodes(nodes, layout, this.firstEdge), edgeMaxName: indexEdges(edges, layout, this.nodeCount) };
+    checkTotals(nodes, edges, layout, strings.length, indexed);
   }
 
   /** What V8 and Node put in this heap, by name (v8.ts): built on first use. */
