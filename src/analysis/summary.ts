@@ -183,8 +183,8 @@ export function summarize(graph: HeapGraph, file: string, options: SummaryOption
     bytes: snap.byteLength,
     snapshot: {
       layout: snap.layout.description,
-      nodeFields: snap.layout.nodeFields,
-      edgeFields: snap.layout.edgeFields,
+      nodeFields: snap.layout.file.nodeFields,
+      edgeFields: snap.layout.file.edgeFields,
       runtime: runtimeVersion(snap.strings),
     },
     totals: {

@@ -4,6 +4,7 @@ import { NO_DISTANCE } from '../../src/analysis/graph/distances.js';
 import { describePath, shortestRetainerPath } from '../../src/analysis/graph/paths.js';
 import { buildSnapshot, root, type BuilderEdge, type BuilderNode } from '../helpers/builder.js';
 import { graphOf } from '../helpers/load.js';
+import { sortPairs } from '../../src/analysis/heap/snapshot.js';
 
 const obj = (name: string, self: number): BuilderNode => ({ type: 'object', name, self });
 
@@ -127,5 +128,38 @@ describe('id index', () => {
     assert.equal(g.ids.ordinalOf(70001), 3);
     assert.equal(g.ids.ordinalOf(65537), 4);
     assert.equal(g.ids.ordinalOf(5), -1);
+  });
+});
+
+describe('source locations', () => {
+  it('finds a node\'s location when V8 listed them out of node order, a node listed twice keeping its last record', () => {
+    const nodes = [root(), { type: 'synthetic', name: '(GC roots)', self: 0 }, obj('A', 10), obj('B', 20), obj('C', 30), obj('D', 40)];
+    const edges: BuilderEdge[] = [
+      { from: 0, type: 'element', name: 1, to: 1 },
+      ...[2, 3, 4, 5].map((to) => ({ from: 1, type: 'element' as const, name: to, to })),
+    ];
+    const g = graphOf(buildSnapshot(nodes, edges, { locations: [[5, 3, 50, 1], [2, 3, 20, 2], [5, 3, 51, 3], [4, 3, 40, 4]] }).text);
+    const at = (n: number) => {
+      const l = g.snap.location(n);
+      return l && [l.scriptId, l.line, l.column];
+    };
+    assert.deepEqual([at(2), at(3), at(4), at(5)], [[3, 21, 3], null, [3, 41, 5], [3, 52, 4]]);
+  });
+
+  it('sorts millions of (node, record) pairs stably by node, across both 16-bit halves', () => {
+    const n = 200_000;
+    const keys = new Uint32Array(n);
+    const values = new Uint32Array(n);
+    let x = 12345;
+    for (let i = 0; i < n; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      keys[i] = i % 3 === 0 ? x % 1000 : x; // many repeats, and keys over 2^16
+      values[i] = i;
+    }
+    const expected = Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a] - keys[b] || a - b);
+    const k0 = keys.slice();
+    sortPairs(keys, values);
+    assert.deepEqual(Array.from(values), expected);
+    assert.deepEqual(Array.from(keys), expected.map((i) => k0[i]));
   });
 });

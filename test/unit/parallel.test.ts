@@ -43,9 +43,9 @@ function same(a: HeapSnapshot, b: HeapSnapshot): void {
   assert.equal(b.nodeCount, a.nodeCount);
 }
 
-async function error(f: string, threads: number): Promise<SnapshotFormatError> {
+async function error(f: string, threads: number, stagingRecords?: number): Promise<SnapshotFormatError> {
   try {
-    await loadSnapshot(f, { threads, chunkBytes: 1 << 20 });
+    await loadSnapshot(f, { threads, chunkBytes: 1 << 20, ...(stagingRecords ? { stagingRecords } : {}) });
   } catch (err) {
     assert.ok(err instanceof SnapshotFormatError, `expected SnapshotFormatError, got ${String(err)}`);
     return err;
@@ -58,6 +58,8 @@ describe('parallel parse: worker threads read the nodes and edges sections', () 
     const f = file(sample());
     const one = await loadSnapshot(f, { threads: 1 });
     for (const chunkBytes of [1 << 20, 4 << 20]) same(one, await loadSnapshot(f, { threads: 3, chunkBytes }));
+    // records handed from reader to sink a few at a time, on both paths
+    for (const threads of [1, 3]) same(one, await loadSnapshot(f, { threads, stagingRecords: 3 }));
     assert.ok((one.nodes.buffer as unknown) instanceof ArrayBuffer);
     const par = await loadSnapshot(f, { threads: 3 });
     assert.ok((par.nodes.buffer as unknown) instanceof SharedArrayBuffer, 'the parallel path really ran');
@@ -85,6 +87,9 @@ describe('parallel parse: worker threads read the nodes and edges sections', () 
       const par = await error(f, 3);
       assert.equal(par.message, one.message);
       assert.equal(par.byteOffset, one.byteOffset);
+      const staged = await error(f, 3, 3);
+      assert.equal(staged.message, one.message);
+      assert.equal(staged.byteOffset, one.byteOffset);
     });
   }
 });

@@ -17,8 +17,8 @@ function sample(layout: BuilderLayout = 'node20') {
   return buildSnapshot(nodes, edges, { layout, locations: [[2, 7, 11, 4]] });
 }
 
-function dump(text: string, chunks?: number[]) {
-  const s = parseText(text, chunks);
+function dump(text: string, chunks?: number[], stagingRecords?: number) {
+  const s = parseText(text, chunks, stagingRecords);
   return {
     nodes: Array.from({ length: s.nodeCount }, (_, n) => [s.nodeTypeName(n), s.nodeName(n), s.nodeId(n), s.selfSize(n)]),
     edges: Array.from({ length: s.edgeCount }, (_, e) => [s.edgeTypeName(e), s.edgeName(e), s.edgeTo(e)]),
@@ -76,6 +76,30 @@ describe('tokenizer', () => {
     }
   });
 
+  it('reads the same records whatever the staging between reader and sink, across chunk boundaries', () => {
+    const { text } = sample();
+    const reference = dump(text);
+    for (const staging of [1, 2, 3, 5]) {
+      for (const chunks of [[5], [7, 64], [1 << 20]]) assert.deepEqual(dump(text, chunks, staging), reference, `staging ${staging}, chunks ${chunks}`);
+    }
+  });
+
+  it('keeps only what the analyses read: four numbers a node, two an edge plus a type byte; the file\'s layout for reports', () => {
+    const s = parseText(sample('node20').text);
+    assert.equal(s.nodes.length, s.nodeCount * 4);
+    assert.equal(s.edges.length, s.edgeCount * 2);
+    assert.equal(s.edgeTypeOf.length, s.edgeCount);
+    assert.equal(s.layout.file.nodeFieldCount, 7);
+    assert.equal(s.layout.description, '7 node fields (with detachedness), 3 edge fields');
+    assert.equal(s.layout.nTraceNodeId, -1, 'no allocation tracking: trace ids are not kept');
+    // the node's edge count became the forward index
+    assert.deepEqual(Array.from(s.firstEdge), [0, 1, 7, 8, 8, 8, 8, 8, 8]);
+    // with allocation tracking, the trace id is the fifth number
+    const tracked = parseText(sample('node20').text.replace('"trace_function_count":0', '"trace_function_count":1'));
+    assert.equal(tracked.nodeFieldCount, 5);
+    assert.equal(tracked.layout.nTraceNodeId, 4);
+  });
+
   for (const layout of ['node16-no-detachedness', 'reordered-extra'] as const) {
     it(`takes field offsets from meta (${layout})`, () => {
       const ref = dump(sample('node20').text);
@@ -119,6 +143,12 @@ describe('tokenizer', () => {
         const err = formatError(() => parseText(text));
         assert.match(err.message, re);
         assert.equal(err.message.includes('\n'), false, 'one line');
+        // the same error at the same byte when the records reach their sink a few at a time
+        for (const staging of [1, 3]) {
+          const small = formatError(() => parseText(text, [1 << 20], staging));
+          assert.equal(small.message, err.message, `staging ${staging}`);
+          assert.equal(small.byteOffset, err.byteOffset, `staging ${staging}`);
+        }
       });
     }
 

@@ -44,10 +44,9 @@ function findLinks(snap: HeapSnapshot): Map<number, Link> {
   const contextIdx = v8.id(NAMES.context);
   const links = new Map<number, Link>();
   if (contextIdx < 0 || v8.id(NAMES.scopeInfo) < 0 || v8.id(NAMES.closureContext) < 0) return links;
-  const { nodes, nodeFieldCount: nf, nodeCount, edges, edgeFieldCount: ef, firstEdge } = snap;
+  const { nodes, nodeFieldCount: nf, nodeCount, edges, edgeTypeOf, edgeFieldCount: ef, firstEdge } = snap;
   const oName = snap.layout.nName;
   const oType = snap.layout.nType;
-  const oEType = snap.layout.eType;
   const oTo = snap.layout.eToNode;
   const scopeInfo = (n: number): number => {
     if (nodes[n * nf + oName] !== contextIdx) return -1;
@@ -75,14 +74,14 @@ function findLinks(snap: HeapSnapshot): Map<number, Link> {
     let found = -1;
     let variable = '';
     for (let e = firstEdge[ctx], end = firstEdge[ctx + 1]; e < end && found < 0; e++) {
-      if (edges[e * ef + oEType] !== snap.edgeContext) continue;
+      if (edgeTypeOf[e] !== snap.edgeContext) continue;
       const x = edges[e * ef + oTo];
       const tx = nodes[x * nf + oType];
       if (tx === snap.typeClosure) {
         if (sameFunction(x)) found = v8.closureContext(x);
       } else if (tx === snap.typeObject && nodes[x * nf + oName] !== contextIdx) {
         for (let f = firstEdge[x], fend = firstEdge[x + 1]; f < fend; f++) {
-          const t = edges[f * ef + oEType];
+          const t = edgeTypeOf[f];
           if (t !== snap.edgeProperty && t !== snap.edgeElement) continue;
           const y = edges[f * ef + oTo];
           if (nodes[y * nf + oType] === snap.typeClosure && sameFunction(y)) {

@@ -16,7 +16,7 @@ import { growthFinding, risingKeys, type Detector, type DetectorFinding, type Ju
 function programClosures(snap: HeapSnapshot, visit: (closure: number, key: string) => void): void {
   const L = snap.layout;
   const raw = snap.locationsRaw;
-  const nf = snap.nodeFieldCount;
+  const nf = L.file.nodeFieldCount; // object_index is an offset into the file's node array
   const keys = new Map<number, Map<number, string>>(); // scriptId -> (line, column) -> key ('' = not program code)
   const files = new Map<number, string | null>();
   for (let at = 0; at + L.locationFieldCount <= raw.length; at += L.locationFieldCount) {

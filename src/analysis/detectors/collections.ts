@@ -57,10 +57,9 @@ function collect(snap: HeapSnapshot): CollectionSample {
   const arrayIdx = v8.id(NAMES.Array);
   const objectIdx = v8.id(NAMES.Object);
   const protoIdx = v8.id(NAMES.proto);
-  const { nodes, nodeFieldCount: nf, nodeCount, edges, edgeFieldCount: ef, firstEdge } = snap;
+  const { nodes, nodeFieldCount: nf, nodeCount, edges, edgeTypeOf, edgeFieldCount: ef, firstEdge } = snap;
   const oType = snap.layout.nType;
   const oName = snap.layout.nName;
-  const oEType = snap.layout.eType;
   const oEName = snap.layout.eNameOrIndex;
   const oTo = snap.layout.eToNode;
   const oSelf = snap.layout.nSelfSize;
@@ -72,7 +71,7 @@ function collect(snap: HeapSnapshot): CollectionSample {
     let size = 0;
     if (name === arrayIdx) {
       for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
-        if (edges[e * ef + oEType] === snap.edgeElement) {
+        if (edgeTypeOf[e] === snap.edgeElement) {
           count++;
           size += nodes[edges[e * ef + oTo] * nf + oSelf];
         }
@@ -88,7 +87,7 @@ function collect(snap: HeapSnapshot): CollectionSample {
       }
     } else if (name === objectIdx) {
       for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
-        if (edges[e * ef + oEType] === snap.edgeProperty && edges[e * ef + oEName] !== protoIdx) {
+        if (edgeTypeOf[e] === snap.edgeProperty && edges[e * ef + oEName] !== protoIdx) {
           count++;
           size += nodes[edges[e * ef + oTo] * nf + oSelf];
         }

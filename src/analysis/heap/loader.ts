@@ -8,6 +8,7 @@ import { SnapshotFormatError, UserError } from '../../errors.js';
 import { HeapSnapshot } from './snapshot.js';
 import { SnapshotTokenizer, type RawSnapshot } from './tokenizer.js';
 import { parseThreads, SectionWorkers } from './parallel.js';
+import { STAGING_RECORDS } from './numbers.js';
 import { NO_PROGRESS, type Progress } from '../../progress.js';
 
 export const READ_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -17,6 +18,8 @@ export interface LoadOptions {
   chunkBytes?: number;
   /** 1: read everything on this thread; more: the nodes and edges sections in worker threads (parallel.ts); default by size and cores */
   threads?: number;
+  /** node / edge records staged between reading and keeping them (numbers.ts; tests use a few, to cross many flushes) */
+  stagingRecords?: number;
 }
 
 /** Turns file-system errors into one-line user errors. */
@@ -54,8 +57,9 @@ export async function loadSnapshot(path: string, options: LoadOptions = {}): Pro
     if (total === 0) throw new SnapshotFormatError('the file is empty', undefined, path);
     // two buffers: the next read runs in the thread pool while this chunk is tokenized
     const size = Math.max(1024 * 1024, options.chunkBytes ?? READ_CHUNK_BYTES);
-    workers = parseThreads(total, options.threads) > 1 ? new SectionWorkers(handle.fd, size) : null;
-    const tokenizer = new SnapshotTokenizer({ expectedBytes: total, ...(workers ? { delegate: workers } : {}) });
+    const stagingRecords = options.stagingRecords ?? STAGING_RECORDS;
+    workers = parseThreads(total, options.threads) > 1 ? new SectionWorkers(handle.fd, size, stagingRecords) : null;
+    const tokenizer = new SnapshotTokenizer({ expectedBytes: total, stagingRecords, ...(workers ? { delegate: workers } : {}) });
     const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
     const progress = options.progress ?? NO_PROGRESS;
     progress.phase('read');
@@ -90,9 +94,9 @@ export async function loadSnapshot(path: string, options: LoadOptions = {}): Pro
     progress.phase('index');
     if (workers) {
       // the sections the workers read: their errors, in file order with the main thread's, and their index passes
-      const indexed = await workers.finish(mainError);
-      if (!raw || !indexed) throw new Error('the parse workers did not finish their sections');
-      raw.indexed = indexed;
+      const checked = await workers.finish(mainError);
+      if (!raw || !checked) throw new Error('the parse workers did not finish their sections');
+      raw.checked = checked;
     }
     return new HeapSnapshot(raw as RawSnapshot);
   } catch (err) {

@@ -69,50 +69,108 @@ export interface FixedSize {
   per: number;
 }
 
+/**
+ * Where a fixed-size section's records go as they are read (validate.ts: NodeRecords, EdgeRecords). The reader
+ * fills a small staging buffer and hands over whole records, so the file's records never exist in full: only
+ * what the sink keeps of them.
+ */
+export interface RecordSink {
+  /** takes `records` whole records from staging[0 .. records * per) */
+  take(staging: Uint32Array, records: number): void;
+}
+
+/** Records staged before they are handed to the sink: a few hundred kB, in the cache. */
+export const STAGING_RECORDS = 16384;
+
 /** Reads one number array, from just after its '[' to its ']', fed in chunks. */
 export class NumberArrayReader {
-  /** the numbers read so far (exactly `count` of them: see `numbers`) */
+  /** a growable section's numbers so far, or a fixed one's staging buffer (no longer than the numbers still due) */
   private target: Uint32Array;
-  count = 0;
+  private readonly staging: Uint32Array | null = null;
+  /** numbers in target */
+  private count = 0;
+  /** numbers already handed to the sink */
+  private flushed = 0;
+  /** a fixed section's numbers (meta's count times the fields per record) */
+  private readonly total: number;
   done = false;
   private value = 0;
   private state = N_FIRST;
 
-  /** `target` is filled in place when `fixed` is given (its length is the count meta declares); else it grows. */
-  constructor(readonly section: string, target: Uint32Array, private readonly fixed: FixedSize | null) {
-    this.target = target.length > 0 || fixed ? target : new Uint32Array(1024);
+  /**
+   * `fixed` and `sink` go together: the nodes and edges, whose records go to the sink through a staging buffer
+   * of `stagingRecords` records. Without them, the numbers are kept in a growing array (locations, samples ...).
+   */
+  constructor(
+    readonly section: string,
+    private readonly fixed: FixedSize | null = null,
+    private readonly sink: RecordSink | null = null,
+    stagingRecords = STAGING_RECORDS,
+  ) {
+    if (fixed && !sink) throw new Error(`the "${section}" reader needs a sink for its records`);
+    this.total = fixed ? fixed.declared * fixed.per : 0;
+    if (fixed) {
+      this.staging = new Uint32Array(fixed.per * Math.max(1, Math.min(stagingRecords, fixed.declared)));
+      this.target = this.staging.subarray(0, Math.min(this.staging.length, this.total));
+    } else {
+      this.target = new Uint32Array(1024);
+    }
   }
 
-  /** The numbers read: the fixed target itself, or an exact copy of a growable one. */
+  /** A growable section's numbers (an exact copy). */
   numbers(): Uint32Array {
-    return this.fixed ? this.target : this.target.slice(0, this.count);
+    return this.target.slice(0, this.count);
   }
 
   private fail(message: string, at: number): never {
     throw new SnapshotFormatError(message, at);
   }
 
-  /** Grows a growable target (locations, samples ...) or fails for nodes/edges, whose size meta fixed. */
-  private grow(n: number, at: number): Uint32Array {
-    if (this.fixed) {
-      this.count = n;
-      this.fail(`the "${this.section}" array has more numbers than meta's ${this.fixed.countName} allows (${this.target.length})`, at);
+  /**
+   * The target is full (n numbers): grows a growable one; hands a fixed section's whole records to the sink (or
+   * fails when meta's count allows no more). Returns how many numbers are left in the target.
+   */
+  private makeRoom(n: number, at: number): number {
+    const fixed = this.fixed;
+    if (fixed) {
+      if (this.flushed + n >= this.total) {
+        this.count = n;
+        this.fail(`the "${this.section}" array has more numbers than meta's ${fixed.countName} allows (${this.total})`, at);
+      }
+      return this.flush(n);
     }
     const grown = new Uint32Array(this.target.length * 2);
     grown.set(this.target);
     this.target = grown;
-    return grown;
+    return n;
+  }
+
+  /**
+   * Hands the whole records among the first n staged numbers to the sink and moves the rest to the front. The
+   * staging buffer then takes no more than meta's count still allows: one number more fails where it is read.
+   */
+  private flush(n: number): number {
+    const per = (this.fixed as FixedSize).per;
+    const staging = this.staging as Uint32Array;
+    const records = Math.floor(n / per);
+    if (records > 0) (this.sink as RecordSink).take(staging, records);
+    const taken = records * per;
+    staging.copyWithin(0, taken, n);
+    this.flushed += taken;
+    this.target = staging.subarray(0, Math.min(staging.length, this.total - this.flushed));
+    return n - taken;
   }
 
   private end(at: number): void {
     const fixed = this.fixed;
-    const n = this.count;
-    if (fixed && n !== this.target.length) {
+    const n = this.flushed + this.count;
+    if (fixed && n !== this.total) {
       this.fail(
-        `meta says ${fixed.declared} ${fixed.countName} (${this.target.length} numbers) but the "${this.section}" array has ${n} numbers${n % fixed.per === 0 ? '' : ` (not a multiple of ${fixed.per} fields)`}`,
+        `meta says ${fixed.declared} ${fixed.countName} (${this.total} numbers) but the "${this.section}" array has ${n} numbers${n % fixed.per === 0 ? '' : ` (not a multiple of ${fixed.per} fields)`}`,
         at,
       );
     }
+    if (fixed) this.count = this.flush(this.count);
     this.done = true;
   }
 
@@ -150,7 +208,8 @@ export class NumberArrayReader {
       if (st === N_IN) {
         if (v > MAX_U32) this.fail(`number ${v} in "${this.section}" does not fit in 32 bits`, base + i);
         if (n >= cap) {
-          target = this.grow(n, base + i);
+          n = this.makeRoom(n, base + i);
+          target = this.target;
           cap = target.length;
         }
         target[n++] = v;

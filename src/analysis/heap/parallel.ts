@@ -12,8 +12,8 @@ import { SnapshotFormatError } from '../../errors.js';
 import type { Layout } from './layout.js';
 import type { FixedSize } from './numbers.js';
 import type { ParseJob, ParseResult } from './parse-worker.js';
-import type { SectionDelegate } from './tokenizer.js';
-import type { NodesChecked } from './validate.js';
+import type { RecordArrays, SectionDelegate } from './tokenizer.js';
+import type { RecordsChecked } from './validate.js';
 
 /** Below this, starting threads costs more than it saves (measured: `npm run bench`). */
 export const PARALLEL_MIN_BYTES = 48 * 1024 * 1024;
@@ -38,24 +38,31 @@ function startWorker(job: ParseJob): Worker {
 
 export class SectionWorkers implements SectionDelegate {
   private readonly jobs: Array<{ worker: Worker; result: Promise<ParseResult> }> = [];
-  private firstEdge: Uint32Array | null = null;
 
   constructor(
     private readonly fd: number,
     private readonly chunkBytes: number,
+    private readonly stagingRecords: number,
   ) {}
 
-  allocate(numbers: number): Uint32Array {
-    return new Uint32Array(new SharedArrayBuffer(numbers * 4));
+  allocate(bytes: number): SharedArrayBuffer {
+    return new SharedArrayBuffer(bytes);
   }
 
-  begin(section: 'nodes' | 'edges', start: number, target: Uint32Array, fixed: FixedSize, layout: Layout, nodeCount: number): void {
-    let firstEdge: SharedArrayBuffer | null = null;
-    if (section === 'nodes') {
-      this.firstEdge = new Uint32Array(new SharedArrayBuffer((nodeCount + 1) * 4));
-      firstEdge = this.firstEdge.buffer as SharedArrayBuffer;
-    }
-    const job: ParseJob = { fd: this.fd, section, start, target: target.buffer as SharedArrayBuffer, firstEdge, fixed, layout, nodeCount, chunkBytes: this.chunkBytes };
+  begin(section: 'nodes' | 'edges', start: number, arrays: RecordArrays, fixed: FixedSize, layout: Layout, nodeCount: number): void {
+    const [records, index] = section === 'nodes' ? [arrays.nodes, arrays.firstEdge] : [arrays.edges, arrays.edgeTypeOf];
+    const job: ParseJob = {
+      fd: this.fd,
+      section,
+      start,
+      records: records.buffer as SharedArrayBuffer,
+      index: index.buffer as SharedArrayBuffer,
+      fixed,
+      layout,
+      nodeCount,
+      chunkBytes: this.chunkBytes,
+      stagingRecords: this.stagingRecords,
+    };
     const worker = startWorker(job);
     const result = new Promise<ParseResult>((resolve) => {
       worker.once('message', (m: ParseResult) => resolve(m));
@@ -69,7 +76,7 @@ export class SectionWorkers implements SectionDelegate {
    * Waits for the workers. `mainError` is what the main thread's tokenizer threw, if anything: an error a worker
    * met earlier in the file wins over it, as in a one-thread parse. Returns what the workers checked.
    */
-  async finish(mainError: unknown): Promise<{ firstEdge: Uint32Array; nodes: NodesChecked; edgeMaxName: number } | null> {
+  async finish(mainError: unknown): Promise<RecordsChecked | null> {
     const results = await Promise.all(this.jobs.map((j) => j.result));
     const formatErrors = results.filter((r): r is Extract<ParseResult, { ok: false }> => !r.ok && r.format);
     const withOffset = formatErrors.filter((r) => r.at !== null).sort((a, b) => (a.at as number) - (b.at as number));
@@ -84,8 +91,8 @@ export class SectionWorkers implements SectionDelegate {
     if (check) throw new SnapshotFormatError(check.message);
     const nodes = results.find((r) => r.section === 'nodes');
     const edges = results.find((r) => r.section === 'edges');
-    if (!nodes?.ok || !edges?.ok || !nodes.complete || !edges.complete || !this.firstEdge) return null;
-    return { firstEdge: this.firstEdge, nodes: { edgeSum: nodes.edgeSum, maxName: nodes.maxName }, edgeMaxName: edges.maxName };
+    if (!nodes?.ok || !edges?.ok || !nodes.complete || !edges.complete) return null;
+    return { nodes: { edgeSum: nodes.edgeSum, maxName: nodes.maxName }, edgeMaxName: edges.maxName };
   }
 
   /** Stops any worker still running (an error elsewhere, an interrupt). */

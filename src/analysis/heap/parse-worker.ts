@@ -1,14 +1,15 @@
 /**
- * A parse worker (parallel.ts): reads one number section (nodes or edges) of the snapshot file the main thread opened, from the byte after
- * its '[' to its ']', straight into the shared array the main thread allocated, then runs that section's checks and
- * index pass (validate.ts). Posts one message: what it found, or the error (message and byte offset).
+ * A parse worker (parallel.ts): reads one number section (nodes or edges) of the snapshot file the main thread
+ * opened, from the byte after its '[' to its ']', into the shared arrays the main thread allocated, through that
+ * section's sink (validate.ts: the records kept in memory, checked and indexed as they come). Posts one message:
+ * what it found, or the error (message and byte offset).
  */
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SnapshotFormatError } from '../../errors.js';
 import type { Layout } from './layout.js';
 import { NumberArrayReader, type FixedSize } from './numbers.js';
-import { indexEdges, indexNodes } from './validate.js';
+import { EdgeRecords, NodeRecords } from './validate.js';
 
 export interface ParseJob {
   /** the main thread's descriptor of the file (threads share descriptors; positional reads leave its offset alone) */
@@ -16,13 +17,14 @@ export interface ParseJob {
   section: 'nodes' | 'edges';
   /** file offset of the first byte after '[' */
   start: number;
-  target: SharedArrayBuffer;
-  /** nodes: where firstEdge goes (nodeCount + 1 entries) */
-  firstEdge: SharedArrayBuffer | null;
+  /** nodes: the node records and firstEdge (nodeCount + 1 entries); edges: the edge records and their types */
+  records: SharedArrayBuffer;
+  index: SharedArrayBuffer;
   fixed: FixedSize;
   layout: Layout;
   nodeCount: number;
   chunkBytes: number;
+  stagingRecords: number;
 }
 
 export type ParseResult =
@@ -31,8 +33,10 @@ export type ParseResult =
   | { ok: false; section: 'nodes' | 'edges'; message: string; at: number | null; format: boolean };
 
 function run(job: ParseJob): ParseResult {
-  const target = new Uint32Array(job.target);
-  const reader = new NumberArrayReader(job.section, target, job.fixed);
+  const records = new Uint32Array(job.records);
+  const nodes = job.section === 'nodes' ? new NodeRecords(job.layout, records, new Uint32Array(job.index)) : null;
+  const edges = job.section === 'edges' ? new EdgeRecords(job.layout, records, new Uint8Array(job.index), job.nodeCount) : null;
+  const reader = new NumberArrayReader(job.section, job.fixed, nodes ?? edges, job.stagingRecords);
   const buf = Buffer.allocUnsafe(job.chunkBytes);
   let position = job.start;
   while (!reader.done) {
@@ -41,11 +45,11 @@ function run(job: ParseJob): ParseResult {
     reader.read(buf, 0, got, position);
     position += got;
   }
-  if (job.section === 'nodes') {
-    const checked = indexNodes(target, job.layout, new Uint32Array(job.firstEdge as SharedArrayBuffer));
+  if (nodes) {
+    const checked = nodes.finish();
     return { ok: true, section: 'nodes', complete: true, edgeSum: checked.edgeSum, maxName: checked.maxName };
   }
-  return { ok: true, section: 'edges', complete: true, edgeSum: 0, maxName: indexEdges(target, job.layout, job.nodeCount) };
+  return { ok: true, section: 'edges', complete: true, edgeSum: 0, maxName: (edges as EdgeRecords).finish() };
 }
 
 const job = workerData as ParseJob;

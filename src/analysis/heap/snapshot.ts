@@ -2,14 +2,15 @@
  * A loaded heap snapshot: the raw typed arrays plus index functions. No object per node or edge.
  *
  * Nodes are addressed by ordinal (0 .. nodeCount-1), edges by edge index (0 .. edgeCount-1). A node's outgoing edges
- * are firstEdge[n] .. firstEdge[n+1]-1 (forward CSR). Edge `to` fields hold node ordinals (converted from V8's
- * offsets during validation).
+ * are firstEdge[n] .. firstEdge[n+1]-1 (forward CSR). The records are those of layout.ts, not the file's: a node
+ * is type, name, id, self size (and trace id); an edge is name_or_index and to_node, a node ordinal (converted from
+ * V8's offsets as it was read), with its type in edgeTypeOf.
  */
 import { SnapshotFormatError } from '../../errors.js';
 import type { Layout, SnapshotHeader } from './layout.js';
 import type { RawSnapshot } from './tokenizer.js';
 import { V8Vocabulary } from './v8.js';
-import { checkTotals, indexEdges, indexNodes } from './validate.js';
+import { checkTotals } from './validate.js';
 import { scriptPath } from '../../format.js';
 
 
@@ -35,6 +36,8 @@ export class HeapSnapshot {
   readonly layout: Layout;
   readonly nodes: Uint32Array;
   readonly edges: Uint32Array;
+  /** each edge's type (an index into layout.edgeTypes) */
+  readonly edgeTypeOf: Uint8Array;
   readonly strings: string[];
   readonly locationsRaw: Uint32Array;
   readonly samples: Uint32Array;
@@ -87,6 +90,8 @@ export class HeapSnapshot {
     this.layout = raw.layout;
     this.nodes = raw.nodes;
     this.edges = raw.edges;
+    this.edgeTypeOf = raw.edgeTypeOf;
+    this.firstEdge = raw.firstEdge;
     this.strings = raw.strings;
     this.locationsRaw = raw.locations;
     this.samples = raw.samples;
@@ -98,7 +103,7 @@ export class HeapSnapshot {
     this.nodeFieldCount = L.nodeFieldCount;
     this.edgeFieldCount = L.edgeFieldCount;
     this.nodeCount = raw.nodes.length / L.nodeFieldCount;
-    this.edgeCount = raw.edges.length / L.edgeFieldCount;
+    this.edgeCount = raw.edgeTypeOf.length;
     const nt = (name: string) => L.nodeTypes.indexOf(name);
     const et = (name: string) => L.edgeTypes.indexOf(name);
     this.typeHidden = nt('hidden');
@@ -123,19 +128,9 @@ export class HeapSnapshot {
     this.edgeHidden = et('hidden');
     this.edgeShortcut = et('shortcut');
     this.edgeWeak = et('weak');
-    this.firstEdge = raw.indexed?.firstEdge ?? new Uint32Array(this.nodeCount + 1);
-    this.validateAndIndex(raw);
-  }
-
-  /**
-   * One linear pass over nodes and one over edges (validate.ts): checks every index the rest of the code trusts,
-   * builds the forward CSR and turns V8's edge `to_node` offsets into node ordinals in place — here, or already in
-   * the parallel loader's workers (raw.indexed). Then, in both cases, the checks that need the strings count.
-   */
-  private validateAndIndex(raw: RawSnapshot): void {
-    const { nodes, edges, strings, layout } = this;
-    const indexed = raw.indexed ?? { nodes: indexNodes(nodes, layout, this.firstEdge), edgeMaxName: indexEdges(edges, layout, this.nodeCount) };
-    checkTotals(nodes, edges, layout, strings.length, indexed);
+    // the records were checked and indexed as they were read (validate.ts); what needs the strings count is left
+    if (!raw.checked) throw new Error('the nodes and edges were not checked as they were read');
+    checkTotals(this.nodes, this.edges, this.edgeTypeOf, L, this.strings.length, raw.checked);
   }
 
   /** What V8 and Node put in this heap, by name (v8.ts): built on first use. */
@@ -164,16 +159,13 @@ export class HeapSnapshot {
   selfSize(n: number): number {
     return this.nodes[n * this.nodeFieldCount + this.layout.nSelfSize];
   }
-  detachedness(n: number): number {
-    return this.layout.nDetachedness < 0 ? 0 : this.nodes[n * this.nodeFieldCount + this.layout.nDetachedness];
-  }
   traceNodeId(n: number): number {
     return this.layout.nTraceNodeId < 0 ? 0 : this.nodes[n * this.nodeFieldCount + this.layout.nTraceNodeId];
   }
 
   // ---- edge accessors (edge index based) ----
   edgeType(e: number): number {
-    return this.edges[e * this.edgeFieldCount + this.layout.eType];
+    return this.edgeTypeOf[e];
   }
   edgeTypeName(e: number): string {
     return this.layout.edgeTypes[this.edgeType(e)];
@@ -205,11 +197,10 @@ export class HeapSnapshot {
   /** Like findEdge, with the name given as a string index (no string compares in loops over many nodes). */
   findEdgeByNameIndex(n: number, type: number, nameIndex: number): number {
     if (nameIndex < 0) return -1;
-    const { edges, edgeFieldCount: ef } = this;
-    const oType = this.layout.eType;
+    const { edges, edgeTypeOf, edgeFieldCount: ef } = this;
     const oName = this.layout.eNameOrIndex;
     for (let e = this.firstEdge[n], end = this.firstEdge[n + 1]; e < end; e++) {
-      if (edges[e * ef + oType] === type && edges[e * ef + oName] === nameIndex) return e;
+      if (edgeTypeOf[e] === type && edges[e * ef + oName] === nameIndex) return e;
     }
     return -1;
   }
@@ -264,7 +255,7 @@ export class HeapSnapshot {
     const L = this.layout;
     const raw = this.locationsRaw;
     const names = new Map<number, string>();
-    const nf = this.nodeFieldCount;
+    const nf = L.file.nodeFieldCount; // object_index is an offset into the file's node array
     const records = Math.floor(raw.length / L.locationFieldCount);
     let nodesWith = new Uint32Array(records);
     let atOf = new Uint32Array(records);
@@ -287,17 +278,18 @@ export class HeapSnapshot {
     nodesWith = nodesWith.subarray(0, count);
     atOf = atOf.subarray(0, count);
     if (!sorted) {
-      // V8 writes them in node order; otherwise sort (a node listed twice keeps its last record, as a Map would)
-      const order = Array.from({ length: count }, (_, k) => k).sort((a, b) => nodesWith[a] - nodesWith[b] || b - a);
-      const n2: number[] = [];
-      const a2: number[] = [];
-      for (const k of order) {
-        if (n2.length > 0 && n2[n2.length - 1] === nodesWith[k]) continue;
-        n2.push(nodesWith[k]);
-        a2.push(atOf[k]);
+      // V8 adds them as it meets the closures, not always in node order: sort by node (stable, typed arrays only:
+      // millions of records), then a node listed twice keeps its last record, as a Map would
+      sortPairs(nodesWith, atOf);
+      let kept = 0;
+      for (let k = 0; k < count; k++) {
+        if (k + 1 < count && nodesWith[k + 1] === nodesWith[k]) continue;
+        nodesWith[kept] = nodesWith[k];
+        atOf[kept] = atOf[k];
+        kept++;
       }
-      nodesWith = Uint32Array.from(n2);
-      atOf = Uint32Array.from(a2);
+      nodesWith = nodesWith.slice(0, kept);
+      atOf = atOf.slice(0, kept);
     }
     this.locationNodes = nodesWith;
     this.locationAt = atOf;
@@ -308,4 +300,32 @@ export class HeapSnapshot {
     const script = this.v8.closureScript(closure);
     return script < 0 ? null : scriptPath(this.nodeName(script)) || null;
   }
+}
+
+/** Sorts keys ascending and values along with them, stable: a least-significant-digit radix sort, 16 bits a pass. */
+export function sortPairs(keys: Uint32Array, values: Uint32Array): void {
+  const n = keys.length;
+  let k1: Uint32Array = keys;
+  let v1: Uint32Array = values;
+  let k2: Uint32Array = new Uint32Array(n);
+  let v2: Uint32Array = new Uint32Array(n);
+  const counts = new Uint32Array(65536);
+  for (const shift of [0, 16]) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(k1[i] >>> shift) & 0xffff]++;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = counts[d];
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const at = counts[(k1[i] >>> shift) & 0xffff]++;
+      k2[at] = k1[i];
+      v2[at] = v1[i];
+    }
+    [k1, k2] = [k2, k1];
+    [v1, v2] = [v2, v1];
+  }
+  // two passes: the sorted pairs are back in the arrays given
 }

@@ -11,16 +11,20 @@
  */
 import { SnapshotFormatError } from '../../errors.js';
 import { readLayout, type Layout, type SnapshotHeader } from './layout.js';
-import { describeByte, NumberArrayReader, type FixedSize } from './numbers.js';
-import type { NodesChecked } from './validate.js';
+import { describeByte, NumberArrayReader, STAGING_RECORDS, type FixedSize } from './numbers.js';
+import { EdgeRecords, NodeRecords, type RecordsChecked } from './validate.js';
 
 export interface RawSnapshot {
   header: SnapshotHeader;
   layout: Layout;
-  /** node records, `layout.nodeFieldCount` numbers each */
+  /** node records as kept in memory (layout.ts), `layout.nodeFieldCount` numbers each */
   nodes: Uint32Array;
-  /** edge records, `layout.edgeFieldCount` numbers each; `to_node` still as V8 wrote it (an offset into nodes) */
+  /** edge records as kept in memory: name_or_index, then to_node as a node ordinal */
   edges: Uint32Array;
+  /** each edge's type */
+  edgeTypeOf: Uint8Array;
+  /** forward index: the edges of node n are firstEdge[n] .. firstEdge[n+1]-1 */
+  firstEdge: Uint32Array;
   strings: string[];
   locations: Uint32Array;
   samples: Uint32Array;
@@ -30,8 +34,8 @@ export interface RawSnapshot {
   /** Non-fatal oddities (unknown sections skipped, oversized trace tree dropped ...). */
   warnings: string[];
   byteLength: number;
-  /** set by the parallel loader: the nodes and edges were checked and indexed where they were read (validate.ts) */
-  indexed?: { firstEdge: Uint32Array; nodes: NodesChecked; edgeMaxName: number };
+  /** what reading the nodes and edges checked (validate.ts): by the tokenizer, or by the parallel loader's workers */
+  checked: RecordsChecked | null;
 }
 
 const MAX_U32 = 0xffffffff;
@@ -65,12 +69,20 @@ function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
+/** The arrays the nodes and edges sections are read into. */
+export interface RecordArrays {
+  nodes: Uint32Array;
+  edges: Uint32Array;
+  edgeTypeOf: Uint8Array;
+  firstEdge: Uint32Array;
+}
+
 /** The nodes and edges sections read by other threads (parallel.ts): the tokenizer hands them over and skips them. */
 export interface SectionDelegate {
-  /** where the node and edge records go (shared memory, so that the other threads can fill them) */
-  allocate(numbers: number): Uint32Array;
+  /** memory for the node and edge arrays (shared, so that the other threads can fill them) */
+  allocate(bytes: number): ArrayBufferLike;
   /** the section's numbers start at byte `start` of the input (just after its '[') */
-  begin(section: 'nodes' | 'edges', start: number, target: Uint32Array, fixed: FixedSize, layout: Layout, nodeCount: number): void;
+  begin(section: 'nodes' | 'edges', start: number, arrays: RecordArrays, fixed: FixedSize, layout: Layout, nodeCount: number): void;
 }
 
 export interface TokenizerOptions {
@@ -78,6 +90,8 @@ export interface TokenizerOptions {
   expectedBytes?: number;
   /** read the nodes and edges sections elsewhere; the tokenizer only finds where they end */
   delegate?: SectionDelegate;
+  /** node / edge records staged between the reader and its sink (tests use a few, to cross many flushes) */
+  stagingRecords?: number;
 }
 
 export class SnapshotTokenizer {
@@ -94,8 +108,10 @@ export class SnapshotTokenizer {
   // header + sections
   private header: SnapshotHeader | null = null;
   private layout: Layout | null = null;
-  private nodes: Uint32Array = new Uint32Array(0);
-  private edges: Uint32Array = new Uint32Array(0);
+  private arrays: RecordArrays | null = null;
+  private nodeRecords: NodeRecords | null = null;
+  private edgeRecords: EdgeRecords | null = null;
+  private readonly stagingRecords: number;
   private locations: Uint32Array = new Uint32Array(0);
   private samples: Uint32Array = new Uint32Array(0);
   private traceFunctionInfos: Uint32Array = new Uint32Array(0);
@@ -127,6 +143,7 @@ export class SnapshotTokenizer {
   constructor(options: TokenizerOptions = {}) {
     this.expectedBytes = options.expectedBytes;
     this.delegate = options.delegate;
+    this.stagingRecords = options.stagingRecords ?? STAGING_RECORDS;
   }
 
   /** Bytes consumed so far. */
@@ -287,18 +304,22 @@ export class SnapshotTokenizer {
     if (key === 'nodes' || key === 'edges') {
       const fixed: FixedSize =
         key === 'nodes'
-          ? { countName: 'node_count', declared: header.node_count, per: layout.nodeFieldCount }
-          : { countName: 'edge_count', declared: header.edge_count, per: layout.edgeFieldCount };
-      const target = key === 'nodes' ? this.nodes : this.edges;
+          ? { countName: 'node_count', declared: header.node_count, per: layout.file.nodeFieldCount }
+          : { countName: 'edge_count', declared: header.edge_count, per: layout.file.edgeFieldCount };
+      const arrays = this.arrays as RecordArrays;
       if (this.delegate) {
-        this.delegate.begin(key, at + 1, target, fixed, layout, header.node_count);
+        this.delegate.begin(key, at + 1, arrays, fixed, layout, header.node_count);
         this.num = null;
         this.state = T_SKIP;
         return;
       }
-      this.num = new NumberArrayReader(key, target, fixed);
+      const sink =
+        key === 'nodes'
+          ? (this.nodeRecords = new NodeRecords(layout, arrays.nodes, arrays.firstEdge))
+          : (this.edgeRecords = new EdgeRecords(layout, arrays.edges, arrays.edgeTypeOf, header.node_count));
+      this.num = new NumberArrayReader(key, fixed, sink, this.stagingRecords);
     } else {
-      this.num = new NumberArrayReader(key, new Uint32Array(0), null);
+      this.num = new NumberArrayReader(key);
     }
     this.state = T_NUMBERS;
   }
@@ -467,8 +488,8 @@ export class SnapshotTokenizer {
       throw err;
     }
     const header = value as SnapshotHeader;
-    const nodeNumbers = header.node_count * layout.nodeFieldCount;
-    const edgeNumbers = header.edge_count * layout.edgeFieldCount;
+    const nodeNumbers = header.node_count * layout.file.nodeFieldCount;
+    const edgeNumbers = header.edge_count * layout.file.edgeFieldCount;
     // every number takes at least two bytes ("0,"): counts the input cannot hold are corrupt, not a reason to
     // allocate gigabytes
     if (this.expectedBytes !== undefined && (nodeNumbers + edgeNumbers) * 2 > this.expectedBytes + 64) {
@@ -482,8 +503,13 @@ export class SnapshotTokenizer {
     }
     this.header = header;
     this.layout = layout;
-    this.nodes = this.delegate ? this.delegate.allocate(nodeNumbers) : new Uint32Array(nodeNumbers);
-    this.edges = this.delegate ? this.delegate.allocate(edgeNumbers) : new Uint32Array(edgeNumbers);
+    const memory = (bytes: number) => (this.delegate ? this.delegate.allocate(bytes) : new ArrayBuffer(bytes));
+    this.arrays = {
+      nodes: new Uint32Array(memory(4 * header.node_count * layout.nodeFieldCount)),
+      edges: new Uint32Array(memory(4 * header.edge_count * layout.edgeFieldCount)),
+      edgeTypeOf: new Uint8Array(memory(header.edge_count)),
+      firstEdge: new Uint32Array(memory(4 * (header.node_count + 1))),
+    };
   }
 
   /** Finishes the parse: throws if the input stopped early or a required section is missing. */
@@ -498,11 +524,14 @@ export class SnapshotTokenizer {
     for (const required of ['nodes', 'edges', 'strings']) {
       if (!this.seen.has(required)) this.fail(`the "${required}" section is missing`, at);
     }
+    const arrays = this.arrays as RecordArrays;
+    // read here (not by a delegate): the checks that waited for the end of the parse, nodes first
+    const checked = this.nodeRecords && this.edgeRecords ? { nodes: this.nodeRecords.finish(), edgeMaxName: this.edgeRecords.finish() } : null;
     return {
       header: this.header,
       layout: this.layout,
-      nodes: this.nodes,
-      edges: this.edges,
+      ...arrays,
+      checked,
       strings: this.strings,
       locations: this.locations,
       samples: this.samples,
