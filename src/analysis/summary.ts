@@ -2,7 +2,7 @@
  * `summary`: the heap at a glance — totals, the top classes (count, self, retained) and the largest objects with
  * their shortest retainer path and source location. Returns data; reporters render it.
  */
-import { classifyNodes } from './heap/classes.js';
+import { NodeClassifier } from './heap/classes.js';
 import type { SourceLocation } from './heap/snapshot.js';
 import { runtimeVersion } from './heap/v8.js';
 import type { HeapGraph } from './graph/heap-graph.js';
@@ -62,51 +62,61 @@ export interface SummaryOptions {
 
 /**
  * Per-class count, self size and retained size over reachable nodes. Retained size counts an object only when no
- * object of the same class dominates it (one iterative walk of the dominator tree with a per-class counter).
+ * object of the same class dominates it. One iterative walk of the dominator tree (the reachable nodes, each once)
+ * with a per-class counter of the path; classes are found as the walk meets the nodes, with no per-node array.
  */
-export function classStats(graph: HeapGraph): { rows: ClassRow[]; classOf: Uint32Array; names: string[] } {
+export function classStats(graph: HeapGraph): ClassRow[] {
   const snap = graph.snap;
-  const { classOf, names } = classifyNodes(snap);
   const dom = graph.dominators;
-  const count = new Float64Array(names.length);
-  const self = new Float64Array(names.length);
-  const retained = new Float64Array(names.length);
+  const classifier = new NodeClassifier(snap);
+  const names = classifier.names;
+  const count: number[] = [];
+  const self: number[] = [];
+  const retained: number[] = [];
+  const onPath: number[] = [];
   const { nodes, nodeFieldCount: nf, nodeCount } = snap;
   const oSelf = snap.layout.nSelfSize;
   const oType = snap.layout.nType;
   const typeSynthetic = snap.typeSynthetic;
-  // synthetic nodes ((GC roots), (Stack roots) ...) are groupings, not objects: not listed as classes
-  for (let n = 0; n < nodeCount; n++) {
-    if (dom.reachable[n] === 0 || nodes[n * nf + oType] === typeSynthetic) continue;
-    const c = classOf[n];
-    count[c]++;
-    self[c] += nodes[n * nf + oSelf];
-  }
-  const { first, children } = dominatorChildren(dom.idom, snap.rootIndex);
-  const onPath = new Uint32Array(names.length);
-  const stack = new Uint32Array(nodeCount);
-  const cursor = new Uint32Array(nodeCount);
+  const root = snap.rootIndex;
+  const { first, children } = dominatorChildren(dom.idom, root);
+  // depth-first with one stack of entries: a node to enter, or (high bit set) the class of one to leave (node
+  // ordinals and class ids stay below 2^31). A node has at most one entry on it at a time: it grows to nodeCount
+  // entries at most, and usually stays far below (the pending siblings along one path), so it grows on demand.
+  const LEAVE = 0x80000000;
+  let stack = new Uint32Array(Math.min(nodeCount, 1 << 16));
   let sp = 0;
-  stack[sp] = snap.rootIndex;
-  cursor[sp] = first[snap.rootIndex];
-  sp++;
-  onPath[classOf[snap.rootIndex]]++;
+  stack[sp++] = root;
   while (sp > 0) {
-    const n = stack[sp - 1];
-    const i = cursor[sp - 1];
-    if (i < first[n + 1]) {
-      cursor[sp - 1] = i + 1;
+    const entry = stack[--sp];
+    if (entry >= LEAVE) {
+      onPath[entry - LEAVE]--;
+      continue;
+    }
+    const c = classifier.classOf(entry);
+    while (count.length < names.length) {
+      count.push(0);
+      self.push(0);
+      retained.push(0);
+      onPath.push(0);
+    }
+    // synthetic nodes ((GC roots), (Stack roots) ...) are groupings, not objects: not listed as classes
+    if (nodes[entry * nf + oType] !== typeSynthetic) {
+      count[c]++;
+      self[c] += nodes[entry * nf + oSelf];
+      if (entry !== root && onPath[c] === 0) retained[c] += dom.retained[entry];
+    }
+    onPath[c]++;
+    const end = first[entry + 1];
+    if (sp + 1 + end - first[entry] > stack.length) {
+      const grown = new Uint32Array(Math.min(nodeCount + 1, Math.max(stack.length * 2, sp + 1 + end - first[entry])));
+      grown.set(stack.subarray(0, sp));
+      stack = grown;
+    }
+    stack[sp++] = LEAVE + c;
+    for (let i = first[entry]; i < end; i++) {
       const child = children[i];
-      if (dom.reachable[child] === 0) continue;
-      const c = classOf[child];
-      if (onPath[c] === 0 && nodes[child * nf + oType] !== typeSynthetic) retained[c] += dom.retained[child];
-      onPath[c]++;
-      stack[sp] = child;
-      cursor[sp] = first[child];
-      sp++;
-    } else {
-      onPath[classOf[n]]--;
-      sp--;
+      if (dom.reachable[child] !== 0) stack[sp++] = child;
     }
   }
   const rows: ClassRow[] = [];
@@ -114,7 +124,7 @@ export function classStats(graph: HeapGraph): { rows: ClassRow[]; classOf: Uint3
     if (count[c] > 0) rows.push({ name: names[c], count: count[c], selfSize: self[c], retainedSize: retained[c] });
   }
   rows.sort((a, b) => b.retainedSize - a.retainedSize || b.selfSize - a.selfSize || a.name.localeCompare(b.name));
-  return { rows, classOf, names };
+  return rows;
 }
 
 /**
@@ -176,7 +186,8 @@ export function describeObject(graph: HeapGraph, n: number): LargeObject {
 export function summarize(graph: HeapGraph, file: string, options: SummaryOptions): SummaryResult {
   const snap = graph.snap;
   const dom = graph.dominators;
-  const { rows } = classStats(graph);
+  const rows = classStats(graph);
+  graph.collectGarbage(); // the dominator tree's child lists: before distances and paths
   const offHeap = offHeapTotal(graph);
   return {
     file,

@@ -10,7 +10,7 @@ import { buildRetainers, type Retainers } from './retainers.js';
 import { NO_PROGRESS, type Progress } from '../../progress.js';
 import { releaseMemory } from '../heap/release.js';
 
-/** From this many nodes, the dominators' working arrays are collected right away (tens of MB and more). */
+/** From this many nodes, dropped working arrays are collected right away (tens of MB and more). */
 const RELEASE_AFTER_NODES = 1_000_000;
 
 export class HeapGraph {
@@ -45,11 +45,19 @@ export class HeapGraph {
       const retainers = this.retainers;
       this.progress.phase('dominators');
       this._dominators = computeDominators(this.snap, retainers, this.essential);
-      // its working arrays (three per node) are garbage now; V8 may keep them until a later GC, on top of what the
-      // next passes allocate: on a big heap, collect them now (a JS heap of a few MB: milliseconds)
-      if (this.snap.nodeCount >= RELEASE_AFTER_NODES) releaseMemory();
+      // its working arrays (three per node) are garbage now
+      this.collectGarbage();
     }
     return this._dominators;
+  }
+
+  /**
+   * After a pass that dropped working arrays the size of the nodes: V8 may keep them until a later GC, on top of
+   * what the next passes allocate. On a big heap, collect them now (a full GC of a JS heap of a few tens of MB,
+   * the typed arrays being outside it: tens of milliseconds against hundreds of MB of peak memory).
+   */
+  collectGarbage(): void {
+    if (this.snap.nodeCount >= RELEASE_AFTER_NODES) releaseMemory();
   }
 
   get distances(): Uint32Array {

@@ -3,8 +3,8 @@
  * objects, plain objects named by their property set (`{id, user, data}`), and bracketed names for V8's own kinds
  * (`(string)`, `(closure)`, `(compiled code)`, ...).
  *
- * `classifyNodes` gives every node a class id in one pass, reusing one name per hidden class (object shape), so it
- * stays linear and allocation-light on tens of millions of nodes.
+ * `classifyNodes` gives every node a class id in one pass (NodeClassifier: one node at a time), reusing one name per
+ * hidden class (object shape), so it stays linear and allocation-light on tens of millions of nodes.
  */
 import type { HeapSnapshot } from './snapshot.js';
 import { NAMES, TYPE_CLASS } from './v8.js';
@@ -48,71 +48,87 @@ export interface Classification {
   names: string[];
 }
 
-export function classifyNodes(snap: HeapSnapshot): Classification {
-  const { nodeCount, nodes, nodeFieldCount: nf, strings } = snap;
-  const oType = snap.layout.nType;
-  const oName = snap.layout.nName;
-  const classOf = new Uint32Array(nodeCount);
-  const names: string[] = [];
-  const byName = new Map<string, number>();
-  const idOf = (name: string): number => {
-    let id = byName.get(name);
+/**
+ * Class ids one node at a time (ids in order of first use), for a pass that visits the nodes in its own order and
+ * keeps no per-node array. `classifyNodes` runs it over every node.
+ */
+export class NodeClassifier {
+  readonly names: string[] = [];
+  private readonly byName = new Map<string, number>();
+  private readonly byType: number[];
+  private readonly objectIdx: number;
+  private readonly protoIdx: number;
+  private readonly mapIdx: number;
+  /** per name string index: class id (+1; 0 = not yet) */
+  private readonly byNameIndex: Uint32Array;
+  /**
+   * plain objects: named by their first property names. One name per hidden class is cached, checked against the
+   * object's own property-name indices (dictionary-mode objects can share a map but not their keys).
+   */
+  private readonly byShape = new Map<number, { keys: number[]; id: number }>();
+  private readonly keys: number[] = [];
+
+  constructor(private readonly snap: HeapSnapshot) {
+    this.byType = snap.layout.nodeTypes.map((t) => this.idOf(TYPE_CLASS[t] ?? `(${t})`));
+    this.objectIdx = snap.v8.id(NAMES.Object);
+    this.protoIdx = snap.v8.id(NAMES.proto);
+    this.mapIdx = snap.v8.id(NAMES.hiddenClass);
+    this.byNameIndex = new Uint32Array(snap.strings.length);
+  }
+
+  private idOf(name: string): number {
+    let id = this.byName.get(name);
     if (id === undefined) {
-      id = names.length;
-      names.push(name);
-      byName.set(name, id);
+      id = this.names.length;
+      this.names.push(name);
+      this.byName.set(name, id);
     }
     return id;
-  };
-  const typeObject = snap.typeObject;
-  const typeNative = snap.typeNative;
-  const typeSynthetic = snap.typeSynthetic;
-  const byType = snap.layout.nodeTypes.map((t) => idOf(TYPE_CLASS[t] ?? `(${t})`));
-  const objectIdx = snap.v8.id(NAMES.Object);
-  // per name string index: class id (+1; 0 = not yet)
-  const byNameIndex = new Uint32Array(strings.length);
-  // plain objects: named by their first property names. One name per hidden class is cached, checked against the
-  // object's own property-name indices (dictionary-mode objects can share a map but not their keys).
-  const byShape = new Map<number, { keys: number[]; id: number }>();
-  const protoIdx = snap.v8.id(NAMES.proto);
-  const mapIdx = snap.v8.id(NAMES.hiddenClass);
-  const keys: number[] = [];
-  const propertyKeys = (n: number): void => {
+  }
+
+  /** The property-name indices of a plain object (into this.keys), up to one more than a name shows. */
+  private propertyKeys(n: number): void {
+    const { snap, keys } = this;
     keys.length = 0;
     for (let e = snap.firstEdge[n], end = snap.firstEdge[n + 1]; e < end && keys.length <= MAX_SHAPE_PROPERTIES; e++) {
-      if (snap.edgeType(e) !== snap.edgeProperty) continue;
+      if (snap.edgeTypeOf[e] !== snap.edgeProperty) continue;
       const k = snap.edgeNameOrIndex(e);
-      if (k !== protoIdx) keys.push(k);
-    }
-  };
-  const sameKeys = (a: number[]): boolean => a.length === keys.length && a.every((k, i) => k === keys[i]);
-  for (let n = 0, p = 0; n < nodeCount; n++, p += nf) {
-    const type = nodes[p + oType];
-    if (type === typeObject || type === typeNative || type === typeSynthetic) {
-      const nameIdx = nodes[p + oName];
-      if (type === typeObject && nameIdx === objectIdx) {
-        const shapeEdge = snap.findEdgeByNameIndex(n, snap.edgeInternal, mapIdx);
-        const shape = shapeEdge >= 0 ? snap.edgeTo(shapeEdge) : -1;
-        propertyKeys(n);
-        const cached = shape >= 0 ? byShape.get(shape) : undefined;
-        if (cached && sameKeys(cached.keys)) {
-          classOf[n] = cached.id;
-          continue;
-        }
-        const id = idOf(propertySetName(snap, n));
-        if (shape >= 0 && !cached) byShape.set(shape, { keys: keys.slice(), id });
-        classOf[n] = id;
-        continue;
-      }
-      let id = byNameIndex[nameIdx];
-      if (id === 0) {
-        id = idOf(strings[nameIdx]) + 1;
-        byNameIndex[nameIdx] = id;
-      }
-      classOf[n] = id - 1;
-    } else {
-      classOf[n] = byType[type];
+      if (k !== this.protoIdx) keys.push(k);
     }
   }
-  return { classOf, names };
+
+  private sameKeys(a: number[]): boolean {
+    const keys = this.keys;
+    return a.length === keys.length && a.every((k, i) => k === keys[i]);
+  }
+
+  classOf(n: number): number {
+    const snap = this.snap;
+    const type = snap.nodeType(n);
+    if (type !== snap.typeObject && type !== snap.typeNative && type !== snap.typeSynthetic) return this.byType[type];
+    const nameIdx = snap.nodeNameIndex(n);
+    if (type === snap.typeObject && nameIdx === this.objectIdx) {
+      const shapeEdge = snap.findEdgeByNameIndex(n, snap.edgeInternal, this.mapIdx);
+      const shape = shapeEdge >= 0 ? snap.edgeTo(shapeEdge) : -1;
+      this.propertyKeys(n);
+      const cached = shape >= 0 ? this.byShape.get(shape) : undefined;
+      if (cached && this.sameKeys(cached.keys)) return cached.id;
+      const id = this.idOf(propertySetName(snap, n));
+      if (shape >= 0 && !cached) this.byShape.set(shape, { keys: this.keys.slice(), id });
+      return id;
+    }
+    let id = this.byNameIndex[nameIdx];
+    if (id === 0) {
+      id = this.idOf(snap.strings[nameIdx]) + 1;
+      this.byNameIndex[nameIdx] = id;
+    }
+    return id - 1;
+  }
+}
+
+export function classifyNodes(snap: HeapSnapshot): Classification {
+  const classifier = new NodeClassifier(snap);
+  const classOf = new Uint32Array(snap.nodeCount);
+  for (let n = 0; n < snap.nodeCount; n++) classOf[n] = classifier.classOf(n);
+  return { classOf, names: classifier.names };
 }
