@@ -6,7 +6,9 @@
  * message when it cannot be had, or with --no-devtools), and the ratio. Then a diff of three ~300 MB snapshots of
  * one process (baseline, target with extra retained objects, final with part of them released).
  *
- *   npm run bench [-- --huge] [-- --only 50,300] [-- --no-diff] [-- --no-devtools] [-- --threads 1] [-- --capture]
+ *   npm run bench [-- --huge] [-- --only 50,300] [-- --no-diff] [-- --no-devtools] [-- --threads 1] [-- --repeat 3] [-- --capture]
+ * --repeat N measures each file N times with each tool, alternating, and reports each tool's median run (by time):
+ * on a shared machine one run can be much slower than the next.
  * (plain JavaScript over the built dist/: the figures are those of the shipped code)
  */
 import { execFileSync } from 'node:child_process';
@@ -24,6 +26,10 @@ const onlyIdx = args.indexOf('--only');
 const sizes = onlyIdx >= 0 ? args[onlyIdx + 1].split(',').map(Number) : [50, 300, 900, ...(args.includes('--huge') ? [3000] : [])];
 const threadsIdx = args.indexOf('--threads');
 const threadArgs = threadsIdx >= 0 ? ['--threads', args[threadsIdx + 1]] : [];
+const repeatIdx = args.indexOf('--repeat');
+const repeat = repeatIdx >= 0 ? Math.max(1, Number(args[repeatIdx + 1]) || 1) : 1;
+/** the run whose time is the median of the runs (the lower middle one for an even count) */
+const median = (runs, seconds) => (runs.length === 0 ? null : [...runs].sort((a, b) => seconds(a) - seconds(b))[Math.floor((runs.length - 1) / 2)]);
 
 function generate(mb, file, series = 1) {
   const probe = series > 1 ? file.replace(/\.heapsnapshot$/, '-3.heapsnapshot') : file;
@@ -66,8 +72,15 @@ const rows = [];
 for (const mb of sizes) {
   const file = path.join(outDir, `bench-${mb}.heapsnapshot`);
   generate(mb, file);
-  const s = measure('measure.mjs', [file, 'summary', ...threadArgs]);
-  const d = devtools ? measure('devtools.mjs', [file]) : null;
+  const ours = [];
+  const theirs = [];
+  for (let k = 0; k < repeat; k++) {
+    ours.push(measure('measure.mjs', [file, 'summary', ...threadArgs]));
+    if (devtools) theirs.push(measure('devtools.mjs', [file]));
+  }
+  const s = median(ours, (r) => r.summarySeconds);
+  const d = median(theirs, (r) => r.seconds);
+  if (repeat > 1) process.stderr.write(`  ${path.basename(file)}: leakscope ${ours.map((r) => r.summarySeconds.toFixed(2)).join(' / ')} s${devtools ? `, DevTools ${theirs.map((r) => r.seconds.toFixed(2)).join(' / ')} s` : ''} (medians shown)\n`);
   rows.push({ s, d });
   console.log(
     `${path.basename(file).padEnd(22)} ${(s.bytes / MB).toFixed(0).padStart(6)} MB ${String(s.nodes).padStart(10)} ${String(s.edges).padStart(11)} | ` +
