@@ -4,7 +4,7 @@ import { NO_DISTANCE } from '../../src/analysis/graph/distances.js';
 import { describePath, shortestRetainerPath } from '../../src/analysis/graph/paths.js';
 import { buildSnapshot, root, type BuilderEdge, type BuilderNode } from '../helpers/builder.js';
 import { graphOf } from '../helpers/load.js';
-import { sortPairs } from '../../src/analysis/heap/snapshot.js';
+import { sortPairs } from '../../src/analysis/heap/sort.js';
 
 const obj = (name: string, self: number): BuilderNode => ({ type: 'object', name, self });
 

@@ -1,8 +1,9 @@
 /**
- * Node id -> ordinal lookup without a Map of tens of millions of keys: ids sorted in a Uint32Array (LSD radix sort,
- * two 16-bit passes) beside their ordinals, and a binary search.
+ * Node id -> ordinal lookup without a Map of tens of millions of keys: ids sorted in a Uint32Array (sortPairs: LSD
+ * radix sort, two 16-bit passes) beside their ordinals, and a binary search.
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
+import { sortPairs } from '../heap/sort.js';
 
 export class IdIndex {
   readonly sortedIds: Uint32Array;
@@ -12,36 +13,15 @@ export class IdIndex {
     const n = snap.nodeCount;
     const { nodes, nodeFieldCount: nf } = snap;
     const oId = snap.layout.nId;
-    let ids = new Uint32Array(n);
-    let ords = new Uint32Array(n);
+    const ids = new Uint32Array(n);
+    const ords = new Uint32Array(n);
     let sorted = true;
     for (let i = 0, p = oId; i < n; i++, p += nf) {
       ids[i] = nodes[p];
       ords[i] = i;
       if (i > 0 && ids[i] < ids[i - 1]) sorted = false;
     }
-    if (!sorted) {
-      let ids2 = new Uint32Array(n);
-      let ords2 = new Uint32Array(n);
-      const counts = new Uint32Array(65536);
-      for (const shift of [0, 16]) {
-        counts.fill(0);
-        for (let i = 0; i < n; i++) counts[(ids[i] >>> shift) & 0xffff]++;
-        let sum = 0;
-        for (let b = 0; b < 65536; b++) {
-          const c = counts[b];
-          counts[b] = sum;
-          sum += c;
-        }
-        for (let i = 0; i < n; i++) {
-          const slot = counts[(ids[i] >>> shift) & 0xffff]++;
-          ids2[slot] = ids[i];
-          ords2[slot] = ords[i];
-        }
-        [ids, ids2] = [ids2, ids];
-        [ords, ords2] = [ords2, ords];
-      }
-    }
+    if (!sorted) sortPairs(ids, ords);
     this.sortedIds = ids;
     this.ordinals = ords;
   }
