@@ -24,45 +24,39 @@ export interface SnapshotHeader {
   [extra: string]: unknown;
 }
 
-/** Where each field sits in the file's node and edge records (read once, while the records are copied). */
-export interface FileFields {
-  nodeFields: string[];
-  edgeFields: string[];
+/** Where each field sits inside one node / edge record: -1 where the records lack the field. */
+export interface RecordOffsets {
+  /** numbers per node record */
   nodeFieldCount: number;
+  /** numbers per edge record */
   edgeFieldCount: number;
-  /** Offsets of the node fields inside one of the file's node records. -1 where the layout lacks the field. */
   nType: number;
   nName: number;
   nId: number;
   nSelfSize: number;
-  nEdgeCount: number;
   nTraceNodeId: number;
-  eType: number;
   eNameOrIndex: number;
   eToNode: number;
+}
+
+/** The file's node and edge records (read once, while the records are copied into the in-memory ones). */
+export interface FileFields extends RecordOffsets {
+  nodeFields: string[];
+  edgeFields: string[];
+  nEdgeCount: number;
+  eType: number;
 }
 
 /**
  * The file's layout (`file`) and the one the loaded arrays use. In memory a node keeps only what the analyses read
  * (type, name, id, self size, and the allocation trace id when the snapshot was taken with allocation tracking):
- * edge_count becomes the forward index (firstEdge) and detachedness (DOM only) and unknown fields are dropped. An
- * edge keeps name_or_index and to_node (a node ordinal); its type sits in a byte array of its own
- * (HeapSnapshot.edgeTypeOf). A 900 MB snapshot's nodes and edges take 35% less memory that way.
+ * 4 or 5 numbers; edge_count becomes the forward index (firstEdge) and detachedness (DOM only) and unknown fields
+ * are dropped. An edge keeps name_or_index and to_node (a node ordinal): 2 numbers; its type sits in a byte array
+ * of its own (HeapSnapshot.edgeTypeOf). A 900 MB snapshot's nodes and edges take 35% less memory that way.
+ * nTraceNodeId is -1 when the snapshot has no allocation traces.
  */
-export interface Layout {
+export interface Layout extends RecordOffsets {
   file: FileFields;
-  /** numbers per node in HeapSnapshot.nodes: 4, or 5 with trace_node_id */
-  nodeFieldCount: number;
-  /** numbers per edge in HeapSnapshot.edges: 2 */
-  edgeFieldCount: number;
-  nType: number;
-  nName: number;
-  nId: number;
-  nSelfSize: number;
-  /** -1 when the snapshot has no allocation traces */
-  nTraceNodeId: number;
-  eNameOrIndex: number;
-  eToNode: number;
   nodeTypes: string[];
   edgeTypes: string[];
   locationFieldCount: number;
