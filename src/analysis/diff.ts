@@ -22,7 +22,8 @@ import { DEFAULT_SIGNIFICANCE, windowOf, withStatus, type SignificanceOptions } 
 import type { DetectorFinding } from './detectors/types.js';
 import { collectSamples, runDetectors } from './detectors/index.js';
 import { classGrowth, classGrowthFindings, type ClassGrowth } from './growth.js';
-import { describeGroup, groupByHolder, markNew } from './holders.js';
+import { describeGroup, groupByHolder, markNew, reachableNewBytes } from './holders.js';
+import { formatSize } from '../format.js';
 import { judgeDiff } from './verdict.js';
 import { addingMethods, fromAllocationTraces, holderVariable } from './added.js';
 export type { Finding, Severity, Verdict } from './findings.js';
@@ -131,7 +132,8 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     const allocated = fromAllocationTraces(last, merged.map((f) => ({ representative: f.representative, methods: methodsOf(f), variable: holderVariable(f) })), sinceFirst);
     for (const { representative, ...f } of merged) {
       const addedAt = allocated?.get(representative);
-      findings.push(withStatus({ ...f, holderId: last.snap.nodeId(representative), ...(addedAt ? { addedAt } : {}) }, windowMs, options.significance));
+      const kept = keptGrowth(last, representative, f, isNew, steps);
+      findings.push(withStatus({ ...f, ...kept, holderId: last.snap.nodeId(representative), ...(addedAt ? { addedAt } : {}) }, windowMs, options.significance));
     }
     findings.sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || kindOrder(a.kind) - kindOrder(b.kind) || b.confidence - a.confidence || b.newBytes - a.newBytes);
     findings.splice(options.top);
@@ -152,6 +154,26 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     findings,
     warnings,
   };
+}
+
+/** Shared objects count for each holder that keeps them when at least this much more than it dominates. */
+const MIN_SHARED_BYTES = 16 * 1024;
+
+/**
+ * What a finding keeps growing, shared objects included: the new objects its holder keeps reachable (reachableNewBytes),
+ * scaled from the window they were counted over (first -> before last) to the whole series. When that is clearly
+ * more than the dominator tree charges it (another holder keeps the same objects), the finding is judged on it and
+ * says so.
+ */
+function keptGrowth(graph: HeapGraph, holder: number, f: Finding, isNew: Uint8Array, steps: number): Partial<Finding> {
+  if (holder === graph.snap.rootIndex) return {};
+  const kept = reachableNewBytes(graph, holder, isNew);
+  const counts = f.countByStep;
+  const grew = counts[counts.length - 1] - counts[0];
+  const counted = steps >= 3 ? counts[counts.length - 2] - counts[0] : grew;
+  const growth = counted > 0 && grew > counted ? (kept * grew) / counted : kept;
+  if (kept < f.newBytes * 1.25 || kept - f.newBytes < MIN_SHARED_BYTES || growth <= f.growthBytes) return {};
+  return { growthBytes: growth, sharedBytes: kept, summary: `${f.summary}; keeps ${formatSize(kept)} of new objects, some of them shared with another holder` };
 }
 
 /** Does this diff fail a build that fails on leaks of `kinds`? A leak verdict with a material leak of one of them. */

@@ -36,11 +36,21 @@ export interface Finding {
    * whole Buffer-pool blocks; null when it is not a material share
    */
   offHeap?: OffHeap | null;
+  /**
+   * a sharded holder (a Map of Maps, a Map of objects that each keep a Map): its inner collections, whose entries
+   * `countByStep` adds up; absent for any other finding
+   */
+  shards?: ShardSummary;
   /** the holder's heap object id in the last snapshot (what a live trace resolves) */
   holderId?: number;
   /** which lines add to the holder: from a live trace (attach, run), else allocation sites; offline only when the
    * snapshots recorded allocation stacks (--track-heap-objects); absent otherwise */
   addedAt?: AddedAt | null;
+  /**
+   * the new objects its holder keeps reachable, those another holder keeps too included, when that is clearly more
+   * than it dominates (newBytes): it is judged on these (growthBytes); absent otherwise
+   */
+  sharedBytes?: number;
   /** how many bytes the growth first -> last amounts to (for a detector: its retained bytes in the share the count grew) */
   growthBytes: number;
   /**
@@ -56,6 +66,22 @@ export interface Finding {
   confidence: number;
   hint: string;
   summary: string;
+}
+
+export interface ShardSummary {
+  /** how many inner collections, in the last snapshot */
+  count: number;
+  /** and in every snapshot */
+  countByStep: number[];
+  /** their class: `Map`, `Set`, `Array` */
+  holderClass: string;
+  /** the property of each entry that keeps its inner collection (`orders`), or null when the entries are the inner
+   * collections */
+  via: string | null;
+  /** the keys whose inner collection grew most: `'t7'` (a Map key), `[3]`, `acme.orders` */
+  top: Array<{ key: string; entries: number; growth: number }>;
+  /** heap object ids (last snapshot) of the inner collections that grew most: what a live trace wraps */
+  ids: number[];
 }
 
 /** true when every value is above the highest before it (objgraph's peak trick: a sawtooth never qualifies) */

@@ -141,3 +141,44 @@ export function describeGroup(graph: HeapGraph, g: Group, names: string[], byCla
     summary: `${name} (${holderClass})${where(location)}${holderStep ? ` held by ${holderStep}` : ''}: +${g.count.toLocaleString('en-US')} new objects still alive (mostly ${itemClass}), retaining ${formatSize(g.bytes)}${offHeapClause(offHeap, g.bytes)}${poolClause(offHeap)}; ${itemClass} ${countByStep.join(' → ')}`,
   };
 }
+
+/** How far up the dominator tree a node that is not new is looked at for the holder that owns it. */
+const OWNED_DEPTH = 8;
+/** A reachability walk stops after this many nodes (the bytes found so far are the answer). */
+const MAX_REACHABLE = 4_000_000;
+
+/**
+ * The bytes of new objects a holder keeps reachable, shared ones included: a walk from the holder over retaining
+ * edges, into new objects (whoever else also keeps them) and into the holder's own structure (what it dominates:
+ * its hash table, its inner Maps), never into older objects it does not own (a prototype, the global object). Two
+ * leaks that keep the same objects (a cache and a listener whose closure reaches the cached value) are each judged
+ * on what they keep: the dominator tree charges shared objects to neither.
+ */
+export function reachableNewBytes(graph: HeapGraph, holder: number, isNew: Uint8Array): number {
+  const snap = graph.snap;
+  const { idom } = graph.dominators;
+  const bits = graph.essential.bits;
+  const { edges, edgeFieldCount: ef, firstEdge } = snap;
+  const oTo = snap.layout.eToNode;
+  const root = snap.rootIndex;
+  const owned = (t: number) => {
+    for (let a = idom[t], k = 0; k < OWNED_DEPTH && a !== root; a = idom[a], k++) if (a === holder) return true;
+    return false;
+  };
+  const seen = new Set<number>([holder]);
+  const stack = [holder];
+  let bytes = 0;
+  while (stack.length > 0 && seen.size < MAX_REACHABLE) {
+    const n = stack.pop() as number;
+    if (isNew[n] === 1) bytes += snap.selfSize(n);
+    for (let e = firstEdge[n], end = firstEdge[n + 1]; e < end; e++) {
+      if ((bits[e >>> 5] & (1 << (e & 31))) === 0) continue;
+      const t = edges[e * ef + oTo];
+      if (seen.has(t)) continue;
+      if (isNew[t] !== 1 && !owned(t)) continue;
+      seen.add(t);
+      stack.push(t);
+    }
+  }
+  return bytes;
+}

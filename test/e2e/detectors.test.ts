@@ -202,8 +202,42 @@ describe('one root cause, one finding', () => {
   });
 });
 
+describe('sharded caches (a Map of Maps) and leaks that share their objects', () => {
+  for (const [program, tenants] of [['tenant-cache-leak', 20], ['tenant-cache-leak-200', 200]] as const) {
+    it(`${program}: one finding for tenantCaches, its ${tenants} inner Maps added up`, async () => {
+      const r = await findingsOf(program);
+      assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name}`), ['growing-collection tenantCaches'], 'one finding, not one per tenant');
+      const f = r.findings[0];
+      assert.equal(f.holderClass, 'Map');
+      assert.equal(f.itemClass, 'PriceList');
+      assert.equal(f.status, 'leak');
+      assert.deepEqual(f.countByStep, [400, 800, 1200], 'every inner Map\'s entries, added up');
+      assert.equal(f.shards?.count, tenants);
+      assert.equal(f.shards?.holderClass, 'Map');
+      assert.match(f.shards?.top[0]?.key ?? '', /^'t\d+'$/, 'the keys that grew most are the tenants');
+      at(f, 'lib/tenant-cache.cjs', 17);
+      assert.equal(r.verdict, 'leak');
+      assert.match(r.reason, /^tenantCaches \(Map\)/);
+    });
+  }
+
+  it('a cache and a listener that keep the same price lists: each is a leak, judged on what it keeps', async () => {
+    const r = await findingsOf('tenant-cache-listener-leak');
+    assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name} ${f.status}`).sort(), ['growing-collection tenantCaches leak', 'listener repriced leak']);
+    const cache = only(r.findings, 'growing-collection');
+    const listener = only(r.findings, 'listener');
+    at(cache, 'lib/tenant-cache.cjs', 17);
+    at(listener, 'tenant-cache-listener-leak.mjs', 16);
+    // the dominator tree charges the shared price lists to neither: each finding counts them
+    for (const f of [cache, listener]) {
+      assert.ok((f.sharedBytes ?? 0) > 200_000, `${f.name} keeps the shared price lists (${f.sharedBytes})`);
+      assert.ok(f.growthBytes >= (f.sharedBytes ?? 0), `${f.name} is judged on them`);
+    }
+  });
+});
+
 describe('detectors: healthy twins produce no finding at all', () => {
-  for (const program of ['bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'abort-listener-healthy', 'upload-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth', 'rpc-pending-healthy', 'flags-chain-healthy']) {
+  for (const program of ['tenant-cache-healthy', 'tenant-cache-healthy-200', 'tenant-cache-listener-healthy', 'bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'abort-listener-healthy', 'upload-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth', 'rpc-pending-healthy', 'flags-chain-healthy']) {
     it(program, async () => {
       const r = await findingsOf(program);
       assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name}`), []);

@@ -253,3 +253,118 @@ describe('detectors on synthetic heaps', () => {
     assert.deepEqual(detect(series([30, 30, 30], (h, n) => moduleScope(h, { sessions: sessionsMap(h, n) }))), []);
   });
 });
+
+/**
+ * A Map whose OrderedHashMap has V8's real layout (3 header slots, a power-of-two bucket count, two entries per
+ * bucket of 3 slots; the table's self size says the bucket count), so that keys and values are told apart by slot.
+ */
+function realMap(h: HeapModel, key: string, entries: Array<[number, number]>): number {
+  const map = h.object(NAMES.Map, key);
+  let buckets = 1;
+  while (buckets * 2 < entries.length) buckets *= 2;
+  const table = h.node('array', '', 16 + 8 * (3 + 7 * buckets), `${key}-table-${buckets}`);
+  h.edge(map, 'internal', NAMES.hashTable, table);
+  entries.forEach(([k, v], i) => {
+    if (k >= 0) h.edge(table, 'internal', String(3 + buckets + 3 * i), k);
+    h.edge(table, 'internal', String(4 + buckets + 3 * i), v);
+  });
+  return map;
+}
+
+/** `tenantCaches`: tenant -> Map(key -> PriceList); `perTenant(t)` entries in tenant t's Map. */
+function tenantCaches(h: HeapModel, tenants: number, perTenant: (t: number) => number): number {
+  const shards: Array<[number, number]> = [];
+  for (let t = 0; t < tenants; t++) {
+    const lists: Array<[number, number]> = [];
+    for (let k = 0; k < perTenant(t); k++) lists.push([h.node('string', `t${t}-k${k}`, 24, `t${t}-k${k}`), h.object('PriceList', `list-${t}-${k}`, 300)]);
+    shards.push([h.node('string', `t${t}`, 20, `tenant-${t}`), realMap(h, `cache-${t}`, lists)]);
+  }
+  return realMap(h, 'tenant-caches', shards);
+}
+
+describe('sharded collections: one finding for the holder of many inner collections', () => {
+  it("V8's OrderedHashTable layout is read off the table's size (Map: 3 slots per entry, Set: 2)", () => {
+    const graphs = series([1], (h) => {
+      h.hold(h.node('array', '', 936, 'map-16-buckets'));
+      h.hold(h.node('array', '', 152, 'map-2-buckets'));
+      h.hold(h.node('array', '', 200, 'set-4-buckets'));
+      h.hold(h.node('array', '', 64, 'not-a-table'));
+    });
+    const snap = graphs[0].snap;
+    const at = (name: number) => snap.v8.tableEntriesStart(snap.nodeCount - 4 + name, name === 2 ? 2 : 3);
+    assert.deepEqual([at(0), at(1), at(2), at(3)], [19, 5, 7, -1]);
+  });
+
+  it('a Map of 20 Maps that each fill up is one finding named by the outer Map, the entries added up', () => {
+    const findings = detect(series([10, 20, 30], (h, n) => moduleScope(h, { tenantCaches: tenantCaches(h, 20, (t) => n + (t === 7 ? n : 0)) })));
+    const f = one(findings, 'growing-collection');
+    assert.equal(findings.length, 1, 'not one finding per inner Map');
+    assert.equal(f.name, 'tenantCaches');
+    assert.equal(f.holderClass, 'Map');
+    assert.equal(f.itemClass, 'PriceList');
+    assert.deepEqual(f.countByStep, [210, 420, 630]);
+    assert.equal(f.shards?.count, 20);
+    assert.equal(f.shards?.holderClass, 'Map');
+    assert.equal(f.shards?.via, null);
+    assert.deepEqual(f.shards?.top[0], { key: "'t7'", entries: 60, growth: 40 });
+    assert.match(f.summary, /20 shards \(Map of PriceList\), 210 → 420 → 630 entries in all/);
+    assert.match(f.hint, /inner collections only grow/);
+  });
+
+  it('200 inner Maps, each too small to report alone, add up to one finding', () => {
+    const f = one(detect(series([1, 2, 3], (h, n) => moduleScope(h, { tenantCaches: tenantCaches(h, 200, () => n) })), 50), 'growing-collection');
+    assert.equal(f.name, 'tenantCaches');
+    assert.deepEqual(f.countByStep, [200, 400, 600]);
+    assert.equal(f.shards?.count, 200);
+  });
+
+  it('a Map of objects that each keep a Map (Map<tenant, { orders: Map }>) is sharded through the property', () => {
+    const f = one(
+      detect(
+        series([10, 20, 30], (h, n) => {
+          const tenants: Array<[number, number]> = [];
+          for (let t = 0; t < 12; t++) {
+            const state = h.object('TenantState', `state-${t}`);
+            const orders: Array<[number, number]> = [];
+            for (let k = 0; k < n; k++) orders.push([-1, h.object('Order', `order-${t}-${k}`, 120)]);
+            h.edge(state, 'property', 'orders', realMap(h, `orders-${t}`, orders));
+            tenants.push([h.node('string', `acme${t}`, 20, `acme-${t}`), state]);
+          }
+          moduleScope(h, { tenants: realMap(h, 'tenants', tenants) });
+        }),
+      ),
+      'growing-collection',
+    );
+    assert.equal(f.name, 'tenants');
+    assert.deepEqual(f.countByStep, [120, 240, 360]);
+    assert.equal(f.shards?.via, 'orders');
+    assert.equal(f.itemClass, 'Order');
+    assert.match(f.shards?.top[0]?.key ?? '', /^'acme\d+'\.orders$/);
+  });
+
+  it('bounded inner Maps (a per-tenant LRU that is full) give nothing', () => {
+    assert.deepEqual(detect(series([8, 8, 8], (h, n) => moduleScope(h, { tenantCaches: tenantCaches(h, 20, () => n) }))), []);
+  });
+
+  it('a Map of sessions that each keep a fixed-size array is judged by its own entries, not as shards', () => {
+    const f = one(
+      detect(
+        series([20, 40, 60], (h, n) => {
+          const entries: Array<[number, number]> = [];
+          for (let k = 0; k < n; k++) {
+            const s = h.object('Session', `session-${k}`, 200);
+            const history = h.object(NAMES.Array, `history-${k}`);
+            for (let i = 0; i < 8; i++) h.edge(history, 'element', i, h.node('string', `h${k}-${i}`, 20, `h${k}-${i}`));
+            h.edge(s, 'property', 'history', history);
+            entries.push([h.node('string', `sid-${k}`, 24, `sid-${k}`), s]);
+          }
+          moduleScope(h, { sessions: realMap(h, 'sessions', entries) });
+        }),
+      ),
+      'growing-collection',
+    );
+    assert.equal(f.name, 'sessions');
+    assert.deepEqual(f.countByStep, [20, 40, 60]);
+    assert.equal(f.shards, undefined);
+  });
+});

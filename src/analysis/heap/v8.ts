@@ -70,6 +70,10 @@ export const NAMES = {
 
 /** Slots per entry in V8's OrderedHashMap (key, value, chain) and OrderedHashSet (key, chain) tables. */
 export const TABLE_STRIDE = { Map: 3, Set: 2 } as const;
+/** OrderedHashTable's FixedArray: its header (map, length), slot size, and the slots before the buckets */
+const TABLE_HEADER_BYTES = 16;
+const TABLE_SLOT_BYTES = 8;
+const TABLE_PREFIX_SLOTS = 3;
 
 /** The classes whose instances are containers a program fills (a holder of these is a growing collection). */
 export const COLLECTION_CLASSES: ReadonlySet<string> = new Set(['Map', 'Set', 'Array', 'Object', 'WeakMap', 'WeakSet']);
@@ -311,6 +315,35 @@ export class V8Vocabulary {
   /** A Map's or Set's backing OrderedHashTable (its internal `table` edge), or -1. */
   collectionTable(collection: number): number {
     return this.internal(collection, NAMES.hashTable);
+  }
+
+  /**
+   * Where a Map's or Set's OrderedHashTable keeps its entries: the table is a FixedArray of [element count, deleted
+   * count, bucket count, buckets…, entries…] with two entries per bucket, `stride` slots each (key, value, chain).
+   * Only object slots have edges (named by index), so the bucket count is read off the table's size: 16 bytes of
+   * header and 8 per slot (Node's builds: no pointer compression). Returns the index of the first entry's key, or
+   * -1 when the size does not fit that layout (then keys and values cannot be told apart by position).
+   */
+  tableEntriesStart(table: number, stride: number): number {
+    const slots = (this.snap.selfSize(table) - TABLE_HEADER_BYTES) / TABLE_SLOT_BYTES - TABLE_PREFIX_SLOTS;
+    const buckets = slots / (1 + 2 * stride);
+    if (!Number.isInteger(buckets) || buckets < 1 || (buckets & (buckets - 1)) !== 0) return -1;
+    return TABLE_PREFIX_SLOTS + buckets;
+  }
+
+  /**
+   * The key of the Map entry whose value `valueEdge` (an edge out of the Map's table) holds: the slot before it,
+   * when the key is a heap object (a string, a heap number, an object); -1 for a small-integer key (no edge).
+   */
+  tableKey(table: number, valueEdge: number): number {
+    const s = this.snap;
+    const slot = Number(s.edgeName(valueEdge));
+    if (!Number.isInteger(slot) || slot < 1) return -1;
+    const keyName = String(slot - 1);
+    for (let e = s.firstEdge[table], end = s.firstEdge[table + 1]; e < end; e++) {
+      if (e !== valueEdge && s.edgeType(e) === s.edgeType(valueEdge) && s.edgeName(e) === keyName) return s.edgeTo(e);
+    }
+    return -1;
   }
 
   /** Is edge `e` a V8 bookkeeping slot of a table or object (its hidden class, its prototype), not an entry? */
