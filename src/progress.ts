@@ -4,7 +4,7 @@
  */
 
 /** The phases of reading and analysing snapshots, in the order they run. */
-export type PhaseName = 'read' | 'index' | 'digest' | 'essential edges' | 'retainers' | 'dominators' | 'distances' | 'ids';
+export type PhaseName = 'read' | 'index' | 'digest' | 'essential edges' | 'retainers' | 'dominators' | 'distances' | 'ids' | 'matching holders by place';
 
 /** Which file of several a phase is about (diff reads its snapshots one after another). */
 export interface FileOfMany {

@@ -33,6 +33,9 @@ export interface DiffResult {
   files: string[];
   snapshots: Array<{ file: string; bytes: number; nodes: number; totalSize: number; takenAt: number | null }>;
   idsComparable: boolean;
+  /** how holders were followed across the snapshots: by object id (one process, one session), by their place in
+   * the heap (ids not comparable: separate sessions or restarts), or only per class */
+  matchedBy: 'ids' | 'place' | 'class';
   idCheck: IdComparability[];
   verdict: Verdict;
   reason: string;
@@ -65,14 +68,21 @@ export interface DiffInput {
   /** when each snapshot was taken (ms since the epoch; null when unknown): for rates per minute */
   times?: Array<number | null>;
   warnings?: string[];
+  /** the last snapshot's digest, when the caller made it (with its detector samples) */
+  lastDigest?: SnapshotDigest;
+  /**
+   * the ids are not comparable, and the detectors' samples were renumbered by matching holders by their place in
+   * the heap (match.ts): how many of the earlier snapshots' sampled holders found theirs in the last
+   */
+  matched?: { by: 'place'; holders: number; found: number; unique: number };
 }
 
 export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_DIFF_OPTIONS): DiffResult {
   const { last } = input;
   const files = input.files;
   const classification = classifyNodes(last.snap);
-  const lastDigest = digestSnapshot(last.snap, files[files.length - 1], last.ids, classification);
-  lastDigest.detectors = collectSamples(last.snap);
+  const lastDigest = input.lastDigest ?? digestSnapshot(last.snap, files[files.length - 1], last.ids, classification);
+  lastDigest.detectors ??= collectSamples(last.snap);
   const digests = [...input.digests, lastDigest];
   const warnings = [...(input.warnings ?? [])];
   const idCheck: IdComparability[] = [];
@@ -137,16 +147,31 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     }
     findings.sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || kindOrder(a.kind) - kindOrder(b.kind) || b.confidence - a.confidence || b.newBytes - a.newBytes);
     findings.splice(options.top);
+  } else if (input.matched) {
+    // separate sessions or restarts: the detectors judge holders matched by their place in the heap; what is new and
+    // alive cannot be told without ids, so no generic holder groups
+    const m = input.matched;
+    warnings.push(`object ids are not comparable (${idCheck.find((c) => !c.comparable)?.reason}): holders were matched across the snapshots by their place in the heap (${m.found} of ${m.holders} sampled holders found theirs in the last snapshot)`);
+    void last.dominators;
+    releaseMemory();
+    const detected = runDetectors(digests.map((d) => d.detectors ?? {}), { last, steps, minGrowth: options.minObjects });
+    const merged = mergeCauses(last, detected, []);
+    const windowMs = windowOf(input.times);
+    for (const { representative, ...f } of merged) findings.push(withStatus({ ...f, holderId: last.snap.nodeId(representative) }, windowMs, options.significance));
+    if (findings.length === 0) findings.push(...classGrowthFindings(classes, options));
+    findings.sort((a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || kindOrder(a.kind) - kindOrder(b.kind) || b.confidence - a.confidence || b.newBytes - a.newBytes);
+    findings.splice(options.top);
   } else {
     warnings.push(`object ids are not comparable (${idCheck.find((c) => !c.comparable)?.reason}); falling back to per-class count differences`);
     findings.push(...classGrowthFindings(classes, options));
   }
 
-  const { verdict, reason } = judgeDiff(findings, steps, idsComparable);
+  const { verdict, reason } = judgeDiff(findings, steps, idsComparable || input.matched !== undefined);
   return {
     files,
     snapshots: digests.map((d, k) => ({ file: d.file, bytes: d.bytes, nodes: d.nodeCount, totalSize: d.totalSize, takenAt: input.times?.[k] ?? null })),
     idsComparable,
+    matchedBy: idsComparable ? 'ids' : input.matched ? 'place' : 'class',
     idCheck,
     verdict,
     reason,

@@ -132,10 +132,10 @@ export function compareIds(a: SnapshotDigest, b: SnapshotDigest): IdComparabilit
   let comparable = true;
   if (common < Math.min(A.length, B.length) * 0.05) {
     comparable = false;
-    reason = `only ${common} object ids in common: not snapshots of one process`;
+    reason = `only ${common} object ids in common: not one numbering (separate inspector sessions, restarts or different programs)`;
   } else if (sameKindShare < 0.97) {
     comparable = false;
-    reason = `${((1 - sameKindShare) * 100).toFixed(1)}% of shared ids name different objects: not snapshots of one process`;
+    reason = `${((1 - sameKindShare) * 100).toFixed(1)}% of shared ids name different objects: not one numbering (separate inspector sessions, restarts or different programs)`;
   } else if (reusedShare > 0.05) {
     comparable = false;
     reason = `${(reusedShare * 100).toFixed(1)}% of new ids lie below the earlier snapshot's largest id: not one process, or out of order`;

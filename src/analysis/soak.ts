@@ -88,7 +88,7 @@ export function judgeSoak(input: {
   const { windowMs } = trends;
   const { rise, judgeable: slopeJudgeable } = heap;
   if (trend && trend.low > input.maxGrowth && slopeJudgeable) {
-    const culprit = failing[0] ? `; ${failing[0].summary}` : '';
+    const culprit = failing[0] ? `; ${failing[0].summary}` : `; ${unexplained(input.diff, watch)}`;
     return { ...base, verdict: 'leak', reason: `${slopeText} exceeds --max-growth ${formatRate(input.maxGrowth)}${culprit}${whereText}` };
   }
   // memory outside the JS heap that grows surely faster than --max-growth fails the run by itself too (a culprit
@@ -110,6 +110,23 @@ export function judgeSoak(input: {
   const rest = accepted.length ? ` (${accepted.length} accepted in the baseline)` : '';
   const watchText = watch.length ? `; watch: ${watch[0].name} (${watch[0].holderClass || watch[0].kind}) ${watch[0].countByStep.join(' → ')}, ${watch[0].statusReason}${watch.length > 1 ? ` (+${watch.length - 1} more)` : ''}` : '';
   return { ...base, verdict: 'no-leak', reason: `no material leak finding; ${slopeText}${rest}${watchText}${shortWindow}` };
+}
+
+/**
+ * A heap that grows with no material finding, said once with what was looked at: the steady items too small on
+ * their own, the classes that grew at every snapshot, or that nothing in the snapshots grew steadily.
+ */
+export function unexplained(diff: DiffResult | null, watch: Finding[]): string {
+  if (!diff) return 'no holder explains it: no snapshots were compared';
+  const looked = `${diff.snapshots.length} snapshots compared`;
+  if (!diff.idsComparable) return `no holder explains it: the snapshots' object ids are not comparable (${looked}; per-class counts only)`;
+  if (watch.length > 0) {
+    const w = watch[0];
+    return `no holder explains it on its own (${looked}): the largest steady one, ${w.name} (${w.holderClass || w.kind}) ${w.countByStep.join(' → ')}, ${w.statusReason}`;
+  }
+  const steady = diff.classes.filter((c) => c.monotonic && c.deltaBytes > 0 && !c.name.startsWith('(')).slice(0, 3);
+  if (steady.length > 0) return `no holder explains it (${looked}); classes that grew at every snapshot: ${steady.map((c) => `${c.name} ${c.countByStep.join(' → ')}`).join(', ')}`;
+  return `no holder explains it (${looked}): no object of the program's grew at every snapshot; the growth may be V8's own (code, feedback) or outside what the snapshots compare`;
 }
 
 /** One isolate's judgement, for a process watched with its worker threads. */

@@ -10,13 +10,15 @@ import type { DiffResult } from '../analysis/diff.js';
 import { diffFiles, type DiffFilesOptions } from '../analysis/diff-files.js';
 import type { Finding } from '../analysis/findings.js';
 import type { LocationMapper } from '../analysis/heap/snapshot.js';
-import { traceGrowth, type TraceRequest } from '../capture/growth-trace.js';
+import { traceGrowth, type TraceOutcome, type TraceRequest } from '../capture/growth-trace.js';
 import type { CaptureResult, IsolateCapture } from '../capture/monitor.js';
 import type { InspectorSession } from '../capture/session.js';
 import { threadLabel } from '../format.js';
 
 /** At most this many holders are traced (the top findings). */
 const MAX_TRACED = 5;
+/** and of a sharded holder, its inner collections that grew most: finding each costs the target a heap walk */
+const MAX_TRACED_SHARDS = 5;
 
 export class GrowthTracer {
   /** the diffs computed for the trace, by thread id (the command reuses them) */
@@ -56,12 +58,16 @@ export class GrowthTracer {
       const flagged = diff.findings.filter((f) => f.holderId !== undefined && (f.status === 'leak' || f.confidence >= 0.5)).slice(0, MAX_TRACED);
       // what cannot be wrapped is said in the report too (and falls back to allocation sites in the command)
       for (const f of flagged) {
-        const methods = addingMethods(f);
+        // a sharded holder (a Map of Maps): what adds entries is a call on its inner collections, the ones that grew most
+        const methods = addingMethods(f.shards ? { kind: f.kind, holderClass: f.shards.holderClass } : f);
         if (typeof methods === 'string') {
           // allocation stacks recorded in the snapshots (--track-allocations) already answered: kept
           if (!f.addedAt?.sites.length) f.addedAt = notTraced([], methods);
           holders.push({ name: labelled(f.name, c), holderClass: f.holderClass, kind: f.kind, methods: [], installed: false, traced: false, calls: 0, restored: true, why: methods });
-        } else requests.push({ finding: f, request: { nodeId: f.holderId as number, methods } });
+        } else {
+          const ids = f.shards ? f.shards.ids.slice(0, MAX_TRACED_SHARDS) : [f.holderId as number];
+          for (const nodeId of ids) requests.push({ finding: f, request: { nodeId, methods } });
+        }
       }
       return { holders, requests, failed: null };
     } catch (err) {
@@ -76,8 +82,11 @@ export class GrowthTracer {
     try {
       this.o.onPhase?.(`tracing which lines add to ${requests.map((r) => labelled(r.finding.name, c)).join(', ')} for ${Math.round(this.o.windowMs / 1000)} s`);
       const outcomes = await traceGrowth(session, requests.map((r) => r.request), this.o.windowMs, signal);
-      outcomes.forEach((o, k) => {
-        const f = requests[k].finding;
+      // one outcome per finding: a sharded holder's inner collections are traced together
+      const byFinding = new Map<Finding, TraceOutcome[]>();
+      outcomes.forEach((o, k) => byFinding.set(requests[k].finding, [...(byFinding.get(requests[k].finding) ?? []), o]));
+      byFinding.forEach((list, f) => {
+        const o = combineOutcomes(list);
         const traced = o.traced ? addedAt(o, this.o.windowMs, this.o.mapper) : notTraced(o.methods, o.why ?? 'not traced');
         // no call seen in the window: what the recorded allocation stacks said, if they said something, stays
         f.addedAt = traced.sites.length === 0 && f.addedAt?.sites.length ? f.addedAt : traced;
@@ -99,6 +108,25 @@ interface Prepared {
   holders: GrowthTraceReport['holders'];
   requests: Array<{ finding: Finding; request: TraceRequest }>;
   failed: string | null;
+}
+
+/** The outcomes of one finding's traced instances (a sharded holder's inner collections) as one. */
+export function combineOutcomes(list: TraceOutcome[]): TraceOutcome {
+  if (list.length === 1) return list[0];
+  const traced = list.filter((o) => o.traced);
+  const stacks = new Map<string, number>();
+  for (const o of traced) for (const s of o.sites) stacks.set(s.stack, (stacks.get(s.stack) ?? 0) + s.samples);
+  return {
+    nodeId: list[0].nodeId,
+    methods: list[0].methods,
+    installed: list.some((o) => o.installed),
+    traced: traced.length > 0,
+    why: traced.length > 0 ? null : (list.find((o) => o.why)?.why ?? null),
+    calls: traced.reduce((a, o) => a + o.calls, 0),
+    sampled: traced.reduce((a, o) => a + o.sampled, 0),
+    sites: [...stacks].map(([stack, samples]) => ({ stack, samples })).sort((a, b) => b.samples - a.samples),
+    restored: list.every((o) => !o.installed || o.restored),
+  };
 }
 
 /** A worker's holders are named with their thread in the report line. */

@@ -43,9 +43,14 @@ export function verdictLine(r: Pick<DiffResult, 'verdict' | 'reason'>): string {
   return `leakscope: ${r.verdict === 'no-leak' ? 'no leak' : r.verdict} — ${r.reason}`;
 }
 
-export function diffTable(r: DiffResult, top: number): string {
+/** embedded: part of a run's or an attach's report, whose own verdict is the one verdict (the diff's is not shown) */
+export interface DiffRenderOptions {
+  embedded?: boolean;
+}
+
+export function diffTable(r: DiffResult, top: number, o: DiffRenderOptions = {}): string {
   const out: string[] = [];
-  out.push(`Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`);
+  if (!o.embedded) out.push(`Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`);
   out.push(`${r.snapshots.length} snapshots: ${r.snapshots.map((s) => `${s.file} (${snapshotSizes(s)})`).join(', ')}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   out.push('');
@@ -74,9 +79,9 @@ export function diffTable(r: DiffResult, top: number): string {
   return out.join('\n');
 }
 
-export function diffMarkdown(r: DiffResult, top: number): string {
+export function diffMarkdown(r: DiffResult, top: number, o: DiffRenderOptions = {}): string {
   const out: string[] = [];
-  out.push(`# leakscope diff: ${r.verdict}`, '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '');
+  if (!o.embedded) out.push(`# leakscope diff: ${r.verdict}`, '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '');
   out.push(mdTable(['#', 'Snapshot', 'File size', 'Heap size', 'Nodes'], r.snapshots.map((s, i) => [String(i + 1), s.file, formatBytes(s.bytes), formatBytes(s.totalSize), formatCount(s.nodes)])));
   for (const w of r.warnings) out.push('', `> warning: ${mdEscape(w)}`);
   const section = (title: string, list: Finding[]) => {

@@ -158,7 +158,7 @@ function findingsSection(r: DiffResult): string {
   const reported = r.findings.filter((f) => f.status !== 'watch');
   const watch = r.findings.filter((f) => f.status === 'watch');
   const out = [`<h2>Findings</h2>`];
-  if (r.findings.length === 0) out.push('<p class="muted">No findings: nothing grew at every snapshot above the thresholds.</p>');
+  if (r.findings.length === 0) out.push('<p class="muted">No finding: no single holder grew at every snapshot above the thresholds.</p>');
   reported.forEach((f, k) => out.push(findingCard(f, k + 1)));
   if (watch.length) {
     out.push('<h2>Watch</h2><p class="muted">Steady growth too small to matter; not a leak verdict.</p>');

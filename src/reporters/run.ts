@@ -38,12 +38,13 @@ export function runTable(r: RunReport, top: number): string {
   if (r.accepted.length) out.push(`Accepted in the baseline: ${r.accepted.map((f) => `${f.kind} ${f.name}`).join(', ')}`);
   if (r.ignored.length) out.push(`Not failing (kinds outside --fail-on): ${r.ignored.map((f) => `${f.kind} ${f.name}`).join(', ')}`);
   if (r.workers.length) out.push('', '── main thread ──');
-  if (r.diff) out.push('', diffTable(r.diff, top));
+  if (r.diff) out.push('', diffTable(r.diff, top, { embedded: true }));
   const chart = heapChart(r.usage);
   if (chart) out.push('', chart);
   for (const w of r.workers) {
     out.push('', `── ${w.label} ──`, ...lifecycleNotes(w, 'run'), ...memoryLine(w));
-    out.push(w.diff ? diffTable(w.diff, top) : `Verdict: ${w.verdict.toUpperCase()} — ${w.reason}`);
+    out.push(`Verdict: ${w.verdict.toUpperCase()} — ${w.reason}`);
+    if (w.diff) out.push(diffTable(w.diff, top, { embedded: true }));
     const c = heapChart(w.usage, 8, `Heap used by ${w.label}`);
     if (c) out.push('', c);
   }
@@ -62,12 +63,13 @@ export function runMarkdown(r: RunReport, top: number): string {
   if (r.growthTrace) out.push(`- Trace: ${r.growthTrace.text}`);
   if (r.accepted.length) out.push(`- Accepted in the baseline: ${r.accepted.map((f) => `${f.kind} \`${f.name}\``).join(', ')}`);
   if (r.workers.length) out.push('', '## main thread');
-  if (r.diff) out.push('', diffMarkdown(r.diff, top).replace(/^# leakscope diff: .*\n/, ''));
+  if (r.diff) out.push('', diffMarkdown(r.diff, top, { embedded: true }));
   const chart = heapChart(r.usage);
   if (chart) out.push('', '```', chart, '```');
   for (const w of r.workers) {
     out.push('', `## ${w.label}`, '', ...lifecycleNotes(w, 'run').map((l) => `${l}  `), '');
-    out.push(w.diff ? diffMarkdown(w.diff, top).replace(/^# leakscope diff: .*\n/, '') : `**${w.verdict.toUpperCase()}** — ${w.reason}`);
+    out.push(`**${w.verdict.toUpperCase()}** — ${w.reason}`, '');
+    if (w.diff) out.push(diffMarkdown(w.diff, top, { embedded: true }));
   }
   return out.join('\n') + '\n';
 }

@@ -97,6 +97,33 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     });
   });
 
+  it('snapshot three times (three inspector sessions, so three id numberings), then diff: the holder is named, matched by its place', async () => {
+    await withTarget('session-leak', INSPECT_ANY_PORT, async (t) => {
+      const files = [1, 2, 3].map((k) => path.join(tmp, 'separate', `s${k}.heapsnapshot`));
+      for (const file of files) {
+        const r = cli(['snapshot', String(t.pid), '-o', file]);
+        assert.equal(r.status, 0, r.stderr);
+        await sleep(1500);
+      }
+      const r = cli(['diff', ...files, '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.idsComparable, false, 'each session numbers the objects anew');
+      assert.equal(j.matchedBy, 'place');
+      assert.match(j.warnings[0], /matched across the snapshots by their place in the heap/);
+      assert.equal(j.verdict, 'leak', j.reason);
+      const f = j.findings[0];
+      assert.equal(f.kind, 'growing-collection');
+      assert.equal(f.name, 'sessions');
+      assert.equal(f.holderClass, 'Map');
+      assert.equal(f.itemClass, 'Session');
+      assert.ok(f.location.file.endsWith('fixtures/programs/session-leak.mjs'), f.location.file);
+      assert.equal(f.location.line, 15);
+      assert.ok(f.countByStep[2] > f.countByStep[1] && f.countByStep[1] > f.countByStep[0], String(f.countByStep));
+      assert.ok(isAlive(t.pid));
+    });
+  });
+
   it('the target survives repeated attach / detach cycles (closing an inspector under a live session once crashed it)', async () => {
     await withTarget('session-leak', INSPECT_ANY_PORT, async (t) => {
       for (let k = 1; k <= 8; k++) {

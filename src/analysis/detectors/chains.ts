@@ -20,7 +20,7 @@ import { describeContext } from '../graph/paths.js';
 import { shortFile, shortLocation } from '../../format.js';
 import { closuresUsingVariable } from '../source.js';
 import { describeNode } from '../describe.js';
-import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
+import { idKeyedSample, growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 /** functions with fewer live contexts than this are not looked at (a chain needs many) */
 const MIN_CONTEXTS = 3;
@@ -216,4 +216,5 @@ export const chainsDetector: Detector<ChainSample> = {
   summary: "closure chains: each call keeps the previous call's result alive through a shared scope (Meteor's replaceThing)",
   collect,
   judge,
+  ...idKeyedSample(':'),
 };

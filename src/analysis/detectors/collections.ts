@@ -491,10 +491,28 @@ function shardHint(name: string, shardClass: string): string {
   return `${name}'s inner collections only grow: ${inner}, and drop a shard when it empties`;
 }
 
+/** A sample renumbered (`to`: old id -> new id), the collections without a new id dropped, sorted by the new ids. */
+function rekey(s: CollectionSample, to: ReadonlyMap<number, number>): CollectionSample {
+  const keep: number[] = [];
+  for (let i = 0; i < s.ids.length; i++) if (to.has(s.ids[i])) keep.push(i);
+  const newId = (i: number) => to.get(s.ids[i]) as number;
+  keep.sort((a, b) => newId(a) - newId(b));
+  return {
+    ids: Uint32Array.from(keep, newId),
+    entries: Uint32Array.from(keep, (i) => s.entries[i]),
+    bytes: Float64Array.from(keep, (i) => s.bytes[i]),
+    nested: Uint32Array.from(keep, (i) => s.nested[i]),
+    shards: Uint32Array.from(keep, (i) => s.shards[i]),
+    nestedBytes: Float64Array.from(keep, (i) => s.nestedBytes[i]),
+  };
+}
+
 export const collectionsDetector: Detector<CollectionSample> = {
   id: 'growing-collection',
   kind: 'growing-collection',
   summary: 'Map, Set, Array or dictionary object whose entry count rises at every snapshot',
   collect,
   judge,
+  holderIds: (s) => s.ids,
+  rekey,
 };

@@ -9,7 +9,7 @@ import type { HeapSnapshot } from '../heap/snapshot.js';
 import { shortLocation } from '../../format.js';
 import { NAMES } from '../heap/v8.js';
 import { describeNode } from '../describe.js';
-import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
+import { growthFinding, idKeyedSample, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 const MIN_LISTENERS = 2;
 
@@ -126,4 +126,5 @@ export const listenersDetector: Detector<Map<string, number>> = {
   summary: 'EventEmitter and EventTarget (AbortSignal, MessagePort, BroadcastChannel) listeners for one event that keep piling up',
   collect,
   judge,
+  ...idKeyedSample('|'),
 };

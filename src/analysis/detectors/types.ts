@@ -31,6 +31,30 @@ export interface Detector<S> {
   summary: string;
   collect(snap: HeapSnapshot): S;
   judge(samples: S[], ctx: JudgeContext): DetectorFinding[];
+  /** the node ids a sample is keyed by (for matching snapshots whose ids differ: match.ts); none if not by id */
+  holderIds?(sample: S): Iterable<number>;
+  /** the sample with its ids renumbered (`to`: old id -> new id); holders without a new id are dropped */
+  rekey?(sample: S, to: ReadonlyMap<number, number>): S;
+}
+
+/** A sample keyed `<node id><sep><rest>` (listeners: `id|event`, chains: `id:variable`): its ids, and renumbered. */
+export function idKeyedSample(sep: string): { holderIds(s: Map<string, number>): number[]; rekey(s: Map<string, number>, to: ReadonlyMap<number, number>): Map<string, number> } {
+  const split = (key: string): [number, string] => {
+    const i = key.indexOf(sep);
+    return [Number(key.slice(0, i)), key.slice(i)];
+  };
+  return {
+    holderIds: (s) => [...s.keys()].map((k) => split(k)[0]),
+    rekey: (s, to) => {
+      const out = new Map<string, number>();
+      for (const [key, n] of s) {
+        const [id, rest] = split(key);
+        const target = to.get(id);
+        if (target !== undefined) out.set(`${target}${rest}`, n);
+      }
+      return out;
+    },
+  };
 }
 
 /** A count per key, per snapshot: which keys rose (at every step with 3+ snapshots) by at least minGrowth. */
