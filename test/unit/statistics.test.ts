@@ -106,7 +106,18 @@ describe('the soak verdict', () => {
   it('leak without a culprit: the slope alone surely above --max-growth', () => {
     const j = judgeSoak({ diff: null, usage: usage(5e6), maxGrowth: 1e6, failOn: new Set(ALL_KINDS), baseline: null });
     assert.equal(j.verdict, 'leak');
-    assert.match(j.reason, /exceeds --max-growth \+1\.00 MB\/min$/);
+    assert.match(j.reason, /exceeds --max-growth \+1\.00 MB\/min; no holder explains it: no snapshots were compared$/);
+  });
+
+  it('leak without a culprit says once what was looked at: the steady items too small alone, or the classes that grew', () => {
+    const watch = { ...leak, status: 'watch', statusReason: 'adds 12 kB/min, below the 64 kB/min floor', countByStep: [10, 20, 30] };
+    const diff = { snapshots: [{}, {}, {}], idsComparable: true, classes: [], findings: [watch] };
+    const j = judgeSoak({ diff: diff as never, usage: usage(5e6), maxGrowth: 1e6, failOn: new Set(ALL_KINDS), baseline: null });
+    assert.equal(j.verdict, 'leak');
+    assert.match(j.reason, /no holder explains it on its own \(3 snapshots compared\): the largest steady one, .* 10 → 20 → 30, adds 12 kB\/min, below the 64 kB\/min floor$/);
+    const classes = [{ name: 'Order', countByStep: [1, 2, 3], monotonic: true, deltaBytes: 900 }];
+    const k = judgeSoak({ diff: { ...diff, classes, findings: [] } as never, usage: usage(5e6), maxGrowth: 1e6, failOn: new Set(ALL_KINDS), baseline: null });
+    assert.match(k.reason, /no holder explains it \(3 snapshots compared\); classes that grew at every snapshot: Order 1 → 2 → 3$/);
   });
 
   it('the slope alone does not fail a short run (a fresh process warming up for six seconds), nor a tiny rise', () => {
