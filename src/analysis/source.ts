@@ -31,7 +31,8 @@ function scriptOfObject(graph: HeapGraph, obj: number): number {
   // records the constructor's location for the object itself, which names the script id.
   const loc = graph.snap.location(obj);
   if (!loc) return -1;
-  return scriptByName(graph, loc.file);
+  // the script is named by its compiled file (a source map points the location at the original)
+  return scriptByName(graph, loc.compiled?.file ?? loc.file);
 }
 
 const scriptsByName = new WeakMap<object, Map<string, number>>();

@@ -55,6 +55,25 @@ describe('source maps: a TypeScript service', () => {
     assert.equal(compiled.compiled, undefined);
   });
 
+  it('a class field holds the Map (`private readonly openOrders = new Map()`): declared at its .ts line, added at the .ts line of set', () => {
+    const r = cli(['run', '--quick', '--out', path.join(tmp, 'class'), '--json', '--', targetNode, path.join(project, 'dist', 'class-server.js')], { timeoutMs: 120_000 });
+    assert.equal(r.status, 1, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.failing.length, 1, JSON.stringify(j.failing.map((f: { name: string }) => f.name)));
+    const f = j.failing[0];
+    assert.deepEqual([f.kind, f.name, f.holderClass, f.itemClass], ['growing-collection', 'openOrders', 'Map', 'Object']);
+    assert.match(f.pathText, /module src\/class-server\.ts → index \(OrderIndex\) → openOrders \(Map\)$/);
+    const loc: Loc = f.location;
+    assert.ok(loc.file.endsWith('fixtures/ts-service/src/store/open-orders.ts'), loc.file);
+    assert.equal(loc.line, 6);
+    assert.ok(loc.compiled?.file.endsWith('fixtures/ts-service/dist/store/open-orders.js'), JSON.stringify(loc.compiled));
+    const site = f.addedAt.sites[0];
+    assert.equal(f.addedAt.source, 'instrumentation');
+    assert.ok(site.file.endsWith('fixtures/ts-service/src/store/open-orders.ts'), site.file);
+    assert.equal(site.line, 9);
+    assert.equal(site.text, 'this.openOrders.set(order.id, order);');
+  });
+
   it('an inline (data:) source map works the same', () => {
     const r = cli(['run', '--quick', '--out', path.join(tmp, 'inline'), '--json', '--', targetNode, path.join(project, 'dist-inline', 'server.js')], { timeoutMs: 120_000 });
     assert.equal(r.status, 1, r.stderr);
