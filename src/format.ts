@@ -62,31 +62,48 @@ export function scriptPath(name: string): string {
   return name.replace(/^file:\/\//, '');
 }
 
-/** The last two path segments of a script name: `src/app.js`, `node:internal/timers` stays. */
+/**
+ * Where the program's files are: places inside it are printed relative to it (`lib/cache.js:31:7`), places outside
+ * it in full. The process's working directory unless a command says otherwise (attach: the target's working
+ * directory). One spelling for every place a report prints.
+ */
+let projectRoot = process.cwd();
+
+export function setProjectRoot(dir: string): void {
+  projectRoot = dir.replace(/[\\/]+$/, '') || '/';
+}
+
+export function getProjectRoot(): string {
+  return projectRoot;
+}
+
+/** A script as a report prints it: relative to the project inside it, absolute outside it; `node:…` stays. */
 export function shortFile(file: string): string {
-  if (file.startsWith('node:')) return file;
-  const parts = scriptPath(file).split(/[\\/]/).filter(Boolean);
-  return parts.length <= 2 ? parts.join('/') : parts.slice(-2).join('/');
+  if (file.startsWith('node:') || file.startsWith('script#')) return file;
+  const p = scriptPath(file);
+  if (!p.startsWith('/')) return p;
+  const root = projectRoot === '/' ? '' : projectRoot;
+  return p.startsWith(`${root}/`) ? p.slice(root.length + 1) : p;
 }
 
-/** `src/app.js:12` */
-export function shortLocation(loc: { file: string; line: number }): string {
-  return `${shortFile(loc.file)}:${loc.line}`;
+/** `lib/app.js:12:5` (the column when known) */
+export function shortLocation(loc: { file: string; line: number; column?: number }): string {
+  return `${shortFile(loc.file)}:${loc.line}${loc.column ? `:${loc.column}` : ''}`;
 }
 
-/** ` in src/app.js:12`, or '' when unknown: for a finding's sentence. */
+/** ` in lib/app.js:12:5`, or '' when unknown: for a finding's sentence. */
 export function where(loc: Located | null): string {
   return loc ? ` in ${shortLocation(loc)}` : '';
 }
 
 /**
- * `/full/path/app.js:12:5` (or '' when unknown): for reports, where a reader or an editor follows it; an original
- * position from a source map is followed by the compiled one: `/srv/src/index.ts:26:5 (compiled /srv/dist/index.js:7:5)`.
+ * `lib/app.js:12:5` (or '' when unknown): for reports, where a reader or an editor follows it; an original position
+ * from a source map is followed by the compiled one: `src/index.ts:26:5 (compiled dist/index.js:7:5)`.
  */
 export function formatLocation(loc: Located | null | undefined): string {
   if (!loc) return '';
-  const at = `${loc.file}:${loc.line}:${loc.column}`;
-  return loc.compiled ? `${at} (compiled ${loc.compiled.file}:${loc.compiled.line}:${loc.compiled.column})` : at;
+  const at = shortLocation(loc);
+  return loc.compiled ? `${at} (compiled ${shortLocation(loc.compiled)})` : at;
 }
 
 /**
@@ -97,10 +114,12 @@ export function addedAtLines(a: {
   source: string;
   windowMs: number;
   why: string | null;
-  sites: Array<{ file: string; line: number; function: string; calls: number; samples: number; bytes?: number; from: string[]; text: string | null; declaredAt?: number }>;
+  sites: Array<{ file: string; line: number; function: string; calls: number; samples: number; bytes?: number; from: string[]; text: string | null; declaredAt?: number; via?: { file: string; line: number; package: string | null; text: string | null } }>;
 }): string[] {
   if (a.sites.length === 0) return [`not traced: ${a.why ?? 'no call seen'}`];
-  const code = (x: (typeof a.sites)[number]) => (x.text ? ` \`${x.text.replace(/`/g, "'")}\`` : '');
+  const code = (x: { text: string | null }) => (x.text ? ` \`${x.text.replace(/`/g, "'")}\`` : '');
+  // a call into a dependency: the program's line first, then the dependency's own line that adds
+  const via = (x: (typeof a.sites)[number]) => (x.via ? `, through ${x.via.package ?? 'a dependency'} (${shortLocation(x.via)}${code(x.via)})` : '');
   // a line found in the allocating function's source: the line that adds, in that function
   const found = (x: (typeof a.sites)[number]) => `${shortLocation(x)}${code(x)} in ${x.function}() (declared at line ${x.declaredAt})`;
   if (a.source === 'allocation-sites') {
@@ -115,7 +134,7 @@ export function addedAtLines(a: {
       : '[from the allocation stacks recorded in the snapshot; the line is where the function is declared]';
     return [`${site(a.sites[0])} ${source}`, ...a.sites.slice(1, 3).map((x) => `also ${site(x)}`)];
   }
-  const s = (x: (typeof a.sites)[number]) => `${shortLocation(x)}${code(x)} — ${x.calls.toLocaleString('en-US')} call${x.calls === 1 ? '' : 's'} in ${Math.round(a.windowMs / 1000)} s, in ${[x.function, ...x.from].join(' ← ')}`;
+  const s = (x: (typeof a.sites)[number]) => `${shortLocation(x)}${code(x)} — ${x.calls.toLocaleString('en-US')} call${x.calls === 1 ? '' : 's'} in ${Math.round(a.windowMs / 1000)} s, in ${[x.function, ...x.from].join(' ← ')}${via(x)}`;
   return [s(a.sites[0]), ...a.sites.slice(1, 3).map((x) => `also ${s(x)}`)];
 }
 

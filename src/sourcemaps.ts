@@ -5,7 +5,7 @@
  * with the compiled one kept beside it (`compiled`). Maps are read once per script; any failure leaves the
  * compiled location as it was.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readSourceFile } from './source-files.js';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping';
@@ -47,14 +47,9 @@ function toPath(file: string): string | null {
   return path.isAbsolute(file) ? file : null;
 }
 
+/** A script or map file on disk, read only under source-files.ts's rules (its name comes from a snapshot). */
 function readSmall(file: string): string | null {
-  try {
-    const st = statSync(file);
-    if (!st.isFile() || st.size > MAX_MAP_BYTES) return null;
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
+  return readSourceFile(file, MAX_MAP_BYTES).text;
 }
 
 export class SourceMapper {

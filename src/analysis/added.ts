@@ -2,7 +2,6 @@
  * Which line adds the entries: what to trace for a finding (the holder and the methods that add to it), and what
  * the traced call stacks say (the call site, its callers, the source line), as data on the finding (`addedAt`).
  */
-import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AllocationSite } from './allocations.js';
 import type { Finding } from './findings.js';
@@ -11,6 +10,8 @@ import type { HeapGraph } from './graph/heap-graph.js';
 import { AllocationTraces, type TraceFunction } from './heap/traces.js';
 import { NAMES } from './heap/v8.js';
 import { printable } from '../text.js';
+import { readSourceFile } from '../source-files.js';
+import { packageOf, packageText } from './source.js';
 import { formatCount } from '../format.js';
 
 /** The methods that add to a holder of this class (an instance's own methods shadow them while traced). */
@@ -53,6 +54,13 @@ export interface AddedSite {
   from: string[];
   /** the source line, trimmed (when the file is readable here) */
   text: string | null;
+  /**
+   * when the call (or allocation) happened inside a dependency: its own line, and the package; `file`/`line` above
+   * are then the program's frame that called into it (the line the user changes)
+   */
+  via?: { file: string; line: number; column: number; function: string; package: string | null; text: string | null };
+  /** (allocation stacks only, while refining) the program's callers of the allocating function, innermost first */
+  outer?: Array<{ file: string; line: number; function: string }>;
   /**
    * set when `line` was found in the source text: an allocation site names the function (where it is declared),
    * and the line inside it that adds to the holder (`sessions.set(…)`) was found by reading that function's body;
@@ -107,16 +115,9 @@ export function parseStack(stack: string): Frame[] {
 }
 
 const lines = new Map<string, string[] | null>();
+/** A source file's lines, read only under source-files.ts's rules (the path comes from a snapshot: untrusted). */
 function fileLines(file: string): string[] | null {
-  if (!lines.has(file)) {
-    let text: string[] | null = null;
-    try {
-      if (statSync(file).size < 8e6) text = readFileSync(file, 'utf8').split('\n');
-    } catch {
-      text = null;
-    }
-    lines.set(file, text);
-  }
+  if (!lines.has(file)) lines.set(file, readSourceFile(file).text?.split('\n') ?? null);
   return lines.get(file) ?? null;
 }
 function sourceLine(file: string, line: number): string | null {
@@ -127,14 +128,19 @@ function sourceLine(file: string, line: number): string | null {
 /** The traced stacks of one holder, grouped by call site (the first frame), the busiest first. */
 export function addedAt(o: { methods: string[]; calls: number; sampled: number; sites: Array<{ stack: string; samples: number }> }, windowMs: number, mapper?: LocationMapper | null): AddedAt {
   const bySite = new Map<string, AddedSite>();
+  const map = (f: Frame) => (mapper ? mapper.map({ file: f.file, line: f.line, column: f.column }) : { file: f.file, line: f.line, column: f.column });
   for (const s of o.sites) {
     const frames = parseStack(s.stack);
     if (frames.length === 0) continue;
-    const top = frames[0];
+    // a call inside a dependency (a memoizer's cache.set) is placed at the program's own frame that called into it:
+    // that is the line the user changes; the dependency's line is kept beside it
+    const k = isDependencyPath(frames[0].file) ? frames.findIndex((f) => isProgramFile(f.file) && !isDependencyPath(f.file)) : 0;
+    const top = frames[k < 0 ? 0 : k];
     const key = `${top.file}:${top.line}:${top.column}`;
     let site = bySite.get(key);
     if (!site) {
-      const mapped = mapper ? mapper.map({ file: top.file, line: top.line, column: top.column }) : { file: top.file, line: top.line, column: top.column };
+      const mapped = map(top);
+      const dep = k > 0 ? map(frames[0]) : null;
       site = {
         file: mapped.file,
         line: mapped.line,
@@ -143,8 +149,9 @@ export function addedAt(o: { methods: string[]; calls: number; sampled: number; 
         ...('compiled' in mapped && mapped.compiled ? { compiled: mapped.compiled as AddedSite['compiled'] } : {}),
         calls: 0,
         samples: 0,
-        from: frames.slice(1, 4).map((f) => f.fn),
+        from: frames.slice((k < 0 ? 0 : k) + 1, (k < 0 ? 0 : k) + 4).map((f) => f.fn),
         text: sourceLine(mapped.file, mapped.line),
+        ...(dep ? { via: viaOf(dep.file, dep.line, dep.column, frames[0].fn) } : {}),
       };
       bySite.set(key, site);
     }
@@ -177,6 +184,16 @@ function isProgramFile(file: string): boolean {
   return file !== '' && !file.startsWith('node:') && !file.startsWith('internal/');
 }
 
+function isDependencyPath(file: string): boolean {
+  return file.includes('/node_modules/') || file.includes('\\node_modules\\');
+}
+
+/** The dependency's own line a site went through: its package, where, the line's text. */
+function viaOf(file: string, line: number, column: number, fn: string): NonNullable<AddedSite['via']> {
+  const pkg = packageOf(file);
+  return { file, line, column, function: fn, package: pkg ? packageText(pkg) : null, text: sourceLine(file, line) };
+}
+
 /** How far up the dominator tree a new object is looked at for the holder that keeps it. */
 const MAX_HOLDER_DEPTH = 12;
 
@@ -193,7 +210,7 @@ export function fromAllocationTraces(last: HeapGraph, holders: ReadonlyArray<{ r
   const idom = last.dominators.idom;
   const wanted = new Set(holders.map((h) => h.representative));
   const perHolder = new Map<number, Map<string, AddedSite>>();
-  const siteOf = new Map<number, { key: string; fn: TraceFunction; from: string[] } | null>();
+  const siteOf = new Map<number, { key: string; fn: TraceFunction; from: string[]; outer: TraceFunction[] } | null>();
   for (let n = 0; n < isNew.length; n++) {
     if (isNew[n] !== 1) continue;
     const t = snap.traceNodeId(n);
@@ -209,7 +226,10 @@ export function fromAllocationTraces(last: HeapGraph, holders: ReadonlyArray<{ r
     if (!siteOf.has(t)) {
       const stack = traces.stack(t);
       const k = stack.findIndex((f) => f.file !== '' && !f.file.startsWith('node:') && f.line > 0);
-      siteOf.set(t, k < 0 ? null : { key: `${stack[k].file}:${stack[k].line}:${stack[k].column}:${stack[k].name}`, fn: stack[k], from: stack.slice(k + 1, k + 4).map((f) => f.name) });
+      // the program's functions further out on the stack: the one that adds what was allocated is often a caller
+      // (getPriceList calls `new PriceList()`, then `cache.set(key, list)`)
+      const outer = k < 0 ? [] : stack.slice(k + 1).filter((f) => f.file !== '' && !f.file.startsWith('node:') && f.line > 0).slice(0, MAX_OUTER_FRAMES);
+      siteOf.set(t, k < 0 ? null : { key: `${stack[k].file}:${stack[k].line}:${stack[k].column}:${stack[k].name}`, fn: stack[k], from: stack.slice(k + 1, k + 4).map((f) => f.name), outer });
     }
     const site = siteOf.get(t);
     if (!site) continue;
@@ -218,7 +238,11 @@ export function fromAllocationTraces(last: HeapGraph, holders: ReadonlyArray<{ r
     let s = sites.get(site.key);
     if (!s) {
       const at = snap.mapLocation({ file: site.fn.file, line: site.fn.line, column: site.fn.column, scriptId: -1 });
-      s = { file: at.file, line: at.line, column: at.column, function: site.fn.name, ...(at.compiled ? { compiled: at.compiled } : {}), calls: 0, samples: 0, bytes: 0, from: site.from, text: sourceLine(at.file, at.line) };
+      const outer = site.outer.map((f) => {
+        const o = snap.mapLocation({ file: f.file, line: f.line, column: f.column, scriptId: -1 });
+        return { file: o.file, line: o.line, function: f.name };
+      });
+      s = { file: at.file, line: at.line, column: at.column, function: site.fn.name, ...(at.compiled ? { compiled: at.compiled } : {}), calls: 0, samples: 0, bytes: 0, from: site.from, text: sourceLine(at.file, at.line), outer };
       sites.set(site.key, s);
     }
     s.samples++;
@@ -283,16 +307,63 @@ export function addingLineIn(file: string, line: number, variable: string): { li
  * rank below a few sites of unrelated churn.
  */
 function refineSites(sites: AddedSite[], variable: string | null, keep = 3): AddedSite[] {
-  if (variable) {
+  // the holder's variable in the allocating function or one of its callers; else, in the same functions, a call
+  // that adds the object a line creates (`list = new PriceList(…)` … `cache.set(key, list)`: a sharded holder's
+  // inner collection has a variable of its own)
+  const searches: Array<(file: string, line: number) => { line: number; column: number; text: string } | null> = [];
+  if (variable) searches.push((file, line) => addingLineIn(file, line, variable));
+  searches.push(addingOfCreatedIn);
+  for (const search of searches) {
     for (let k = 0; k < sites.length; k++) {
       const s = sites[k];
-      const found = addingLineIn(s.file, s.line, variable);
-      if (!found) continue;
-      const refined: AddedSite = { ...s, declaredAt: s.line, line: found.line, column: found.column, text: found.text };
-      return [refined, ...sites.filter((_, j) => j !== k)].slice(0, keep);
+      for (const fn of [{ file: s.file, line: s.line, function: s.function }, ...(s.outer ?? [])]) {
+        const found = search(fn.file, fn.line);
+        if (!found) continue;
+        const { outer: _outer, ...site } = s;
+        const refined: AddedSite = { ...site, file: fn.file, function: fn.function, declaredAt: fn.line, line: found.line, column: found.column, text: found.text };
+        return [refined, ...sites.filter((_, j) => j !== k).map(withoutOuter)].slice(0, keep);
+      }
     }
   }
-  return sites.slice(0, keep);
+  return sites.slice(0, keep).map(withoutOuter);
+}
+
+function withoutOuter(s: AddedSite): AddedSite {
+  const { outer: _outer, ...rest } = s;
+  return rest;
+}
+
+/** How many of the program's callers of an allocating function are read for the line that adds. */
+const MAX_OUTER_FRAMES = 4;
+
+/**
+ * In the function declared at `file:line`: a line that creates an object into a variable (`list = new X(…)`,
+ * `const s = createSession(…)`), then a later line that adds that variable to a collection (`cache.set(key, list)`,
+ * `queue.push(s)`, `registry[id] = s`). Null when the body has no such pair.
+ */
+export function addingOfCreatedIn(file: string, line: number): { line: number; column: number; text: string } | null {
+  const text = fileLines(file);
+  if (!text) return null;
+  const created = /(?:^|[^\w$.])([A-Za-z_$][\w$]*)\s*=\s*(?:await\s+)?(?:new\s+[\w$.]+|[\w$.]+)\s*\(/;
+  const vars: string[] = [];
+  let balance = 0;
+  let opened = false;
+  for (let i = line - 1; i >= 0 && i < text.length && i < line - 1 + MAX_BODY_LINES; i++) {
+    const code = text[i].replace(/\/\/.*$/, '');
+    for (const v of vars) {
+      const e = v.replace(/[$]/g, '\\$&');
+      const adds = new RegExp(`([A-Za-z_$][\\w$.]*)\\s*\\.\\s*(?:set|add|push|unshift|on|addListener|addEventListener)\\s*\\([^;]*\\b${e}\\b|([A-Za-z_$][\\w$.]*)\\s*\\[[^\\]]*\\]\\s*=\\s*${e}\\b`);
+      const m = adds.exec(code);
+      if (m) return { line: i + 1, column: m.index + 1 + (m[0].length - m[0].trimStart().length), text: printable(text[i].trim().slice(0, 160)) };
+    }
+    const c = created.exec(code);
+    if (c && i > line - 1) vars.push(c[1]);
+    const opens = code.match(/{/g)?.length ?? 0;
+    balance += opens - (code.match(/}/g)?.length ?? 0);
+    if (opens > 0) opened = true;
+    if ((opened && balance <= 0) || (!opened && i > line - 1 + 2)) break;
+  }
+  return null;
 }
 
 /** A finding with no trace: why. */

@@ -5,7 +5,7 @@
 import type { SourceLocation } from './heap/snapshot.js';
 import type { HeapGraph } from './graph/heap-graph.js';
 import { describePath, shortestRetainerPath } from './graph/paths.js';
-import { applicationOwner, declarationLocation } from './source.js';
+import { applicationOwner, declarationAmongRetainers, declarationLocation } from './source.js';
 import { formatSize } from '../format.js';
 
 export interface NodeDescription {
@@ -31,7 +31,7 @@ export function describeNode(graph: HeapGraph, n: number): NodeDescription | nul
   const last = readable.steps.at(-1);
   if (!last) return null;
   const name = last.edge && !/^\[|^<|^\d/.test(last.edge) ? last.edge : last.className;
-  const declaration = declarationLocation(graph, steps);
+  const declaration = declarationLocation(graph, steps) ?? declarationAmongRetainers(graph, n);
   return {
     retainerPath: readable.steps.map((s) => s.text),
     pathText: readable.text,

@@ -24,6 +24,10 @@ export interface Finding {
   retainerPath: string[];
   pathText: string;
   location: SourceLocation | null;
+  /** where the holder is declared, when `location` is something else (a listener's callback: where it is added) */
+  declaration?: SourceLocation | null;
+  /** when `location` is in a dependency (node_modules): its npm package (the version from its package.json) */
+  package?: { name: string; version: string | null };
   /** when `location` is in a dependency (node_modules): the application declaration that owns the leak */
   owner?: SourceLocation | null;
   countByStep: number[];

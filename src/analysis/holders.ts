@@ -13,7 +13,7 @@ import type { HeapGraph } from './graph/heap-graph.js';
 import type { SnapshotDigest } from './digest.js';
 import type { ClassGrowth } from './growth.js';
 import { describeNode } from './describe.js';
-import { isApplicationFile } from './source.js';
+import { isApplicationFile, isDependencyFile, packageOf } from './source.js';
 import { confidenceOf, hintFor, severityOf, type Finding } from './findings.js';
 import { COLLECTION_CLASSES } from './heap/v8.js';
 import type { DetectorFinding } from './detectors/types.js';
@@ -113,6 +113,7 @@ export function describeGroup(graph: HeapGraph, g: Group, names: string[], byCla
   const location = d.declaration ?? d.stepLocation ?? snap.location(g.holder);
   // an owner only matters when the holder's location is not the application's own
   const owner = location && isApplicationFile(location.file) ? null : d.owner;
+  const pkg = location && isDependencyFile(location.file) ? packageOf(location.file) : null;
   const holderStep = d.retainerPath.at(-2) ?? '';
   // the new objects' bytes outside the JS heap (the Buffers among them)
   const offHeap = isNew ? offHeapOf(graph, g.holder, isNew) : null;
@@ -125,6 +126,7 @@ export function describeGroup(graph: HeapGraph, g: Group, names: string[], byCla
     pathText: d.pathText,
     location,
     owner,
+    ...(pkg ? { package: pkg } : {}),
     countByStep,
     bytesByStep,
     newObjects: g.count,

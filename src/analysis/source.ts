@@ -7,6 +7,7 @@
  */
 import type { SourceLocation } from './heap/snapshot.js';
 import { scriptPath } from '../format.js';
+import { readSourceFile } from '../source-files.js';
 import type { HeapGraph } from './graph/heap-graph.js';
 import type { PathStep } from './graph/paths.js';
 
@@ -91,6 +92,39 @@ export function isDependencyFile(file: string): boolean {
   return file.includes('/node_modules/') || file.includes('\\node_modules\\');
 }
 
+const packages = new Map<string, { name: string; version: string | null } | null>();
+
+/**
+ * The npm package a file under node_modules belongs to: its name from the path (`@scope/name` too), its version
+ * from its package.json when that can be read (source-files.ts's rules); null for the program's own files.
+ */
+export function packageOf(file: string): { name: string; version: string | null } | null {
+  const p = file.replace(/\\/g, '/');
+  const at = p.lastIndexOf('/node_modules/');
+  if (at < 0) return null;
+  const rest = p.slice(at + '/node_modules/'.length).split('/');
+  const name = rest[0]?.startsWith('@') ? rest.slice(0, 2).join('/') : rest[0];
+  if (!name) return null;
+  const dir = `${p.slice(0, at)}/node_modules/${name}`;
+  if (!packages.has(dir)) {
+    let version: string | null = null;
+    const text = readSourceFile(`${dir}/package.json`, 1024 * 1024).text;
+    try {
+      const v = text ? (JSON.parse(text) as { version?: unknown }).version : undefined;
+      if (typeof v === 'string' && /^[\w.+-]{1,64}$/.test(v)) version = v;
+    } catch {
+      version = null;
+    }
+    packages.set(dir, { name, version });
+  }
+  return packages.get(dir) ?? null;
+}
+
+/** `tiny-memo@1.0.0` (or just the name when its version is not known) */
+export function packageText(p: { name: string; version: string | null }): string {
+  return p.version ? `${p.name}@${p.version}` : p.name;
+}
+
 /** Is this script the program's own code (not Node's, not a dependency's)? */
 export function isApplicationFile(file: string): boolean {
   return !file.startsWith('node:') && !file.includes('/node_modules/') && !file.startsWith('script#');
@@ -130,6 +164,52 @@ export function declarationLocation(graph: HeapGraph, steps: PathStep[], accept?
   }
   return null;
 }
+
+/**
+ * Where a holder is declared when its path's last step does not say (the path reaches it through another module's
+ * import binding, `const { configBus } = require(…)` of lib/config.js): among every scope variable that holds it, the
+ * one whose script declares it, preferring a declaration that creates it (`const configBus = new EventEmitter()`).
+ */
+export function declarationAmongRetainers(graph: HeapGraph, n: number): SourceLocation | null {
+  const snap = graph.snap;
+  const retainers = graph.retainers;
+  const { firstRetainer, retainingNodes } = retainers;
+  let best: SourceLocation | null = null;
+  for (let r = firstRetainer[n], end = firstRetainer[n + 1]; r < end; r++) {
+    const from = retainingNodes[r];
+    const e = retainers.edge(n, r);
+    let script = -1;
+    let file: string | null = null;
+    let source: string | null = null;
+    if (snap.edgeType(e) === snap.edgeContext && snap.v8.isContext(from)) {
+      script = scriptOfContext(graph, from);
+      if (script >= 0) {
+        file = scriptPath(snap.nodeName(script));
+        source = sourceOf(graph, script);
+      }
+    } else if (snap.edgeType(e) === snap.edgeProperty) {
+      // a CommonJS module's exports object (`module.exports = { configBus }`): the module's own file declares it;
+      // V8 drops a module's Script once none of its functions is alive, so the file on disk may be all there is
+      file = snap.v8.exportsModuleFile(from, retainers);
+      if (file) {
+        script = scriptByName(graph, file);
+        source = script >= 0 ? sourceOf(graph, script) : readSourceFile(file).text;
+      }
+    }
+    if (!file || !source) continue;
+    const name = snap.edgeName(e);
+    const found = findDeclaration(source, name, 'variable');
+    if (!found) continue;
+    const loc = snap.mapLocation({ file, line: found.line, column: found.column, scriptId: -1 }, () => source);
+    const text = source.split('\n')[found.line - 1] ?? '';
+    if (CREATES.test(text.slice(found.column - 1 + name.length))) return loc;
+    best ??= loc;
+  }
+  return best;
+}
+
+/** `= new X(…)`, `= []`, `= {}`, `= Object.create(…)`: the declaration that makes the object, not one that imports it */
+const CREATES = /^\s*(?::[^=]*)?=\s*(?:new\b|\[|\{|Object\.create\b|create[A-Z]\w*\(|\w+\.create\w*\()/;
 
 /**
  * For a holder declared inside a dependency (or nowhere), the application declaration that owns it: the nearest

@@ -61,7 +61,7 @@ const INSTALL = `function (methods, windowMs, graceMs, keyName) {
   if (!Object.isExtensible(target)) return 'the object is frozen or not extensible';
   // a stack costs tens of microseconds: the first FIRST calls, then at most one every GAP_MS (a time sample, so the
   // cost is bounded whatever the call rate)
-  const FIRST = 50, GAP_MS = 10, MAX_STACKS = 200, FRAMES = 6;
+  const FIRST = 50, GAP_MS = 10, MAX_STACKS = 200, FRAMES = 10;
   const state = { calls: 0, sampled: 0, last: 0, stacks: new Map(), restored: false };
   const saved = [];
   // the collect call normally comes at the end of the window; the deadline (window + grace) is the safety net

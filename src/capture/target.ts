@@ -132,6 +132,15 @@ export function inspectProcess(pid: number): TargetInfo {
   return { pid, executable, commandLine };
 }
 
+/** The working directory of `pid` (its project, usually), or null when it cannot be read. */
+export function processCwd(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return null;
+  }
+}
+
 /** The inodes of the sockets `pid` has open (from /proc/<pid>/fd). */
 function socketInodes(pid: number | 'self'): Set<string> {
   const inodes = new Set<string>();

@@ -160,6 +160,9 @@ export function percent(description: string, value: number) {
   return percentFlag({ description, default: value, defaultHelp: async () => `${+(value * 100).toFixed(4)}%` });
 }
 
+/** `--source-root DIR`: a folder the program's source files may be read from (besides the project: see source-files.ts). */
+export const sourceRootFlag = Flags.string({ description: "a folder the program's source files may be read from, for code lines and source maps (repeatable; default: the working directory only — paths a snapshot names are never read outside these)", multiple: true });
+
 /** `--no-source-maps`: print the compiled locations as V8 recorded them. */
 export const sourceMapsFlag = Flags.boolean({ description: "read every location through its script's source map (the original .ts line first, the compiled one beside it); --no-source-maps prints the compiled ones", default: true, allowNo: true });
 

@@ -58,3 +58,18 @@ export function makeCaptureDir(dir: string): string {
 export function captureDir(out: string | undefined, who: number | string | null): string {
   return makeCaptureDir(captureDirName(out, who));
 }
+
+/**
+ * The folders a series of snapshot files vouches for as the program's sources: each file's own folder, and for a
+ * file leakscope captured (`<project>/.leakscope/<run>/x.heapsnapshot`), that project.
+ */
+export function snapshotProjects(files: string[]): string[] {
+  const out = new Set<string>();
+  for (const f of files) {
+    const dir = path.dirname(path.resolve(f));
+    out.add(dir);
+    const parent = path.dirname(dir);
+    if (path.basename(parent) === '.leakscope') out.add(path.dirname(parent));
+  }
+  return [...out];
+}

@@ -4,8 +4,10 @@ import { DEFAULT_DIFF_OPTIONS, failsOn } from '../analysis/diff.js';
 import { diffFiles } from '../analysis/diff-files.js';
 import { connectToTarget, type ConnectEvents, type Connection, type TargetSpec } from '../capture/connect.js';
 import { runCapture, type CapturePlan, type CaptureResult } from '../capture/monitor.js';
-import { connectOrder, inspectProcess, nodeDescendants } from '../capture/target.js';
-import { sourceMapsFlag, captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag, traceGrowthFlags, htmlFlag } from '../cli/flags.js';
+import { connectOrder, inspectProcess, nodeDescendants, processCwd } from '../capture/target.js';
+import { setProjectRoot } from '../format.js';
+import { addSourceRoots } from '../source-files.js';
+import { sourceMapsFlag, captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag, traceGrowthFlags, htmlFlag, sourceRootFlag } from '../cli/flags.js';
 import { printableDeep } from '../text.js';
 import { SourceMapper } from '../sourcemaps.js';
 import { Interrupts } from '../cli/interrupts.js';
@@ -67,6 +69,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     output: outputFlag,
     ...significanceFlags,
     'source-maps': sourceMapsFlag,
+    'source-root': sourceRootFlag,
     ...traceGrowthFlags('10s'),
   };
 
@@ -101,6 +104,10 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       throw err;
     }
     const several = conns.length > 1;
+    // places in the report are spelled relative to the target's project (its working directory)
+    const cwd = conns[0].target ? processCwd(conns[0].target.pid) : null;
+    if (cwd) setProjectRoot(cwd);
+    addSourceRoots([...(flags['source-root'] ?? []), ...conns.flatMap((c) => (c.target ? [processCwd(c.target.pid)] : [])).filter((d): d is string => d !== null)]);
     const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] };
     const mapper = flags['source-maps'] ? new SourceMapper() : null;
     // which lines add to the flagged holders: one tracer per process, run before it is let go

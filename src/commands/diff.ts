@@ -1,10 +1,12 @@
 import { statSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { printable, printableDeep } from '../text.js';
+import { addSourceRoots } from '../source-files.js';
+import { snapshotProjects } from '../cli/targeting.js';
 import { DEFAULT_DIFF_OPTIONS, failsOn, type DiffResult } from '../analysis/diff.js';
 import { diffFiles } from '../analysis/diff-files.js';
 import { diffHtml } from '../reporters/html.js';
-import { sourceMapsFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, size, topFlag } from '../cli/flags.js';
+import { sourceMapsFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, size, topFlag, sourceRootFlag } from '../cli/flags.js';
 import { BaseCommand } from '../cli/base.js';
 import { ExitCode, UserError } from '../errors.js';
 import { checkDestination } from '../files.js';
@@ -41,6 +43,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     'min-bytes': size('least bytes those objects retain to report them', DEFAULT_DIFF_OPTIONS.minBytes, '16KiB'),
     ...significanceFlags,
     'source-maps': sourceMapsFlag,
+    'source-root': sourceRootFlag,
   };
 
   async run(): Promise<DiffReport> {
@@ -50,6 +53,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
       throw new UserError('diff needs at least two snapshots of one process', { suggestion: 'leakscope diff before.heapsnapshot after.heapsnapshot [later.heapsnapshot ...]' });
     }
     sameFileTwice(files);
+    addSourceRoots([...(flags['source-root'] ?? []), ...snapshotProjects(files)]);
     if (flags.output) checkDestination(flags.output);
     const progress = createProgress(this.showProgress, 'diff');
     let result: DiffResult;

@@ -1,3 +1,4 @@
+import { addSourceRoots } from '../source-files.js';
 import { appendFileSync } from 'node:fs';
 import { checkDestination } from '../files.js';
 import { Flags } from '@oclif/core';
@@ -10,7 +11,7 @@ import { DEFAULT_HEAP_FLOOR, judgeSoak, mergeIsolateJudgements } from '../analys
 import type { IsolateCapture } from '../capture/monitor.js';
 import { threadLabel } from '../format.js';
 import { threadFlag } from '../cli/targeting.js';
-import { sourceMapsFlag, captureDirFlag, duration, durationOrZero, formatFlag, kindsFlag, outputFlag, parseDuration, percent, rate, significanceFlags, significanceOptions, topFlag, traceGrowthFlags, htmlFlag } from '../cli/flags.js';
+import { sourceMapsFlag, captureDirFlag, duration, durationOrZero, formatFlag, kindsFlag, outputFlag, parseDuration, percent, rate, significanceFlags, significanceOptions, topFlag, traceGrowthFlags, htmlFlag, sourceRootFlag } from '../cli/flags.js';
 import { runSoak } from '../capture/soak.js';
 import { printableDeep } from '../text.js';
 import { Interrupts } from '../cli/interrupts.js';
@@ -71,6 +72,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     dir: captureDirFlag('./.leakscope/run-<time>/'),
     thread: threadFlag(),
     'source-maps': sourceMapsFlag,
+    'source-root': sourceRootFlag,
     ...traceGrowthFlags('10s'),
     'track-allocations': Flags.boolean({
       description:
@@ -83,6 +85,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
 
   async run(): Promise<RunReport> {
     const { argv, flags, raw } = await this.parse(Run);
+    addSourceRoots(flags['source-root'] ?? []);
     const command = argv as string[];
     if (command.length === 0) throw new UserError('no program to run', { suggestion: 'leakscope run [flags] -- node server.js' });
     const given = (name: string) => raw.some((r) => r.type === 'flag' && r.flag === name);

@@ -1,3 +1,5 @@
+import { addSourceRoots } from '../source-files.js';
+import { snapshotProjects } from '../cli/targeting.js';
 import { Args } from '@oclif/core';
 import { loadSnapshot } from '../analysis/heap/loader.js';
 import { HeapGraph } from '../analysis/graph/heap-graph.js';
@@ -6,7 +8,7 @@ import { createProgress } from '../reporters/progress.js';
 import { summaryMarkdown, summaryTable } from '../reporters/summary.js';
 import { printable, printableDeep } from '../text.js';
 import { BaseCommand } from '../cli/base.js';
-import { formatFlag, outputFlag, sourceMapsFlag, topFlag } from '../cli/flags.js';
+import { formatFlag, outputFlag, sourceMapsFlag, topFlag, sourceRootFlag } from '../cli/flags.js';
 import { SourceMapper } from '../sourcemaps.js';
 import { checkDestination } from '../files.js';
 import { summaryReport, type SummaryReport } from '../reports/offline.js';
@@ -33,10 +35,12 @@ largest objects with their shortest retainer path from the GC roots and their so
     format: formatFlag(['table', 'markdown'] as const),
     output: outputFlag,
     'source-maps': sourceMapsFlag,
+    'source-root': sourceRootFlag,
   };
 
   async run(): Promise<SummaryReport> {
     const { args, flags } = await this.parse(Summary);
+    addSourceRoots([...(flags['source-root'] ?? []), ...snapshotProjects([args.file as string])]);
     if (flags.output) checkDestination(flags.output);
     const progress = createProgress(this.showProgress, 'summary');
     let result: SummaryResult;

@@ -75,7 +75,7 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       const r = cli(['attach', '--port', String(t.inspectPort), '--interval', '1s', '--snapshots', '3', '--out', path.join(tmp, 'port')]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /Verdict: LEAK — requestLog \(Array\) holding RequestRecord grew at every one of 3 snapshots/);
-      assert.match(r.stdout, /requestLog \(Array\) in programs\/log-leak\.mjs:14/);
+      assert.match(r.stdout, /requestLog \(Array\) in fixtures\/programs\/log-leak\.mjs:14:\d+/);
       assert.ok(await probeInspector('127.0.0.1', t.inspectPort as number), 'we did not open it, so we do not close it');
       assert.ok(isAlive(t.pid));
     });

@@ -58,7 +58,7 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     assert.ok(f.owner, 'an owner in the application');
     assert.ok(f.owner.file.endsWith('fixtures/programs/dependency-leak.mjs'), f.owner.file);
     assert.equal(f.owner.line, 13);
-    assert.match(f.summary, /owned by programs\/dependency-leak\.mjs:13/);
+    assert.match(f.summary, /\(in tiny-memo@1\.0\.0; owned by fixtures\/programs\/dependency-leak\.mjs:13:7\)/);
   });
 
   it('dangling timer: setInterval never cleared, by callback, with what its scope keeps', async () => {
@@ -98,7 +98,7 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     // 240 bodies of 16-64 KB: ~9.8 MB, nearly all of it in backing stores outside the JS heap
     assert.ok(f.offHeap, 'an off-heap share');
     assert.ok(f.offHeap.bytes >= 8e6 && f.offHeap.bytes >= 0.9 * f.newBytes, JSON.stringify(f.offHeap));
-    assert.match(f.summary, /^parkedUploads \(Map\) in programs\/upload-leak\.mjs:6 .*: 80 → 160 → 240 entries, retaining [\d.]+ MB, of which [\d.]+ MB in Buffers outside the JS heap \(\d+ ArrayBuffers\)/);
+    assert.match(f.summary, /^parkedUploads \(Map\) in fixtures\/programs\/upload-leak\.mjs:6:7 .*: 80 → 160 → 240 entries, retaining [\d.]+ MB, of which [\d.]+ MB in Buffers outside the JS heap \(\d+ ArrayBuffers\)/);
     if (targetMajor >= 24) {
       // Buffer.concat of a 16-32 KB body is a slice of a 64 KB pool block: a parked one keeps its whole block
       assert.ok(f.offHeap.poolBlocks > 0 && f.offHeap.blockSize >= 65536, JSON.stringify(f.offHeap));
@@ -118,8 +118,8 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     assert.equal(f.itemClass, 'onShutdown');
     assert.deepEqual(f.countByStep, [400, 800, 1200]);
     at(f, 'abort-listener-leak.mjs', 12);
-    assert.match(f.pathText, /module programs\/abort-listener-leak\.mjs → shutdownSignal \((AbortSignal|EventTarget)\)$/);
-    assert.match(f.summary, /^'abort' listeners on shutdownSignal \(AbortSignal\): 400 → 800 → 1200, added by onShutdown at programs\/abort-listener-leak\.mjs:12/);
+    assert.match(f.pathText, /module fixtures\/programs\/abort-listener-leak\.mjs → shutdownSignal \((AbortSignal|EventTarget)\)$/);
+    assert.match(f.summary, /^'abort' listeners on shutdownSignal \(AbortSignal\) in fixtures\/programs\/abort-listener-leak\.mjs:7:7: 400 → 800 → 1200, added by onShutdown at fixtures\/programs\/abort-listener-leak\.mjs:12:\d+/);
     assert.match(f.hint, /signal\.removeEventListener\("abort", fn\)/);
     // the Listener objects and the closures are the same cause, folded in as evidence
     assert.ok(f.evidence.some((e) => /Listener/.test(e)), JSON.stringify(f.evidence));
@@ -152,7 +152,7 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     at(f, 'closure-leak.mjs', 5);
     assert.match(f.summary, /its entries are closures/);
     assert.equal(f.evidence.length, 1, JSON.stringify(f.evidence));
-    assert.match(f.evidence[0], /^closure: closures formatter created at programs\/closure-leak\.mjs:10: .*scope keeps payload \(Object/);
+    assert.match(f.evidence[0], /^closure: closures formatter created at fixtures\/programs\/closure-leak\.mjs:10:\d+: .*scope keeps payload \(Object/);
   });
 
   it('pending promises that never settle', async () => {
@@ -179,7 +179,7 @@ describe('one root cause, one finding', () => {
     assert.doesNotMatch(f.summary, /dependency/);
     assert.deepEqual(f.countByStep, [100, 200, 300]);
     assert.match(f.pathText, /→ ledger \(LedgerClient\) → pending \(Map\)$/);
-    assert.ok(f.evidence.some((e) => /^closure: closures settle created at programs\/rpc-pending-leak\.mjs:16/.test(e)), JSON.stringify(f.evidence));
+    assert.ok(f.evidence.some((e) => /^closure: closures settle created at fixtures\/programs\/rpc-pending-leak\.mjs:16:\d+/.test(e)), JSON.stringify(f.evidence));
     assert.ok(f.evidence.some((e) => /^pending-promise: .*pending promises/.test(e)), JSON.stringify(f.evidence));
     assert.equal(new Set(f.evidence).size, f.evidence.length, 'no evidence line twice');
     assert.match(r.reason, /^pending \(Map\) holding promises that never settle grew at every one of 3 snapshots \(100 → 200 → 300\)/);
@@ -195,9 +195,9 @@ describe('one root cause, one finding', () => {
     assert.equal(f.itemClass, '(closure chain)');
     at(f, 'flags-chain-leak.mjs', 16);
     assert.deepEqual(f.countByStep, [39, 79, 119]);
-    assert.match(f.summary, /^each reloadFlags\(\) call keeps the previous `previous` alive through a scope shared by isEnabled and describeChange \(programs\/flags-chain-leak\.mjs:19\); describeChange \(programs\/flags-chain-leak\.mjs:16\) uses `previous` and is never kept; chain 39 → 79 → 119 links$/);
+    assert.match(f.summary, /^each reloadFlags\(\) call keeps the previous `previous` alive through a scope shared by isEnabled and describeChange \(fixtures\/programs\/flags-chain-leak\.mjs:19:\d+\); describeChange \(fixtures\/programs\/flags-chain-leak\.mjs:16:3\) uses `previous` and is never kept; chain 39 → 79 → 119 links$/);
     assert.ok(f.pathText.split(' → ').length <= 12, f.pathText);
-    assert.match(f.pathText, /module programs\/flags-chain-leak\.mjs → flags \(\{raw, isEnabled\}\)$/);
+    assert.match(f.pathText, /module fixtures\/programs\/flags-chain-leak\.mjs → flags \(\{raw, isEnabled\}\)$/);
     assert.equal(r.verdict, 'leak');
   });
 });

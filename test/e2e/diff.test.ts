@@ -36,7 +36,7 @@ describe('leakscope diff', () => {
     assert.equal(f.itemClass, 'Session');
     assert.deepEqual(f.countByStep, [400, 800, 1200]);
     assert.equal(f.bytesByStep.length, 3);
-    assert.deepEqual(f.retainerPath.slice(-2), ['module programs/session-leak.mjs', 'sessions (Map)']);
+    assert.deepEqual(f.retainerPath.slice(-2), ['module fixtures/programs/session-leak.mjs', 'sessions (Map)']);
     assert.deepEqual(f.location, { file: path.join(repoRoot, 'fixtures/programs/session-leak.mjs'), line: 15, column: 7, scriptId: -1 });
     assert.equal(f.severity === 'high' || f.severity === 'medium', true);
     assert.match(f.hint, /LRU|sweeper|WeakMap/);
@@ -73,8 +73,8 @@ describe('leakscope diff', () => {
     const r = cli(['diff', ...leak, '--fail-on-leak']);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^Verdict: LEAK — sessions \(Map\) holding Session grew at every one of 3 snapshots/);
-    assert.match(r.stdout, /sessions \(Map\) in programs\/session-leak\.mjs:15 held by module programs\/session-leak\.mjs/);
-    assert.match(r.stdout, /path: +.* → module programs\/session-leak\.mjs → sessions \(Map\)\n/);
+    assert.match(r.stdout, /sessions \(Map\) in fixtures\/programs\/session-leak\.mjs:15:7 held by module fixtures\/programs\/session-leak\.mjs/);
+    assert.match(r.stdout, /path: +.* → module fixtures\/programs\/session-leak\.mjs → sessions \(Map\)\n/);
     // sizes are labelled: the file's and the heap's differ
     assert.match(r.stdout, /^3 snapshots: \S+session-leak-1\.heapsnapshot \([\d.]+ [kM]B file, [\d.]+ [kM]B heap\), /m);
   });

@@ -114,7 +114,7 @@ describe('real snapshots of a real Node program', () => {
     const map = result.largest.find((o) => o.className === 'Map');
     assert.ok(map, 'the sessions Map is among the largest objects');
     assert.equal(map, result.largest[0], 'and it is the largest');
-    assert.match(map.pathText, /module programs\/session-leak\.mjs → sessions \(Map\)$/);
+    assert.match(map.pathText, /module fixtures\/programs\/session-leak\.mjs → sessions \(Map\)$/);
     assert.ok(map.retainedSize > 1200 * 200, `the Map retains the sessions (${map.retainedSize})`);
     assert.ok(result.totals.reachableSize <= result.totals.selfSize);
     assert.match(result.snapshot.runtime ?? '', /^Node v\d+\./);

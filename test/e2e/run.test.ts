@@ -30,7 +30,7 @@ describe('leakscope run', () => {
     assert.equal(f.name, 'sessions');
     assert.match(f.location.file, /session-leak\.mjs$/);
     assert.equal(f.location.line, 15);
-    assert.match(f.pathText, /module programs\/session-leak\.mjs → sessions \(Map\)$/);
+    assert.match(f.pathText, /module fixtures\/programs\/session-leak\.mjs → sessions \(Map\)$/);
     assert.ok(j.trend.low > 0, `the heap rises with confidence: ${JSON.stringify(j.trend)}`);
     assert.equal(j.program.stoppedByUs, true);
   });

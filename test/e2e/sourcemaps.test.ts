@@ -43,11 +43,11 @@ describe('source maps: a TypeScript service', () => {
     assert.equal(loc.line, 21);
     assert.ok(loc.compiled?.file.endsWith('fixtures/ts-service/dist/store/order-index.js'), JSON.stringify(loc.compiled));
     assert.equal(loc.compiled?.line, 4);
-    assert.match(f.summary, /^orderIndex \(Map\) in store\/order-index\.ts:21 held by module store\/order-index\.ts/);
+    assert.match(f.summary, /^orderIndex \(Map\) in fixtures\/ts-service\/src\/store\/order-index\.ts:21:7 held by module fixtures\/ts-service\/src\/store\/order-index\.ts/);
 
     const files = readdirSync(out).filter((x) => x.endsWith('.heapsnapshot')).sort().map((x) => path.join(out, x));
     const table = cli(['diff', ...files]);
-    assert.match(table.stdout, /location: \/.*\/fixtures\/ts-service\/src\/store\/order-index\.ts:21:7 \(compiled \/.*\/fixtures\/ts-service\/dist\/store\/order-index\.js:4:7\)/);
+    assert.match(table.stdout, /location: fixtures\/ts-service\/src\/store\/order-index\.ts:21:7 \(compiled fixtures\/ts-service\/dist\/store\/order-index\.js:4:7\)/);
     const raw = JSON.parse(cli(['diff', ...files, '--json', '--no-source-maps']).stdout);
     const compiled: Loc = raw.findings[0].location;
     assert.ok(compiled.file.endsWith('fixtures/ts-service/dist/store/order-index.js'), compiled.file);
@@ -62,7 +62,7 @@ describe('source maps: a TypeScript service', () => {
     assert.equal(j.failing.length, 1, JSON.stringify(j.failing.map((f: { name: string }) => f.name)));
     const f = j.failing[0];
     assert.deepEqual([f.kind, f.name, f.holderClass, f.itemClass], ['growing-collection', 'openOrders', 'Map', 'Object']);
-    assert.match(f.pathText, /module src\/class-server\.ts → index \(OrderIndex\) → openOrders \(Map\)$/);
+    assert.match(f.pathText, /module fixtures\/ts-service\/src\/class-server\.ts → index \(OrderIndex\) → openOrders \(Map\)$/);
     const loc: Loc = f.location;
     assert.ok(loc.file.endsWith('fixtures/ts-service/src/store/open-orders.ts'), loc.file);
     assert.equal(loc.line, 6);

@@ -37,7 +37,7 @@ describe('leakscope summary', () => {
     const top = j.largest[0];
     assert.equal(top.className, 'Map');
     assert.equal(top.retainerPath.at(-1), 'sessions (Map)');
-    assert.equal(top.retainerPath.at(-2), 'module programs/session-leak.mjs');
+    assert.equal(top.retainerPath.at(-2), 'module fixtures/programs/session-leak.mjs');
     assert.ok(j.totals.nodes > 10000 && j.totals.edges > j.totals.nodes);
   });
 

@@ -4,7 +4,8 @@
  * And the twin series that does not grow must give nothing. No processes: the real programs are in test/e2e.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
+import { setProjectRoot } from '../../src/format.js';
 import { collectSamples, runDetectors } from '../../src/analysis/detectors/index.js';
 import type { DetectorFinding } from '../../src/analysis/detectors/types.js';
 import { NAMES } from '../../src/analysis/heap/v8.js';
@@ -53,6 +54,8 @@ function sessionsMap(h: HeapModel, entries: number, deleted = 0): number {
 }
 
 describe('detectors on synthetic heaps', () => {
+  // the synthetic scripts live under /srv: places print relative to /
+  before(() => setProjectRoot('/'));
   it('growing collection: a module-level Map whose entries grow at every snapshot', () => {
     const f = one(detect(series([20, 40, 60], (h, n) => moduleScope(h, { sessions: sessionsMap(h, n) }))), 'growing-collection');
     assert.equal(f.name, 'sessions');

@@ -10,7 +10,7 @@ import { confidenceOf, risesEveryStep, severityOf, type Finding } from '../../sr
 import { DEFAULT_HEAP_FLOOR, heapFloor, judgeSoak } from '../../src/analysis/soak.js';
 import { ALL_KINDS, KINDS, kindOrder } from '../../src/analysis/kinds.js';
 import { parseDuration, parseKinds, parsePercent, parseRate, parseSize } from '../../src/cli/flags.js';
-import { formatBytes, formatPercent, formatRate, formatSize, formatSmallRate, shortFile } from '../../src/format.js';
+import { formatBytes, formatLocation, formatPercent, formatRate, formatSize, formatSmallRate, setProjectRoot, shortFile } from '../../src/format.js';
 
 const MIN = 60_000;
 
@@ -232,7 +232,13 @@ describe('formatting', () => {
     assert.equal(formatSmallRate(6348.8), '6.2 kB/min');
     assert.equal(formatPercent(0.036), '3.6 %');
     assert.equal(formatPercent(Number.POSITIVE_INFINITY), 'from zero');
+    // one spelling of a place: relative inside the project, absolute outside it, with line and column
+    setProjectRoot('/srv/app');
     assert.equal(shortFile('file:///srv/app/src/store.js'), 'src/store.js');
+    assert.equal(shortFile('/srv/other/lib.js'), '/srv/other/lib.js');
+    assert.equal(shortFile('/srv/application.js'), '/srv/application.js', 'a sibling folder with the same prefix is outside');
+    assert.equal(formatLocation({ file: '/srv/app/src/index.ts', line: 26, column: 5, compiled: { file: '/srv/app/dist/index.js', line: 7, column: 5 } }), 'src/index.ts:26:5 (compiled dist/index.js:7:5)');
+    setProjectRoot(process.cwd());
     assert.equal(shortFile('node:internal/timers'), 'node:internal/timers');
   });
 });

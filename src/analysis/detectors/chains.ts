@@ -17,7 +17,7 @@ import type { HeapSnapshot } from '../heap/snapshot.js';
 import { NAMES } from '../heap/v8.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
 import { describeContext } from '../graph/paths.js';
-import { shortFile, shortLocation } from '../../format.js';
+import { shortLocation } from '../../format.js';
 import { closuresUsingVariable } from '../source.js';
 import { describeNode } from '../describe.js';
 import { idKeyedSample, growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
@@ -190,7 +190,7 @@ function judge(samples: ChainSample[], ctx: JudgeContext): DetectorFinding[] {
     const unused = users[0];
     const top = chainTop(ctx.last, found.head);
     const d = describeNode(ctx.last, top);
-    const at = scope.location ? ` (${shortFile(scope.location.file)}:${scope.location.line})` : '';
+    const at = scope.location ? ` (${shortLocation(scope.location)})` : '';
     const sharedText = shared.length > 1 ? `a scope shared by ${shared.join(' and ')}` : shared.length === 1 ? `the scope of ${shared[0]}` : 'its scope';
     const f = growthFinding(ctx, {
       kind: 'closure',

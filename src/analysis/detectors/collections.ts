@@ -5,6 +5,7 @@
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import { NAMES, TABLE_STRIDE } from '../heap/v8.js';
 import { describeNode, entryClass } from '../describe.js';
+import { keyText } from '../graph/paths.js';
 import { formatCount, formatSize, where } from '../../format.js';
 import { hintFor, risesEveryStep } from '../findings.js';
 import { offHeapClause, offHeapMatters, offHeapOf, poolClause } from '../offheap.js';
@@ -340,17 +341,6 @@ function entryKey(snap: HeapSnapshot, from: number, valueEdge: number): string {
   if (snap.edgeType(valueEdge) === snap.edgeProperty) return snap.edgeName(valueEdge);
   const key = snap.v8.tableKey(from, valueEdge);
   return key < 0 ? '' : keyText(snap, key);
-}
-
-/** A Map key as code would write it, shortened: `'t7'`, `42`, `{Tenant}`. */
-export function keyText(snap: HeapSnapshot, key: number): string {
-  const type = snap.nodeType(key);
-  if (type === snap.typeString || type === snap.typeConsString || type === snap.typeSlicedString) {
-    const text = snap.nodeName(key);
-    return `'${text.length > 24 ? `${text.slice(0, 23)}…` : text}'`;
-  }
-  if (type === snap.typeNumber || type === snap.typeBigint) return snap.nodeName(key);
-  return `{${snap.nodeName(key) || snap.nodeTypeName(key)}}`;
 }
 
 interface Candidate {

@@ -6,7 +6,7 @@
  *     linked list per type (v8.eventTargetListeners).
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { shortLocation } from '../../format.js';
+import { shortLocation, where } from '../../format.js';
 import { NAMES } from '../heap/v8.js';
 import { describeNode } from '../describe.js';
 import { growthFinding, idKeyedSample, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
@@ -97,7 +97,7 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
     const location = listener >= 0 ? snap.location(listener) : null;
     const fn = listener >= 0 ? snap.v8.functionName(listener) : '(a weak listener)';
     const sourceClass = l.sourceKind === 'target' ? snap.v8.eventTargetClass(l.source) : snap.nodeName(l.source);
-    const sourceName = d && d.name !== d.className ? `${d.name} (${sourceClass})` : sourceClass;
+    const sourceName = d && d.name !== d.className ? `${d.name} (${sourceClass})${where(d.declaration)}` : sourceClass;
     // an emitter's listeners are separate; an EventTarget's list root dominates its whole list
     let bytes = 0;
     if (l.sourceKind === 'target') bytes = retained[l.list];
@@ -115,7 +115,11 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
       hint: hintFor(l, sourceClass),
       summary: `'${l.event}' listeners on ${sourceName}: ${counts.join(' → ')}, added by ${fn}${location ? ` at ${shortLocation(location)}` : ''}${l.sourceKind === 'target' ? ' (addEventListener, never removed)' : ''}`,
     });
-    if (f) out.push(f);
+    if (f) {
+      // the emitter's own declaration, where the finding's location is the listener's
+      if (d?.declaration) f.declaration = d.declaration;
+      out.push(f);
+    }
   });
   return out;
 }

@@ -9,7 +9,7 @@ import type { HeapSnapshot } from '../heap/snapshot.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
 import { shortLocation } from '../../format.js';
 import { describeNode, type NodeDescription } from '../describe.js';
-import { isDependencyFile } from '../source.js';
+import { isDependencyFile, packageOf, packageText } from '../source.js';
 import type { OffHeap } from '../offheap.js';
 
 export interface DetectorFinding extends Finding {
@@ -99,9 +99,11 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
   const d = facts.described !== undefined ? facts.described : describeNode(ctx.last, facts.pathOf);
   const counts = facts.countByStep;
   // "in a dependency" only when the growing objects themselves are declared under node_modules
-  const owner = facts.location && isDependencyFile(facts.location.file) ? (d?.owner ?? null) : null;
+  const inDependency = facts.location && isDependencyFile(facts.location.file) ? facts.location : null;
+  const owner = inDependency ? (d?.owner ?? null) : null;
+  const pkg = inDependency ? packageOf(inDependency.file) : null;
   const last = counts[counts.length - 1];
-  const ownerText = owner ? ` (in a dependency; owned by ${shortLocation(owner)})` : '';
+  const ownerText = inDependency ? ` (in ${pkg ? packageText(pkg) : 'a dependency'}${owner ? `; owned by ${shortLocation(owner)}` : ''})` : '';
   return {
     kind: facts.kind,
     name: facts.name,
@@ -111,6 +113,7 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
     pathText: d?.pathText ?? '',
     location: facts.location,
     owner,
+    ...(pkg ? { package: pkg } : {}),
     countByStep: counts,
     bytesByStep: facts.bytesByStep ?? [],
     newObjects: counts[counts.length - 1] - counts[0],

@@ -8,7 +8,7 @@
 import { className } from '../heap/classes.js';
 import type { HeapSnapshot, SourceLocation } from '../heap/snapshot.js';
 import { pathText, shortFile } from '../../format.js';
-import { ANONYMOUS } from '../heap/v8.js';
+import { ANONYMOUS, NAMES } from '../heap/v8.js';
 import { NO_DISTANCE } from './distances.js';
 import type { HeapGraph } from './heap-graph.js';
 
@@ -142,18 +142,39 @@ function isPlumbing(snap: HeapSnapshot, node: number, edge: number): boolean {
   return snap.v8.isSystemObject(node) && !snap.v8.isContext(node);
 }
 
+/** A Map key as code would write it, shortened: `'t7'`, `42`, `{Tenant}`. */
+export function keyText(snap: HeapSnapshot, key: number): string {
+  const type = snap.nodeType(key);
+  if (type === snap.typeString || type === snap.typeConsString || type === snap.typeSlicedString) {
+    const text = snap.nodeName(key);
+    return `'${text.length > 24 ? `${text.slice(0, 23)}…` : text}'`;
+  }
+  if (type === snap.typeNumber || type === snap.typeBigint) return snap.nodeName(key);
+  return `{${snap.nodeName(key) || snap.nodeTypeName(key)}}`;
+}
+
+/** The step into a Map's value from its hash table reads as the entry's key, `['t7']`, not the slot number. */
+function mapEntryLabel(snap: HeapSnapshot, map: number, table: number, e: number): string | null {
+  if (map < 0 || snap.nodeName(map) !== NAMES.Map || snap.v8.collectionTable(map) !== table) return null;
+  const key = snap.v8.tableKey(table, e);
+  return key < 0 ? null : `[${keyText(snap, key)}]`;
+}
+
 export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath {
   const snap = graph.snap;
   const out: ReadableStep[] = [];
   let previous = -1;
+  let beforePrevious = -1;
   for (const { node, edge } of steps) {
     // an edge out of the root or a synthetic root group is just a slot number: the node alone reads better
     const fromRoot = previous >= 0 && (previous === snap.rootIndex || snap.nodeType(previous) === snap.typeSynthetic);
     const from = previous;
+    const fromOf = beforePrevious;
+    beforePrevious = previous;
     previous = node;
     if (node === snap.rootIndex && edge < 0) continue; // the unnamed root: every path starts there
     const cls = className(snap, node);
-    const label = edge >= 0 ? edgeLabel(snap, edge, from) : null;
+    const label = edge >= 0 ? (mapEntryLabel(snap, fromOf, from, edge) ?? edgeLabel(snap, edge, from)) : null;
     let text: string;
     let location = snap.location(node);
     let internal = false;

@@ -43,6 +43,10 @@ export const NAMES = {
   Array: 'Array',
   Object: 'Object',
   Promise: 'Promise',
+  // Node internals: lib/internal/modules/cjs/loader.js — a CommonJS module's record and its exports object
+  cjsModule: 'Module',
+  moduleExports: 'exports',
+  moduleFilename: 'filename',
   // Node internals: lib/internal/timers.js, lib/events.js
   timeout: 'Timeout',
   timeoutRepeat: '_repeat',
@@ -308,6 +312,25 @@ export class V8Vocabulary {
       }
     }
     return -1;
+  }
+
+  // ---- CommonJS modules ----
+
+  /**
+   * The file of the CommonJS module whose `module.exports` is `obj` (a Module record keeps it as `exports`, and its
+   * path as `filename`), or null.
+   */
+  exportsModuleFile(obj: number, retainers: { firstRetainer: Uint32Array; retainingNodes: Uint32Array }): string | null {
+    const s = this.snap;
+    for (let r = retainers.firstRetainer[obj], end = retainers.firstRetainer[obj + 1]; r < end; r++) {
+      const m = retainers.retainingNodes[r];
+      if (s.nodeName(m) !== NAMES.cjsModule || s.nodeType(m) !== s.typeObject) continue;
+      const ex = s.findEdgeByNameIndex(m, s.edgeProperty, this.id(NAMES.moduleExports));
+      if (ex < 0 || s.edgeTo(ex) !== obj) continue;
+      const fe = s.findEdgeByNameIndex(m, s.edgeProperty, this.id(NAMES.moduleFilename));
+      return fe < 0 ? null : s.nodeName(s.edgeTo(fe));
+    }
+    return null;
   }
 
   // ---- collections ----
