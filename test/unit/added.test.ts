@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { addedAt, addingLineIn, addingMethods, fromAllocationSites, holderVariable, parseStack, traceReport } from '../../src/analysis/added.js';
+import { setSourceRoots } from '../../src/source-files.js';
+import { addedAt, addingLineIn, addingOfCreatedIn, addingMethods, fromAllocationSites, holderVariable, parseStack, traceReport } from '../../src/analysis/added.js';
 
 const STACK = (line: number, fn = 'handleQuote') =>
   ['Error', `    at ${fn} (file:///srv/app/quotes.mjs:${line}:16)`, '    at Server.emit (node:events:519:28)', '    at parserOnIncoming (node:_http_server:1153:12)'].join('\n');
@@ -81,6 +82,8 @@ describe('the adding line inside an allocating function (allocation sites, alloc
     dir = mkdtempSync(path.join(tmpdir(), 'leakscope-added-'));
     file = path.join(dir, 'app.mjs');
     writeFileSync(file, SOURCE);
+    // source lines are read only inside the project's folders: this one is the project here
+    setSourceRoots([dir]);
   };
 
   it('finds the call or index write that adds, skipping comments and comparisons, inside that function only', () => {
@@ -92,6 +95,18 @@ describe('the adding line inside an allocating function (allocation sites, alloc
       assert.equal(addingLineIn(file, 12, 'quotes'), null, 'a one-line arrow function is read alone');
       assert.equal(addingLineIn(file, 14, 'items')?.line, 16, 'nested braces: the whole method is read');
       assert.equal(addingLineIn(path.join(dir, 'gone.mjs'), 3, 'quotes'), null);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("finds the line that adds an object the function creates to a collection of its own (a sharded holder's inner Map)", () => {
+    setup();
+    try {
+      const lib = path.join(dir, 'cache.js');
+      writeFileSync(lib, ['function getPriceList(tenant, key) {', '  const cache = cacheFor(tenant);', '  let list = cache.get(key);', '  if (!list) {', '    list = new PriceList(tenant, key);', '    cache.set(key, list);', '  }', '  return list;', '}', 'function noAdd() {', '  const x = make();', '  return x;', '}'].join('\n'));
+      assert.deepEqual(addingOfCreatedIn(lib, 1), { line: 6, column: 5, text: 'cache.set(key, list);' });
+      assert.equal(addingOfCreatedIn(lib, 10), null, 'nothing created here is added anywhere');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
