@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectNoLeak } from 'leakscope';
-import { cachedRates, leakyLogin, parseBody } from './handlers.mjs';
+import { cachedRates, leakyLogin, parseBody, tenantPrice } from './handlers.mjs';
 
 test('a handler that keeps every session fails, naming the Map, where it is declared and the line that adds', async () => {
   await assert.rejects(
@@ -12,9 +12,23 @@ test('a handler that keeps every session fails, naming the Map, where it is decl
       assert.ok(err instanceof assert.AssertionError);
       assert.match(err.message, /\[Growing collections\] sessions \(Map of Object\): [\d,]+ → [\d,]+ → [\d,]+ → [\d,]+ by round/);
       assert.match(err.message, /declared at: .*examples\/handlers\.mjs:3:7/);
-      assert.match(err.message, /added at: examples\/handlers\.mjs:8 `sessions\.set\(session\.token, session\);` in leakyLogin\(\)/);
+      assert.match(err.message, /added at: examples\/handlers\.mjs:8:3 `sessions\.set\(session\.token, session\);` in leakyLogin\(\)/);
       assert.equal(err.findings[0].name, 'sessions');
       assert.equal(err.findings[0].kind, 'growing-collection');
+      return true;
+    },
+  );
+});
+
+test('a per-tenant cache (a Map of Maps) fails once, named by the outer Map, with the line that adds to the inner ones', async () => {
+  let k = 0;
+  await assert.rejects(
+    expectNoLeak(() => tenantPrice(`t${k % 10}`, `sku-${k++}`), { iterations: 200 }),
+    (err) => {
+      assert.equal(err.findings.length, 1, 'one finding, not one per tenant');
+      assert.equal(err.findings[0].name, 'pricesByTenant');
+      assert.equal(err.findings[0].shards.count, 10);
+      assert.match(err.message, /added at: examples\/handlers\.mjs:\d+:\d+ `prices\.set\(sku, quote\);` in tenantPrice\(\)/);
       return true;
     },
   );

@@ -203,7 +203,7 @@ const MAX_HOLDER_DEPTH = 12;
  * (not node: internals), the busiest three, with how many new objects and bytes each allocated and its callers.
  * Null when the snapshot has no allocation stacks.
  */
-export function fromAllocationTraces(last: HeapGraph, holders: ReadonlyArray<{ representative: number; methods: string[]; variable: string | null }>, isNew: Uint8Array): Map<number, AddedAt> | null {
+export function fromAllocationTraces(last: HeapGraph, holders: ReadonlyArray<{ representative: number; methods: string[]; variable: string | null; sharded?: boolean }>, isNew: Uint8Array): Map<number, AddedAt> | null {
   const snap = last.snap;
   const traces = AllocationTraces.of(snap);
   if (!traces) return null;
@@ -250,7 +250,7 @@ export function fromAllocationTraces(last: HeapGraph, holders: ReadonlyArray<{ r
   }
   const out = new Map<number, AddedAt>();
   for (const h of holders) {
-    const sites = refineSites([...(perHolder.get(h.representative)?.values() ?? [])].sort((a, b) => b.samples - a.samples).slice(0, 20), h.variable);
+    const sites = refineSites([...(perHolder.get(h.representative)?.values() ?? [])].sort((a, b) => b.samples - a.samples).slice(0, 20), h.variable, 3, h.sharded === true);
     out.set(
       h.representative,
       sites.length === 0
@@ -306,21 +306,26 @@ export function addingLineIn(file: string, line: number, variable: string): { li
  * by growth; at most `keep`. Every site is read, not only the busiest: under light load the adding function can
  * rank below a few sites of unrelated churn.
  */
-function refineSites(sites: AddedSite[], variable: string | null, keep = 3): AddedSite[] {
+function refineSites(sites: AddedSite[], variable: string | null, keep = 3, sharded = false): AddedSite[] {
   // the holder's variable in the allocating function or one of its callers; else, in the same functions, a call
-  // that adds the object a line creates (`list = new PriceList(…)` … `cache.set(key, list)`: a sharded holder's
-  // inner collection has a variable of its own)
+  // that adds the object a line creates (`list = new PriceList(…)` … `cache.set(key, list)`). A sharded holder's
+  // entries are added to its inner collections, which have variables of their own: the one the function puts into
+  // the holder (`pricesByTenant.set(tenant, prices)` … `prices.set(sku, quote)`), else what adds a created object
   const searches: Array<(file: string, line: number) => { line: number; column: number; text: string } | null> = [];
+  if (sharded && variable) searches.push((file, line) => shardAddingLineIn(file, line, variable), addingOfCreatedIn);
   if (variable) searches.push((file, line) => addingLineIn(file, line, variable));
-  searches.push(addingOfCreatedIn);
+  if (!sharded) searches.push(addingOfCreatedIn);
   for (const search of searches) {
     for (let k = 0; k < sites.length; k++) {
       const s = sites[k];
-      for (const fn of [{ file: s.file, line: s.line, function: s.function }, ...(s.outer ?? [])]) {
+      const fns = [{ file: s.file, line: s.line, function: s.function }, ...(s.outer ?? [])];
+      for (const [j, fn] of fns.entries()) {
         const found = search(fn.file, fn.line);
         if (!found) continue;
         const { outer: _outer, ...site } = s;
-        const refined: AddedSite = { ...site, file: fn.file, function: fn.function, declaredAt: fn.line, line: found.line, column: found.column, text: found.text };
+        // a caller of the allocating function adds: its own callers are the stack from there on
+        const from = j === 0 ? site.from : fns.slice(j + 1, j + 4).map((f) => f.function);
+        const refined: AddedSite = { ...site, file: fn.file, function: fn.function, from, declaredAt: fn.line, line: found.line, column: found.column, text: found.text };
         return [refined, ...sites.filter((_, j) => j !== k).map(withoutOuter)].slice(0, keep);
       }
     }
@@ -331,6 +336,30 @@ function refineSites(sites: AddedSite[], variable: string | null, keep = 3): Add
 function withoutOuter(s: AddedSite): AddedSite {
   const { outer: _outer, ...rest } = s;
   return rest;
+}
+
+/**
+ * In the function declared at `file:line`, which puts an inner collection into `holder` (`holder.set(k, inner)`,
+ * `holder[k] = inner`): the line that adds to that inner collection (`inner.set(…)`, `inner.push(…)`).
+ */
+export function shardAddingLineIn(file: string, line: number, holder: string): { line: number; column: number; text: string } | null {
+  const text = fileLines(file);
+  if (!text) return null;
+  const h = holder.replace(/[$]/g, '\\$&');
+  const puts = new RegExp(`(?:^|[^\\w$])${h}\\s*(?:\\.\\s*(?:set|add|push)\\s*\\((?:[^,()]*,\\s*)?([A-Za-z_$][\\w$]*)\\s*\\)|\\[[^\\]]*\\]\\s*=\\s*([A-Za-z_$][\\w$]*)\\s*;?\\s*$)`);
+  let balance = 0;
+  let opened = false;
+  for (let i = line - 1; i >= 0 && i < text.length && i < line - 1 + MAX_BODY_LINES; i++) {
+    const code = text[i].replace(/\/\/.*$/, '');
+    const m = puts.exec(code);
+    const inner = m?.[1] ?? m?.[2];
+    if (inner && inner !== holder) return addingLineIn(file, line, inner);
+    const opens = code.match(/{/g)?.length ?? 0;
+    balance += opens - (code.match(/}/g)?.length ?? 0);
+    if (opens > 0) opened = true;
+    if ((opened && balance <= 0) || (!opened && i > line - 1 + 2)) break;
+  }
+  return null;
 }
 
 /** How many of the program's callers of an allocating function are read for the line that adds. */

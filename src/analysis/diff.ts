@@ -139,7 +139,7 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     // every object allocated since the first snapshot, the last round's too: V8 can lose the allocation stack of an
     // object a compacting GC moved, so the newest objects are often the only ones that still carry theirs
     const sinceFirst = last.snap.traceFunctionInfos.length > 0 ? markNew(last, digests[0], null) : isNew;
-    const allocated = fromAllocationTraces(last, merged.map((f) => ({ representative: f.representative, methods: methodsOf(f), variable: holderVariable(f) })), sinceFirst);
+    const allocated = fromAllocationTraces(last, merged.map((f) => ({ representative: f.representative, methods: methodsOf(f), variable: holderVariable(f), sharded: f.shards !== undefined })), sinceFirst);
     for (const { representative, ...f } of merged) {
       const addedAt = allocated?.get(representative);
       const kept = keptGrowth(last, representative, f, isNew, steps);

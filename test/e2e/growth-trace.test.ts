@@ -79,6 +79,42 @@ describe(`growth trace: which line adds the entries, targets on Node ${targetVer
     });
   }
 
+  it("a leak inside a dependency: added at the program's line that calls into it, through the package's own line", async () => {
+    await withTarget('dependency-leak', [], async (t) => {
+      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--trace-window', '2s', '--no-sampling', '--dir', path.join(tmp, 'dependency'), '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const f = JSON.parse(r.stdout).processes[0].isolates[0].diff.findings.find((x: { name: string }) => x.name === 'cache');
+      assert.ok(f, r.stdout.slice(0, 2000));
+      assert.deepEqual(f.package, { name: 'tiny-memo', version: '1.0.0' });
+      assert.equal(path.basename(f.owner.file), 'dependency-leak.mjs');
+      const site = f.addedAt.sites[0];
+      assert.equal(path.basename(site.file), 'dependency-leak.mjs', JSON.stringify(site));
+      assert.equal(site.line, 17);
+      assert.equal(site.text, 'res.end(renderUser(user).html);');
+      assert.equal(site.via.package, 'tiny-memo@1.0.0');
+      assert.ok(site.via.file.endsWith('node_modules/tiny-memo/index.js'), site.via.file);
+      assert.equal(site.via.line, 6);
+      assert.ok(isAlive(t.pid));
+    });
+  });
+
+  it('a sharded cache (a Map of Maps): the trace wraps the inner Maps that grew most, added at the inner set', async () => {
+    await withTarget('tenant-cache-leak-200', [], async (t) => {
+      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--trace-window', '2s', '--no-sampling', '--dir', path.join(tmp, 'sharded'), '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const p = JSON.parse(r.stdout).processes[0];
+      const findings = p.isolates[0].diff.findings;
+      assert.deepEqual(findings.map((x: { kind: string; name: string }) => `${x.kind} ${x.name}`), ['growing-collection tenantCaches']);
+      const site = findings[0].addedAt.sites[0];
+      assert.equal(findings[0].addedAt.source, 'instrumentation');
+      assert.equal(path.basename(site.file), 'tenant-cache.cjs');
+      assert.equal(site.line, 38);
+      assert.equal(site.text, 'cache.set(key, list);');
+      assert.equal(p.growthTrace.undone, true, p.growthTrace.text);
+      assert.ok(isAlive(t.pid));
+    });
+  });
+
   it('--no-trace-growth: nothing is installed and the report says nothing of a trace', async () => {
     await withTarget('session-leak', [], async (t) => {
       const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '2', '--no-trace-growth', '--no-sampling', '--dir', path.join(tmp, 'off'), '--json']);

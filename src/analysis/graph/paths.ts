@@ -29,6 +29,8 @@ export interface ReadableStep {
   location: SourceLocation | null;
   /** true for V8 plumbing that the one-line form folds into `…` */
   internal: boolean;
+  /** a scope (module or function) of the program's own code: the printed path starts at the first one */
+  programScope?: boolean;
 }
 
 export interface ReadablePath {
@@ -160,6 +162,21 @@ function mapEntryLabel(snap: HeapSnapshot, map: number, table: number, e: number
   return key < 0 ? null : `[${keyText(snap, key)}]`;
 }
 
+/** The program's own script (not Node's, not a dependency's under node_modules). */
+function isProgramScript(file: string): boolean {
+  return !file.startsWith('node:') && !file.startsWith('script#') && !file.includes('/node_modules/');
+}
+
+/**
+ * The printed path starts at the program's first scope on it (`… → module app.js → sessions (Map)`): how the
+ * roots reach a module (an HTTP handle's listeners, the console's `require.cache`, the embedder's module wraps) is
+ * plumbing a reader does not change. The JSON's retainerPath keeps every step.
+ */
+function fromProgram(steps: ReadableStep[]): ReadonlyArray<{ text: string; internal: boolean }> {
+  const i = steps.findIndex((s) => s.programScope);
+  return i >= 2 ? [{ text: '…', internal: false }, ...steps.slice(i)] : steps;
+}
+
 export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath {
   const snap = graph.snap;
   const out: ReadableStep[] = [];
@@ -178,12 +195,14 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
     let text: string;
     let location = snap.location(node);
     let internal = false;
+    let programScope = false;
     if (snap.nodeType(node) === snap.typeSynthetic) {
       text = snap.nodeName(node);
     } else if (snap.v8.isContext(node)) {
       const ctx = describeContext(graph, node);
       text = ctx.text;
       location = ctx.location;
+      programScope = location !== null && isProgramScript(location.file);
     } else {
       internal = edge >= 0 && isPlumbing(snap, node, edge);
       const type = snap.nodeType(node);
@@ -200,7 +219,8 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
       nodeId: snap.nodeId(node),
       location,
       internal,
+      programScope,
     });
   }
-  return { steps: out, text: pathText(out) };
+  return { steps: out, text: pathText(fromProgram(out)) };
 }
