@@ -35,6 +35,25 @@ describe('leakscope run', () => {
     assert.equal(j.program.stoppedByUs, true);
   });
 
+  it('two leaks that share their objects (a sharded cache and a listener): one verdict, the same in every line, the JSON and the HTML banner', () => {
+    const dir = path.join(tmp, 'shared');
+    const r = cli(['run', '--quick', '--dir', dir, '--', 'node', 'fixtures/programs/tenant-cache-listener-leak.mjs'], { timeoutMs: 120_000 });
+    assert.equal(r.status, 1, `${r.stdout.slice(0, 4000)}\n${r.stderr}`);
+    const lines = r.stdout.split('\n');
+    const verdicts = lines.filter((l) => /^Verdict:/.test(l));
+    assert.equal(verdicts.length, 1, `one verdict line: ${verdicts.join(' | ')}`);
+    assert.match(verdicts[0], /^Verdict: LEAK — /);
+    assert.ok(r.stdout.includes("'repriced' listeners on priceEvents (EventEmitter)"), 'the listener leak is named');
+    assert.match(r.stdout, /tenantCaches \(Map\) in fixtures\/programs\/lib\/tenant-cache\.cjs:17:7 held by module fixtures\/programs\/lib\/tenant-cache\.cjs: 20 shards \(Map of PriceList\)/, 'the cache leak is named too');
+    assert.doesNotMatch(r.stdout, /No finding|NO-LEAK|no material/);
+    const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
+    assert.match(html, /<div class="verdict leak" id="verdict"><span class="word">LEAK<\/span>/);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot')).sort().map((f) => path.join(dir, f));
+    const j = JSON.parse(cli(['diff', ...files, '--json']).stdout);
+    assert.equal(j.verdict, 'leak');
+    assert.deepEqual(j.findings.filter((f: { status: string }) => f.status === 'leak').map((f: { kind: string; name: string }) => `${f.kind} ${f.name}`).sort(), ['growing-collection tenantCaches', 'listener repriced']);
+  });
+
   it('through a package manager (npm start): the program is found, not npm itself', () => {
     const pkg = path.join(tmp, 'pkg');
     mkdirSync(pkg, { recursive: true });

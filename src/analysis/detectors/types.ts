@@ -125,7 +125,8 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
     evidence: [],
     severity: severityOf(confidence, facts.bytes),
     confidence,
-    hint: facts.hint,
+    // inside a dependency, the fix is where the program creates or configures it
+    hint: inDependency ? `${facts.hint.replace(/\.?$/, '')}; it lives in ${pkg ? packageText(pkg) : 'a dependency'}: change how your code ${owner ? `at ${shortLocation(owner)} ` : ''}creates or configures it (a size or TTL option, a bounded set of keys), or upgrade if the package bounds it in a later version` : facts.hint,
     summary: facts.summary + ownerText,
     representative: facts.pathOf,
   };
