@@ -4,7 +4,7 @@ import type { AllocationSite } from '../analysis/allocations.js';
 import { isolateName, type AttachReport, type IsolateReport, type ProcessReport, type UsageSample } from '../reports/attach.js';
 import { diffMarkdown, diffTable } from './diff.js';
 import { formatBytes, formatLocation } from '../format.js';
-import { mdTable } from './markdown.js';
+import { mdEscape, mdTable } from './markdown.js';
 
 /** A small live chart of heap used (MB), for the live view on stderr. */
 export function liveHeapChart(valuesMB: number[]): string {
@@ -87,19 +87,20 @@ export function attachTable(r: AttachReport, top: number): string {
 export function attachMarkdown(r: AttachReport, top: number): string {
   const several = r.processes.length > 1 || r.processes.some((p) => p.isolates.length > 1);
   const out: string[] = [];
-  if (several) out.push(`**${r.verdict.toUpperCase()}** — ${r.reason}`, '');
+  out.push(`# leakscope attach: ${r.verdict}`, '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '');
   for (const p of r.processes) {
-    out.push(`${processLine(p)}  `, ...processNotes(p).map((l) => `${l}  `), '');
+    out.push(`${mdEscape(processLine(p))}  `, ...processNotes(p).map((l) => `${mdEscape(l)}  `), '');
     for (const i of p.isolates) {
-      if (several) out.push(`## ${isolateName(p, i, r.processes.length > 1)}`, '', ...lifecycleNotes(i, 'watch').map((l) => `${l}  `), '');
-      out.push(i.diff ? diffMarkdown(i.diff, top) : `**${i.verdict.toUpperCase()}** — ${i.reason}\n`);
+      if (several) out.push(`## ${mdEscape(isolateName(p, i, r.processes.length > 1))}`, '', ...lifecycleNotes(i, 'watch').map((l) => `${mdEscape(l)}  `), '');
+      if (several) out.push(`**${i.verdict.toUpperCase()}** — ${mdEscape(i.reason)}`, '');
+      if (i.diff) out.push(diffMarkdown(i.diff, top, { embedded: true }));
       if (i.allocationSites.length) {
         out.push('### Allocation sites whose live memory grew', '');
         out.push(mdTable(['Function', 'Location', 'Live bytes by window', 'Growth'], i.allocationSites.map((s) => [s.functionName, formatLocation(s), s.bytesByStep.map((b) => formatBytes(b)).join(' → '), formatBytes(s.deltaBytes, true)])));
       }
       const chart = heapChart(i.usage);
       if (chart) out.push('', '```', chart, '```', '');
-      if (i.memory) out.push(`Memory: ${i.memory.text}`, '');
+      if (i.memory) out.push(`Memory: ${mdEscape(i.memory.text)}`, '');
     }
   }
   return out.join('\n').trimEnd() + '\n';

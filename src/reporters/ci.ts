@@ -14,6 +14,15 @@ import { formatLocation, formatRate } from '../format.js';
 const junit = junitModule as unknown as Builder;
 
 
+/**
+ * Text for a CDATA section: the XML builder underneath ends a CDATA section at the first `]]>` only (and ends it
+ * for good at the next), so a heap string holding two could close the section and plant elements of its own. Every
+ * `]]>` is broken with a space: the text reads the same and can never end the section.
+ */
+export function cdataSafe(text: string): string {
+  return text.replace(/]]>/g, ']] >');
+}
+
 function findingText(f: Finding): string {
   return [f.summary, f.pathText && `path: ${f.pathText}`, f.location && `location: ${formatLocation(f.location)}`, `fix: ${f.hint}`, `count by snapshot: ${f.countByStep.join(' → ')}`].filter(Boolean).join('\n');
 }
@@ -24,12 +33,12 @@ export function junitReport(j: SoakJudgement, failOn: Set<FindingKind>, maxGrowt
   for (const kind of ALL_KINDS) {
     const tc = suite.testCase().className('leakscope').name(`${kind}: ${KINDS[kind].rule}`);
     const failing = j.failing.filter((f) => f.kind === kind);
-    if (failing.length) tc.failure(`${failing.length} leak${failing.length > 1 ? 's' : ''}: ${failing.map((f) => `${f.name}${f.location ? ` (${path.basename(f.location.file)}:${f.location.line})` : ''}`).join(', ')}`, kind).stacktrace(failing.map(findingText).join('\n\n'));
+    if (failing.length) tc.failure(`${failing.length} leak${failing.length > 1 ? 's' : ''}: ${failing.map((f) => `${f.name}${f.location ? ` (${path.basename(f.location.file)}:${f.location.line})` : ''}`).join(', ')}`, kind).stacktrace(cdataSafe(failing.map(findingText).join('\n\n')));
     else if (!failOn.has(kind)) tc.skipped();
   }
   const heap = suite.testCase().className('leakscope').name(`heap-growth: post-GC heap slope stays under ${formatRate(maxGrowth)}`);
   if (j.verdict === 'leak' && j.trend && j.trend.low > maxGrowth) heap.failure(j.reason, 'heap-growth');
-  if (j.trend) heap.standardOutput(`slope ${formatRate(j.trend.slope)} (95% CI ${formatRate(j.trend.low)} … ${formatRate(j.trend.high)}) over ${j.trend.samples} samples`);
+  if (j.trend) heap.standardOutput(cdataSafe(`slope ${formatRate(j.trend.slope)} (95% CI ${formatRate(j.trend.low)} … ${formatRate(j.trend.high)}) over ${j.trend.samples} samples`));
   return builder.build();
 }
 

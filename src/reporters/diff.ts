@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import type { DiffResult, Finding } from '../analysis/diff.js';
 import { KINDS } from '../analysis/kinds.js';
 import { addedAtLines, formatBytes, formatCount, formatLocation } from '../format.js';
-import { mdEscape, mdTable } from './markdown.js';
+import { mdCode, mdEscape, mdTable } from './markdown.js';
 
 
 function byKind(findings: Finding[]): Array<[Finding['kind'], Finding[]]> {
@@ -90,9 +90,9 @@ export function diffMarkdown(r: DiffResult, top: number, o: DiffRenderOptions = 
       out.push(`### ${mdEscape(f.name)} (${mdEscape(f.holderClass || f.itemClass)}) — ${f.status === 'watch' ? 'watch' : f.severity}`, '');
       out.push(mdEscape(f.summary), '');
       if (f.status === 'watch' && f.statusReason) out.push(`- why not a leak: ${mdEscape(f.statusReason)}`);
-      if (f.pathText) out.push(`- path: \`${f.pathText.replace(/`/g, "'")}\``);
-      if (f.location) out.push(`- location: \`${formatLocation(f.location)}\``);
-      if (f.owner) out.push(`- owned by: \`${formatLocation(f.owner)}\` (your code; the leak is inside a dependency)`);
+      if (f.pathText) out.push(`- path: ${mdCode(f.pathText)}`);
+      if (f.location) out.push(`- location: ${mdCode(formatLocation(f.location))}`);
+      if (f.owner) out.push(`- owned by: ${mdCode(formatLocation(f.owner))} (your code; the leak is inside a dependency)`);
       if (f.addedAt) addedAtLines(f.addedAt).forEach((l, k) => out.push(`- ${k === 0 ? 'added at' : 'and'}: ${mdEscape(l)}`));
       for (const e of f.evidence) out.push(`- also: ${mdEscape(e)}`);
       out.push(`- fix: ${mdEscape(f.hint)}`);

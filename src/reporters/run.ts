@@ -9,6 +9,7 @@ import { heapChart, lifecycleNotes } from './attach.js';
 import { junitReport, sarifReport } from './ci.js';
 import { diffMarkdown, diffTable } from './diff.js';
 import { runHtml } from './html.js';
+import { mdCode, mdEscape } from './markdown.js';
 
 function trendLine(r: RunReport): string {
   const t = r.trend;
@@ -57,18 +58,18 @@ export function runTable(r: RunReport, top: number): string {
 }
 
 export function runMarkdown(r: RunReport, top: number): string {
-  const out: string[] = [`# leakscope run: ${r.verdict}`, '', `\`leakscope run -- ${r.command.join(' ')}\``, '', `**${r.verdict.toUpperCase()}** — ${r.reason}`, '', `- ${trendLine(r)}`, ...memoryLine(r).map((l) => `- ${l}`)];
-  out.push(`- Program: ${r.program.stoppedByUs ? 'stopped at the end' : 'ended on its own'} (${exitText(r.program.exit)})`);
-  if (r.load) out.push(`- Load: \`${r.load.command}\` — ${r.load.runs} run(s)${r.load.failed ? ', **failed**' : ''}`);
-  if (r.growthTrace) out.push(`- Trace: ${r.growthTrace.text}`);
-  if (r.accepted.length) out.push(`- Accepted in the baseline: ${r.accepted.map((f) => `${f.kind} \`${f.name}\``).join(', ')}`);
+  const out: string[] = [`# leakscope run: ${r.verdict}`, '', mdCode(`leakscope run -- ${r.command.join(' ')}`), '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '', `- ${mdEscape(trendLine(r))}`, ...memoryLine(r).map((l) => `- ${mdEscape(l)}`)];
+  out.push(`- Program: ${r.program.stoppedByUs ? 'stopped at the end' : 'ended on its own'} (${mdEscape(exitText(r.program.exit))})`);
+  if (r.load) out.push(`- Load: ${mdCode(r.load.command)} — ${r.load.runs} run(s)${r.load.failed ? ', **failed**' : ''}`);
+  if (r.growthTrace) out.push(`- Trace: ${mdEscape(r.growthTrace.text)}`);
+  if (r.accepted.length) out.push(`- Accepted in the baseline: ${r.accepted.map((f) => `${f.kind} ${mdCode(f.name)}`).join(', ')}`);
   if (r.workers.length) out.push('', '## main thread');
   if (r.diff) out.push('', diffMarkdown(r.diff, top, { embedded: true }));
   const chart = heapChart(r.usage);
   if (chart) out.push('', '```', chart, '```');
   for (const w of r.workers) {
-    out.push('', `## ${w.label}`, '', ...lifecycleNotes(w, 'run').map((l) => `${l}  `), '');
-    out.push(`**${w.verdict.toUpperCase()}** — ${w.reason}`, '');
+    out.push('', `## ${mdEscape(w.label)}`, '', ...lifecycleNotes(w, 'run').map((l) => `${mdEscape(l)}  `), '');
+    out.push(`**${w.verdict.toUpperCase()}** — ${mdEscape(w.reason)}`, '');
     if (w.diff) out.push(diffMarkdown(w.diff, top, { embedded: true }));
   }
   return out.join('\n') + '\n';

@@ -51,7 +51,7 @@ export function summaryMarkdown(r: SummaryResult): string {
   const out: string[] = [];
   out.push(`# Heap summary: ${mdEscape(r.file)}`, '');
   out.push(
-    `${formatBytes(r.bytes)} file · ${r.snapshot.runtime ?? 'runtime unknown'} · layout: ${r.snapshot.layout}  `,
+    `${formatBytes(r.bytes)} file · ${mdEscape(r.snapshot.runtime ?? 'runtime unknown')} · layout: ${mdEscape(r.snapshot.layout)}  `,
     `${formatCount(t.nodes)} nodes · ${formatCount(t.edges)} edges · heap ${formatBytes(t.selfSize)}${offHeapText(t)} · reachable ${formatBytes(t.reachableSize)}`,
     '',
   );

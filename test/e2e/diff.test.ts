@@ -1,3 +1,4 @@
+import { mdText } from '../helpers/markdown.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, linkSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -87,7 +88,7 @@ describe('leakscope diff', () => {
     const r = cli(['diff', ...leak, '--fail-on', 'growing-collection', '--format', 'markdown', '-o', out]);
     assert.equal(r.status, 1);
     assert.equal(r.stdout, 'leakscope: leak — sessions (Map) holding Session grew at every one of 3 snapshots (400 → 800 → 1200)\n');
-    assert.match(readFileSync(out, 'utf8'), /^# leakscope diff: leak\n[\s\S]*### sessions \(Map\) — medium\n/);
+    assert.match(mdText(readFileSync(out, 'utf8')), /^# leakscope diff: leak\n[\s\S]*### sessions \(Map\) — medium\n/);
     assert.equal(statSync(out).mode & 0o777, 0o600);
     const bad = cli(['diff', ...leak, '--fail-on', 'leaks']);
     assert.equal(bad.status, 2);
@@ -115,7 +116,7 @@ describe('leakscope diff', () => {
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^# leakscope diff: leak/);
     assert.match(r.stdout, /## Growing collections/);
-    assert.match(r.stdout, /### sessions \(Map\)/);
+    assert.match(mdText(r.stdout), /### sessions \(Map\)/);
   });
 
   it('snapshots of different programs: says the ids differ, matches no holder across them, no leak verdict', () => {

@@ -2,6 +2,7 @@
  * `leakscope run` end to end: real programs started by leakscope, real load, real exit codes and CI reports.
  * Uses --quick (3 s warm-up, 6 s of measuring) so the suite stays within minutes.
  */
+import { mdText } from '../helpers/markdown.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -128,7 +129,7 @@ describe('leakscope run', () => {
     assert.equal(r.status, 1);
     const md = readFileSync(summary, 'utf8');
     assert.match(md, /^# leakscope run: leak/);
-    assert.match(md, /### sessions \(Map\)/);
+    assert.match(mdText(md), /### sessions \(Map\)/);
   });
 
   it('usage errors: exit 2', () => {
