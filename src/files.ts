@@ -10,7 +10,7 @@
  * - when whole it is fsynced and renamed over the destination (rename replaces a name, it never follows one);
  * - on failure or interruption the temporary file is removed (`abandon`).
  */
-import { closeSync, constants, existsSync, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ExitCode, UserError } from './errors.js';
@@ -66,14 +66,58 @@ export interface PendingFile {
   abandon(): void;
 }
 
+/** `<file>.<pid of the writer>.<12 hex>.partial`: the writer's pid says whether a leftover is a dead run's. */
+const PARTIAL = /\.(\d{1,10})\.[0-9a-f]{12}\.partial$/;
+
+/**
+ * Removes the temporary files of dead runs from `dir`: a leakscope SIGKILLed mid-transfer leaves its `.partial`
+ * (hundreds of MB, every secret of the target, mode 0600). Only regular files named as leakscope names them, whose
+ * writer's pid is no longer running, and that we own. Best effort: never throws.
+ */
+export function cleanDeadPartials(dir: string): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = PARTIAL.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || pidRunning(pid)) continue;
+    const p = path.join(dir, name);
+    try {
+      const st = lstatSync(p);
+      if (!st.isFile() || (typeof process.getuid === 'function' && st.uid !== process.getuid())) continue;
+      unlinkSync(p);
+      removed.push(p);
+    } catch {
+      // gone, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+function pidRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Starts writing `file` safely (see the file comment). */
 export function beginFile(file: string): PendingFile {
   checkDestination(file);
+  cleanDeadPartials(path.dirname(path.resolve(file)));
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   let partial = '';
   let fd = -1;
   for (let attempt = 0; fd < 0; attempt++) {
-    partial = `${file}.${randomBytes(6).toString('hex')}.partial`;
+    partial = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.partial`;
     try {
       fd = openSync(partial, flags, 0o600);
     } catch (err) {

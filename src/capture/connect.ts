@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from '../errors.js';
 import { SocketChannel } from './channel.js';
 import { InspectorSession } from './session.js';
+import { lifelinePort, lifelineScript } from './lifeline.js';
 import { findInspector, inspectProcess, inspectorClients, isLoopback, openInspector, probeInspector, withSigusr1Lock, type InspectorAddress, type TargetInfo } from './target.js';
 
 export interface TargetSpec {
@@ -52,6 +53,9 @@ async function moveInspector(address: InspectorAddress, pid: number): Promise<In
   try {
     // `inspector` is taken now: `require` exists only while the command line API evaluates. Nothing in the timer
     // may throw (an uncaught exception would end the target).
+    // the dead man's switch first (lifeline.ts): from now on, if leakscope dies the target closes the inspector
+    const { port, token } = await lifelinePort();
+    await channel.send('Runtime.evaluate', { expression: lifelineScript(port, token, process.pid), includeCommandLineAPI: true, returnByValue: true, silent: true });
     const expression = `((inspector) => { setTimeout(() => { try { process._debugEnd(); inspector.open(0, '127.0.0.1', false); } catch {} }, ${MOVE_DELAY_MS}).unref(); return 'moving'; })(require('node:inspector'))`;
     await channel.send('Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, silent: true });
   } finally {
@@ -113,5 +117,7 @@ export async function connectToTarget(spec: TargetSpec, events: ConnectEvents = 
     ({ address, openedByUs, otherClients } = await openByPid(target as TargetInfo, events));
   }
   const session = await InspectorSession.connect(address, openedByUs);
+  // an inspector a dead leakscope opened (and its lifeline could not close) is ours to close now
+  if (!openedByUs && target && (await session.adoptOrphanedInspector())) openedByUs = true;
   return { session, target, address, openedByUs, otherClients };
 }

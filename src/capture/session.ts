@@ -3,6 +3,7 @@
  * the main thread's NodeWorker domain: heap usage, forced GC, heap snapshots streamed to disk, the sampling heap
  * profiler, and a clean detach that leaves the target as it was found.
  */
+import { CUT_LIFELINE, WHO_OPENED, lifelinePort, lifelineScript } from './lifeline.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SocketChannel, WorkerGone, type Channel } from './channel.js';
 import { beginFile } from '../files.js';
@@ -58,7 +59,7 @@ export class InspectorSession {
   constructor(
     readonly channel: Channel,
     readonly address: InspectorAddress,
-    private readonly openedByUs: boolean,
+    private openedByUs: boolean,
     readonly thread: ThreadInfo = MAIN_THREAD,
     /** the time origin of heap-usage samples (a worker's session shares its process's) */
     started = Date.now(),
@@ -74,6 +75,35 @@ export class InspectorSession {
       throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, { exitCode: ExitCode.inspector });
     }
     return new InspectorSession(channel, address, openedByUs);
+  }
+
+  /**
+   * The inspector was left open by a leakscope that died before it could close it (its lifeline records the
+   * opener's pid, and that process is gone): this session closes it at the end, as its own, and takes over the
+   * lifeline. Main thread only.
+   */
+  async adoptOrphanedInspector(): Promise<boolean> {
+    let pid: number | null = null;
+    try {
+      pid = await this.evaluate<number | null>(WHO_OPENED);
+    } catch {
+      return false;
+    }
+    if (pid === null || pid === process.pid || isRunning(pid)) return false;
+    this.openedByUs = true;
+    await this.installLifeline();
+    return true;
+  }
+
+  /** The dead man's switch (lifeline.ts): the target closes the inspector we opened if leakscope dies. */
+  async installLifeline(): Promise<void> {
+    const { port, token } = await lifelinePort();
+    await this.evaluate(lifelineScript(port, token, process.pid));
+  }
+
+  /** Whether this session will close the inspector when it detaches (it opened it, or adopted an orphaned one). */
+  get closesInspector(): boolean {
+    return this.openedByUs;
   }
 
   get isDisconnected(): boolean {
@@ -191,6 +221,8 @@ export class InspectorSession {
     if (this.heapProfilerEnabled) await step(`disable HeapProfiler${where}`, () => this.channel.send('HeapProfiler.disable'));
     // Closing the inspector while our session is still attached can crash Node (seen: SIGSEGV in the target), so
     // the target is asked to close it a moment later, after this session has disconnected.
+    // the lifeline is cut first: the close below is ours, not the dead man's switch's
+    if (this.openedByUs) await step('cut the lifeline', () => this.evaluate(CUT_LIFELINE));
     if (this.openedByUs) await step('close the inspector', () => this.evaluate(`setTimeout(() => process._debugEnd(), ${CLOSE_DELAY_MS}).unref(), 'closing'`));
     const wasConnected = !this.isDisconnected;
     await this.channel.close();
@@ -207,5 +239,15 @@ export class InspectorSession {
       if (!inspectorClosed) errors.push(`the inspector still listens on ${this.address.host}:${this.address.port}`);
     }
     return { inspectorClosed, errors };
+  }
+}
+
+/** Is this pid a live process (one we may signal or not)? */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,9 +1,9 @@
 /** Flags and helpers shared by the commands that talk to a live process (attach, snapshot). */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { UserError } from '../errors.js';
-import { checkFolder } from '../files.js';
+import { checkFolder, cleanDeadPartials } from '../files.js';
 import { printable } from '../text.js';
 import type { ThreadSelection } from '../capture/threads.js';
 
@@ -52,6 +52,16 @@ export function makeCaptureDir(dir: string): string {
     throw new UserError(`cannot create ${printable(dir)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   checkFolder(dir); // an existing folder anyone may write to is refused
+  // a dead run's temporary snapshots, in this folder or (for .leakscope/<run>/) its sibling runs' folders
+  cleanDeadPartials(dir);
+  const parent = path.dirname(path.resolve(dir));
+  if (path.basename(parent) === '.leakscope') {
+    try {
+      for (const e of readdirSync(parent, { withFileTypes: true })) if (e.isDirectory()) cleanDeadPartials(path.join(parent, e.name));
+    } catch {
+      // unreadable: nothing to clean
+    }
+  }
   return dir;
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import CDP from 'chrome-remote-interface';
 import { chmodSync, copyFileSync, existsSync, lstatSync, symlinkSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -289,6 +290,79 @@ describe('leakscope attach / snapshot against real Node processes', () => {
         assert.equal(await findInspector(t.pid), null, `rep ${k}: no inspector left open`);
       }
     }, { BIG_HEAP_MB: '60' });
+  });
+
+  /** Waits up to `ms` for the target's inspector to be gone; returns how long it took, or -1. */
+  async function inspectorGone(pid: number, ms: number): Promise<number> {
+    const t0 = Date.now();
+    while (Date.now() - t0 < ms) {
+      if ((await findInspector(pid)) === null) return Date.now() - t0;
+      await sleep(100);
+    }
+    return -1;
+  }
+
+  it('SIGKILL of leakscope mid-transfer: the inspector it opened closes by itself, the target lives, the next run removes the .partial', async () => {
+    await withTarget('big-heap', [], async (t) => {
+      const out = scratchDir('leakscope-kill9-');
+      const run = cliAsync(['snapshot', String(t.pid), '-o', path.join(out, 'x.heapsnapshot')]);
+      let partial = '';
+      for (let i = 0; i < 3000 && !partial; i++) {
+        await sleep(20);
+        partial = readdirSync(out).find((f) => f.endsWith('.partial') && statSync(path.join(out, f)).size > 0) ?? '';
+      }
+      assert.ok(partial, 'the transfer started');
+      process.kill(run.pid, 'SIGKILL');
+      await run.done;
+      // the target finishes writing the snapshot nobody reads, then notices its lifeline is gone
+      const took = await inspectorGone(t.pid, 30_000);
+      assert.ok(took >= 0, 'the inspector leakscope opened is closed');
+      assert.ok(isAlive(t.pid));
+      assert.deepEqual(readdirSync(out), [partial], 'the dead run left its partial file');
+      const next = cli(['snapshot', String(t.pid), '-o', path.join(out, 'y.heapsnapshot')]);
+      assert.equal(next.status, 0, next.stderr);
+      assert.deepEqual(readdirSync(out), ['y.heapsnapshot'], 'the next run in that folder removed it');
+      assert.equal(await findInspector(t.pid), null);
+    }, { BIG_HEAP_MB: '60' });
+  });
+
+  it('SIGKILL of leakscope between snapshots and during the growth trace: the inspector closes within seconds, the wrappers remove themselves', async () => {
+    await withTarget('session-leak', [], async (t) => {
+      for (const [what, wait, args] of [
+        ['between snapshots', 2500, ['--interval', '3s', '--snapshots', '5']],
+        ['during the trace window', 6000, ['--interval', '1s', '--snapshots', '2', '--trace-window', '60s']],
+      ] as const) {
+        const run = cliAsync(['attach', String(t.pid), '--no-sampling', '--dir', scratchDir('leakscope-kill9-'), ...args]);
+        await sleep(wait);
+        assert.notEqual(await findInspector(t.pid), null, `${what}: attached`);
+        process.kill(run.pid, 'SIGKILL');
+        await run.done;
+        const took = await inspectorGone(t.pid, 5000);
+        assert.ok(took >= 0, `${what}: the inspector closed within 5 s of the kill`);
+        assert.ok(isAlive(t.pid), `${what}: the target lives`);
+      }
+    });
+  });
+
+  it("an inspector opened by a leakscope that died (its lifeline gone) is not taken for the target's own: the next run closes it", async () => {
+    await withTarget('session-leak', ['--inspect-port=0'], async (t) => {
+      // open the inspector as a dead leakscope would have left it: SIGUSR1, and its record of who opened it
+      process.kill(t.pid, 'SIGUSR1');
+      let found = null;
+      for (let i = 0; i < 50 && !found; i++) {
+        await sleep(100);
+        found = await findInspector(t.pid);
+      }
+      assert.ok(found, 'inspector open');
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+      const client = await CDP({ target: found.webSocketDebuggerUrl });
+      await client.Runtime.evaluate({ expression: `Object.defineProperty(globalThis, Symbol.for('leakscope.opened'), { value: { pid: ${dead}, at: Date.now() }, configurable: true })` });
+      await client.close();
+      const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'orphan', 'x.heapsnapshot')]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok((await inspectorGone(t.pid, 10_000)) >= 0, 'closed at the end, as if this run had opened it');
+      assert.ok(isAlive(t.pid));
+    });
   });
 
   it('a non-loopback inspector address is refused unless --host names it', () => {

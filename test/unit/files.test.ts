@@ -3,11 +3,11 @@
  * first byte, atomically. Real files in a temp folder; the attacker's moves are made with the real syscalls.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { beginFile, checkDestination, writeFileAtomic } from '../../src/files.js';
+import { beginFile, checkDestination, cleanDeadPartials, writeFileAtomic } from '../../src/files.js';
 import { printable } from '../../src/text.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -74,5 +74,26 @@ describe('writing files safely', () => {
     assert.equal(printable('a\nb\r\tc'), 'a\\nb\\r\tc');
     assert.equal(printable('abc\u202edef'), 'abc\\u202edef');
     assert.equal(printable('Session ✓ ü'), 'Session ✓ ü');
+  });
+});
+
+describe('leftovers of a dead run', () => {
+  it("a SIGKILLed run's .partial files are removed by the next write in that folder; a live writer's, links and other names stay", () => {
+    const d = dir();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number; // exited: its pid runs nothing now
+    const names = {
+      dead: `x.heapsnapshot.${dead}.0123456789ab.partial`,
+      live: `x.heapsnapshot.${process.pid}.0123456789ab.partial`,
+      link: `y.heapsnapshot.${dead}.abcdefabcdef.partial`,
+      other: `notes.${dead}.partial`,
+    };
+    writeFileSync(path.join(d, names.dead), 'secrets');
+    writeFileSync(path.join(d, names.live), 'in flight');
+    symlinkSync('/etc/hostname', path.join(d, names.link));
+    writeFileSync(path.join(d, names.other), 'not ours');
+    const f = beginFile(path.join(d, 'z.heapsnapshot'));
+    f.abandon();
+    assert.deepEqual(readdirSync(d).sort(), [names.live, names.other, names.link].sort());
+    assert.deepEqual(cleanDeadPartials(d), [], 'nothing more to remove');
   });
 });
