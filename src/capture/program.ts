@@ -49,6 +49,11 @@ export class ManagedProcess {
   readonly stdout = new OutputTail();
   readonly stderr = new OutputTail();
   exit: ExitStatus | null = null;
+  /**
+   * the program has ended (its code threw, or it returned) and Node only waits for our inspector session to go
+   * before it exits ("Waiting for the debugger to disconnect...")
+   */
+  ended = false;
   readonly exited: Promise<ExitStatus>;
   private readonly listeners: Array<(text: string) => void> = [];
 
@@ -61,6 +66,7 @@ export class ManagedProcess {
     });
     child.stderr?.on('data', (d: string) => {
       this.stderr.push(d);
+      if (!this.ended && /Waiting for the debugger to disconnect/.test(this.stderr.lastLines(3))) this.ended = true;
       for (const l of this.listeners) l(d);
     });
     this.exited = new Promise((resolve) => {
@@ -86,6 +92,13 @@ export class ManagedProcess {
   /** SIGTERM, then SIGKILL after `graceMs`; to the whole process group (the command may be a shell or npm). */
   async stop(graceMs: number): Promise<ExitStatus> {
     if (this.exit) return this.exit;
+    if (this.ended) {
+      // it ended by itself and waited for our session to go: it exits now, with its own code
+      const grace = new AbortController();
+      const done = await Promise.race([this.exited, sleep(graceMs, null, { signal: grace.signal }).catch(() => null)]);
+      grace.abort();
+      if (done) return done;
+    }
     const signal = (sig: NodeJS.Signals) => {
       try {
         process.kill(-this.pid, sig);
@@ -160,7 +173,7 @@ export async function programInspector(p: ManagedProcess, timeoutMs: number): Pr
 }
 
 export function programDied(p: ManagedProcess, when: string): UserError {
-  const tail = p.stderr.lastLines(20).replace(/^Debugger listening on .*\n?|^For help, see: .*\n?/gm, '').trim();
+  const tail = p.stderr.lastLines(20).replace(/^Debugger listening on .*\n?|^For help, see: .*\n?|^Waiting for the debugger to disconnect\.*\n?|^Debugger ending on .*\n?/gm, '').trim();
   return new UserError(`the program exited (${describeExit(p.exit)}) ${when}${tail ? `; its stderr ended with:\n${tail}` : ''}`, { exitCode: ExitCode.targetFailed });
 }
 

@@ -50,6 +50,11 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
   void program.exited.then(() => {
     if (!runEnded) controller.abort();
   });
+  // a program whose code threw (or returned) with our session attached does not exit: Node waits for the debugger
+  // to disconnect, and we would wait for the program. Its end is its exit: stop watching and let go at once
+  program.onOutput(() => {
+    if (program.ended && !runEnded) controller.abort();
+  });
   let session: InspectorSession | null = null;
   try {
     events.phase?.(`starting: ${opts.command.join(' ')}`);
@@ -99,7 +104,7 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
     signal.removeEventListener('abort', stopAll);
     if (session) await session.detach();
     if (load) await (load as ManagedProcess).stop(opts.graceMs);
-    const diedOnItsOwn = program.exit !== null;
+    const diedOnItsOwn = program.exit !== null || program.ended;
     result.programExit = await program.stop(opts.graceMs);
     result.programStoppedByUs = !diedOnItsOwn;
     result.programOutput = { stdout: program.stdout.value, stderr: withoutInspectorBanner(program.stderr.value) };

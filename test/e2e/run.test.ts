@@ -55,6 +55,17 @@ describe('leakscope run', () => {
     assert.deepEqual(j.findings.filter((f: { status: string }) => f.status === 'leak').map((f: { kind: string; name: string }) => `${f.kind} ${f.name}`).sort(), ['growing-collection tenantCaches', 'listener repriced']);
   });
 
+  it('a program that throws mid-run (Node then waits for the debugger to disconnect): exit 3 with its error, no hang', () => {
+    const r = run(['--json', '--', 'node', 'fixtures/programs/throws-midway.mjs']);
+    assert.equal(r.status, 3, `${r.stdout.slice(0, 2000)}\n${r.stderr}`);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.verdict, 'inconclusive');
+    assert.deepEqual(j.program.exit, { code: 1, signal: null }, 'its own exit, not our SIGTERM');
+    assert.equal(j.program.stoppedByUs, false);
+    assert.match(j.reason, /^the program exited \(exit code 1\) during the run$/);
+    assert.match(r.stderr, /Error: boom: the quote feed returned nothing/);
+  });
+
   it('through a package manager (npm start): the program is found, not npm itself', () => {
     const pkg = path.join(tmp, 'pkg');
     mkdirSync(pkg, { recursive: true });
