@@ -119,5 +119,12 @@ export async function connectToTarget(spec: TargetSpec, events: ConnectEvents = 
   const session = await InspectorSession.connect(address, openedByUs);
   // an inspector a dead leakscope opened (and its lifeline could not close) is ours to close now
   if (!openedByUs && target && (await session.adoptOrphanedInspector())) openedByUs = true;
+  try {
+    // a target paused in another client's debugger answers evaluations but never runs a timer: say so at once
+    await session.assertRunning();
+  } catch (err) {
+    await session.detach();
+    throw err;
+  }
   return { session, target, address, openedByUs, otherClients };
 }

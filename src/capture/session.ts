@@ -39,6 +39,11 @@ export const MAIN_THREAD: ThreadInfo = { id: 0, kind: 'main', title: 'main threa
 
 /** How long after our disconnect the target closes the inspector we opened. */
 const CLOSE_DELAY_MS = 250;
+/** How long a garbage collection may take before leakscope checks that the target runs at all. */
+const GC_ANSWER_MS = 15_000;
+/** How long a target has to run a zero-delay timer before it is taken as paused. */
+const RUNNING_ANSWER_MS = 5_000;
+
 /** How long detach waits for an inspector we opened to close. */
 const CLOSE_WAIT_MS = 10_000;
 
@@ -130,7 +135,30 @@ export class InspectorSession {
 
   async collectGarbage(): Promise<void> {
     await this.enableHeapProfiler();
-    await this.channel.send('HeapProfiler.collectGarbage');
+    // V8 runs the collection on the target's event loop: a target paused at a breakpoint never answers
+    const done = this.channel.send('HeapProfiler.collectGarbage');
+    const late = !(await answersWithin(done, GC_ANSWER_MS));
+    if (late) {
+      done.catch(() => {});
+      await this.assertRunning();
+      await done;
+    }
+  }
+
+  /**
+   * Fails (exit 5) when the target's event loop does not run: paused at a breakpoint by another inspector client
+   * (DevTools, an IDE), or blocked. The inspector still answers an evaluation then, but nothing that needs the loop
+   * (a timer, a garbage collection, leakscope's own probes) ever completes.
+   */
+  async assertRunning(timeoutMs = RUNNING_ANSWER_MS): Promise<void> {
+    const tick = this.channel.send('Runtime.evaluate', { expression: 'new Promise((r) => setTimeout(() => r(1), 0))', awaitPromise: true, returnByValue: true, silent: true });
+    if (await answersWithin(tick, timeoutMs)) return;
+    tick.catch(() => {});
+    const where = this.thread.kind === 'main' ? 'the target' : `worker ${this.thread.id}`;
+    throw new UserError(`${where} does not run its event loop: it is paused in a debugger (another inspector client — DevTools, an IDE — stopped it at a breakpoint) or blocked; leakscope lets it go`, {
+      exitCode: ExitCode.inspector,
+      suggestion: 'resume it in that debugger (or close it) and try again',
+    });
   }
 
   private async enableHeapProfiler(): Promise<void> {
@@ -249,5 +277,16 @@ function isRunning(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether `p` settles (either way) within `ms`; the timer is cancelled as soon as it does (it must not keep
+ * leakscope running). A rejection is left for the caller to observe on `p`. */
+async function answersWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([p.then(() => true, () => true), sleep(ms, false, { signal: timer.signal }).catch(() => false)]);
+  } finally {
+    timer.abort();
   }
 }

@@ -365,6 +365,29 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     });
   });
 
+  it('a target paused at a breakpoint by another inspector client: said at once, exit 5, no hang; it runs on once resumed', async () => {
+    await withTarget('session-leak', ['--inspect=127.0.0.1:0'], async (t) => {
+      const port = t.inspectPort as number;
+      const devtools = await CDP({ port });
+      try {
+        await devtools.Debugger.enable();
+        const paused = new Promise((resolve) => devtools.Debugger.paused(resolve));
+        await devtools.Debugger.pause();
+        await paused;
+        for (const args of [['attach', '--port', String(port), '--interval', '1s', '--snapshots', '2', '--dir', path.join(tmp, 'paused')], ['snapshot', '--port', String(port), '-o', path.join(tmp, 'paused', 'x.heapsnapshot')]]) {
+          const r = await cliAsync(args, 60_000).done;
+          assert.equal(r.status, 5, `${args[0]}: ${r.stderr}`);
+          assert.match(r.stderr, /^leakscope: the target does not run its event loop: it is paused in a debugger/m);
+          assert.equal(r.stderr.trim().split('\n').length, 1);
+        }
+        await devtools.Debugger.resume();
+        assert.ok(isAlive(t.pid));
+      } finally {
+        await devtools.close();
+      }
+    });
+  });
+
   it('a non-loopback inspector address is refused unless --host names it', () => {
     const r = cli(['snapshot', '--ws', 'ws://10.1.2.3:9229/abc']);
     assert.equal(r.status, 2);
