@@ -12,7 +12,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { SocketChannel } from './channel.js';
 import { InspectorSession } from './session.js';
 import { lifelinePort, lifelineScript } from './lifeline.js';
-import { findInspector, inspectProcess, inspectorClients, isLoopback, openInspector, probeInspector, withSigusr1Lock, type InspectorAddress, type TargetInfo } from './target.js';
+import { acquireTargetLock, findInspector, inspectProcess, inspectorClients, isLoopback, openInspector, probeInspector, withSigusr1Lock, type InspectorAddress, type TargetInfo } from './target.js';
 
 export interface TargetSpec {
   pid?: number;
@@ -33,6 +33,8 @@ export interface Connection {
 export interface ConnectEvents {
   /** another leakscope holds the SIGUSR1 lock */
   waitingForLock?(holder: number): void;
+  /** another leakscope is attached to this target: this one waits until it lets go */
+  waitingForTarget?(holder: number, pid: number): void;
 }
 
 /** How long after the first session has gone the target closes its inspector and reopens it on port 0. */
@@ -114,9 +116,24 @@ export async function connectToTarget(spec: TargetSpec, events: ConnectEvents = 
     address = found;
     if (target) otherClients = inspectorClients(target.pid, found.port);
   } else {
-    ({ address, openedByUs, otherClients } = await openByPid(target as TargetInfo, events));
+    const t = target as TargetInfo;
+    // one leakscope per target for the whole stay (released when the session detaches)
+    const release = await acquireTargetLock(t.pid, (holder) => events.waitingForTarget?.(holder, t.pid));
+    try {
+      ({ address, openedByUs, otherClients } = await openByPid(t, events));
+      const session = await InspectorSession.connect(address, openedByUs);
+      session.onDetached(release);
+      return await finishConnect(session, target, address, openedByUs, otherClients);
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
   const session = await InspectorSession.connect(address, openedByUs);
+  return finishConnect(session, target, address, openedByUs, otherClients);
+}
+
+async function finishConnect(session: InspectorSession, target: TargetInfo | null, address: InspectorAddress, openedByUs: boolean, otherClients: number): Promise<Connection> {
   // an inspector a dead leakscope opened (and its lifeline could not close) is ours to close now
   if (!openedByUs && target && (await session.adoptOrphanedInspector())) openedByUs = true;
   try {

@@ -3,6 +3,7 @@
  * snapshot streamed to disk and the sampling profiler's live allocations saved beside it. Stops early (keeping what
  * it gathered) when aborted (Ctrl-C) or when the target goes away; always detaches.
  */
+import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../files.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -224,7 +225,29 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
     }
   } finally {
     watching = false;
+    // the main thread's session dropped without us (the target died during the trace window, say): it is gone
+    const droppedBeforeDetach = session.isDisconnected;
     result.detach = isolates ? await isolates.detach() : await session.detach();
+    // a target that died at any moment — during the trace window, at the let-go — is a failed capture, never a
+    // success: the report keeps what was gathered and says so (exit 3)
+    if (!result.error && !result.interrupted && (droppedBeforeDetach || (plan.pid !== undefined && !processAlive(plan.pid)))) {
+      const n = result.isolates[0]?.snapshots.length ?? 0;
+      result.error = new UserError(`the target${plan.pid !== undefined ? ` (pid ${plan.pid})` : ''} went away during the capture, after ${n} snapshot${n === 1 ? '' : 's'} (the report is what was gathered)`, { exitCode: ExitCode.targetFailed });
+    }
   }
   return result;
+}
+
+/** Is `pid` a live process (a zombie — exited, not yet reaped by its parent — is not)? */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return true;
+  }
 }

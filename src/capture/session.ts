@@ -106,6 +106,13 @@ export class InspectorSession {
     await this.evaluate(lifelineScript(port, token, process.pid));
   }
 
+  private readonly detachedHooks: Array<() => void> = [];
+
+  /** Runs `fn` once this session has let go of the target (the per-target lock's release). */
+  onDetached(fn: () => void): void {
+    this.detachedHooks.push(fn);
+  }
+
   /** Whether this session will close the inspector when it detaches (it opened it, or adopted an orphaned one). */
   get closesInspector(): boolean {
     return this.openedByUs;
@@ -266,6 +273,7 @@ export class InspectorSession {
       }
       if (!inspectorClosed) errors.push(`the inspector still listens on ${this.address.host}:${this.address.port}`);
     }
+    for (const fn of this.detachedHooks.splice(0)) fn();
     return { inspectorClosed, errors };
   }
 }

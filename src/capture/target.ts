@@ -110,6 +110,12 @@ export function inspectProcess(pid: number): TargetInfo {
     if (code === 'ESRCH') throw new UserError(`no process with pid ${pid}`, { exitCode: ExitCode.usage });
     if (code !== 'EPERM') throw err;
   }
+  // a process that has exited but that its parent has not reaped yet (a zombie) has no command line left
+  try {
+    if (/^State:\s+Z/m.test(readProc(pid, 'status'))) throw new UserError(`process ${pid} has exited (a zombie its parent has not reaped)`, { exitCode: ExitCode.targetFailed });
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+  }
   let commandLine: string[] = [];
   let executable = '';
   try {
@@ -247,6 +253,75 @@ export interface OpenedInspector {
   address: InspectorAddress;
   /** true when leakscope opened it (SIGUSR1), so it must close it when done */
   openedByUs: boolean;
+}
+
+/**
+ * One leakscope at a time per target: two sessions on one process get in each other's way (one closes the inspector
+ * the other uses, or moves it under it). The whole stay — connect to let-go — runs under a lock file per target
+ * process (its pid and start time, so a reused pid is another target), created exclusively in the temp folder and
+ * holding the owner's pid; another leakscope waits for it (however long the capture), and a lock whose owner is
+ * gone is stale and removed. Returns the release.
+ */
+export async function acquireTargetLock(pid: number, onWait?: (holder: number) => void, dir = tmpdir()): Promise<() => void> {
+  let start = '0';
+  try {
+    start = readProc(pid, 'stat').replace(/^.*\) /s, '').split(' ')[19] ?? '0';
+  } catch {
+    // unreadable: the pid alone names it
+  }
+  const lockFile = path.join(dir, `leakscope-target-${pid}-${start}.lock`);
+  let told = false;
+  for (;;) {
+    try {
+      const fd = openSync(lockFile, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          if (Number(readFileSync(lockFile, 'utf8').trim()) === process.pid) unlinkSync(lockFile);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot create the lock ${lockFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { exitCode: ExitCode.inspector });
+    }
+    let holder = 0;
+    try {
+      holder = Number(readFileSync(lockFile, 'utf8').trim()) || 0;
+    } catch {
+      continue; // released meanwhile
+    }
+    let alive = holder > 0 && holder !== process.pid;
+    if (alive) {
+      try {
+        process.kill(holder, 0);
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (!alive) {
+      try {
+        unlinkSync(lockFile);
+      } catch {
+        // removed by someone else meanwhile
+      }
+      continue;
+    }
+    if (!told) {
+      onWait?.(holder);
+      told = true;
+    }
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new UserError(`process ${pid} exited while waiting for another leakscope to let it go`, { exitCode: ExitCode.targetFailed });
+    }
+    await sleep(200);
+  }
 }
 
 /**

@@ -95,7 +95,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     const specs: TargetSpec[] = pids.length ? pids.map((pid) => ({ pid, host: flags.host })) : [{ port: flags.port, ws: flags.ws, host: flags.host }];
     // from here until the targets are let go, signals abort the work instead of killing leakscope
     const interrupts = new Interrupts(() => live.line('stopping: detaching from the targets and writing the report from what was gathered...'));
-    const conns = await interrupts.guard(connectAll(specs, { waitingForLock: (holder) => live.line(`waiting for another leakscope (pid ${holder}) to finish opening an inspector...`) }));
+    const conns = await interrupts.guard(connectAll(specs, { waitingForLock: (holder) => live.line(`waiting for another leakscope (pid ${holder}) to finish opening an inspector...`), waitingForTarget: (holder, pid) => process.stderr.write(`leakscope: waiting for another leakscope (pid ${holder}) to let go of pid ${pid}...\n`) }));
     try {
       makeCaptureDir(outDir); // only now: a refused target leaves no empty folder behind
     } catch (err) {

@@ -38,7 +38,7 @@ export default class Snapshot extends BaseCommand {
     const live = createLiveView(this.showProgress);
     // from here until the target is let go, signals abandon the snapshot instead of killing leakscope
     const interrupts = new Interrupts((sig) => live.line(`${sig}: abandoning the snapshot; reading the rest of the transfer so the target is not hurt...`));
-    const conn = await interrupts.guard(connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host }, { waitingForLock: (holder) => live.line(`waiting for another leakscope (pid ${holder}) to finish opening an inspector...`) }));
+    const conn = await interrupts.guard(connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host }, { waitingForLock: (holder) => live.line(`waiting for another leakscope (pid ${holder}) to finish opening an inspector...`), waitingForTarget: (holder, pid) => process.stderr.write(`leakscope: waiting for another leakscope (pid ${holder}) to let go of pid ${pid}...\n`) }));
     const { session } = conn;
     const files: SnapshotReport['files'] = [];
     const exited: string[] = [];

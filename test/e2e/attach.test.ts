@@ -388,6 +388,22 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     });
   });
 
+  it('two attaches on one pid at once: the second waits for the first to let go, both succeed, the inspector is closed after', async () => {
+    await withTarget('session-leak', [], async (t) => {
+      const a = cliAsync(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--no-sampling', '--dir', path.join(tmp, 'two-a'), '--json']);
+      await sleep(300);
+      const b = cliAsync(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--no-sampling', '--dir', path.join(tmp, 'two-b'), '--json']);
+      const [ra, rb] = await Promise.all([a.done, b.done]);
+      for (const [name, r] of [['first', ra], ['second', rb]] as const) {
+        assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+        assert.equal(JSON.parse(r.stdout).verdict, 'leak', `${name} named the leak`);
+      }
+      assert.match(rb.stderr, /waiting for another leakscope \(pid \d+\) to let go of pid \d+/);
+      assert.equal(await findInspector(t.pid), null);
+      assert.ok(isAlive(t.pid));
+    });
+  });
+
   it('a non-loopback inspector address is refused unless --host names it', () => {
     const r = cli(['snapshot', '--ws', 'ws://10.1.2.3:9229/abc']);
     assert.equal(r.status, 2);
