@@ -4,6 +4,10 @@
  * AbortSignal the capture code watches), the command finishes or abandons what is in flight in the order the target
  * survives (a snapshot transfer is read to its end, then the profiler is stopped, the session closed, the inspector
  * we opened closed), says in one line what it did, and exits with 128 + the signal's number.
+ *
+ * After the let-go (dispose), the signals are still caught until leakscope exits: the analysis and the report of
+ * what was gathered are finished and written (a CI timeout's SIGTERM, a second Ctrl-C never loses the report),
+ * and the exit code is 128 + the signal's number.
  */
 import { constants } from 'node:os';
 
@@ -48,7 +52,29 @@ export class Interrupts {
     }
   }
 
+  /** The target is let go: from now on a signal only marks the exit code (the report is still written). */
   dispose(): void {
     for (const s of SIGNALS) process.off(s, this.handler);
+    lateSignals(this.received !== null);
   }
+}
+
+let lateInstalled = false;
+
+/**
+ * After the let-go: a signal is noted (one line) and the work finishes; the exit code says which signal came first
+ * — unless one already came before the let-go, which decided it (the command exits with that one).
+ */
+function lateSignals(alreadyInterrupted: boolean): void {
+  if (lateInstalled) return;
+  lateInstalled = true;
+  let late: NodeJS.Signals | null = null;
+  const onLate = (sig: NodeJS.Signals) => {
+    if (late === null && !alreadyInterrupted) process.stderr.write(`leakscope: ${sig} after the target was let go: finishing the report of what was gathered\n`);
+    if (!alreadyInterrupted) late ??= sig;
+  };
+  for (const s of SIGNALS) process.on(s, onLate);
+  process.on('exit', () => {
+    if (late !== null) process.exitCode = 128 + (constants.signals[late] ?? 2);
+  });
 }

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import CDP from 'chrome-remote-interface';
 import { chmodSync, copyFileSync, existsSync, lstatSync, symlinkSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 import { loadSnapshot } from '../../src/analysis/heap/loader.js';
 import { cgroupMemory, findInspector, listeningPorts, probeInspector } from '../../src/capture/target.js';
 import { cli } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/fixtures.js';
 import { cliAsync } from '../helpers/cli-async.js';
 import { isAlive, withTarget } from '../helpers/targets.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -401,6 +402,36 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       assert.match(rb.stderr, /waiting for another leakscope \(pid \d+\) to let go of pid \d+/);
       assert.equal(await findInspector(t.pid), null);
       assert.ok(isAlive(t.pid));
+    });
+  });
+
+  it('signals again and again after the let-go: the report of what was gathered is still printed, whole', async () => {
+    await withTarget('session-leak', [], async (t) => {
+      for (const [first, then] of [['SIGINT', 'SIGTERM'], ['SIGTERM', 'SIGINT'], ['SIGHUP', 'SIGHUP']] as const) {
+        const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), 'attach', String(t.pid), '--interval', '1s', '--snapshots', '4', '--no-sampling', '--no-trace-growth', '--dir', scratchDir('leakscope-late-'), '--json'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const done = new Promise<{ status: number | null }>((resolve) => child.on('close', (status) => resolve({ status })));
+        const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+        await sleep(3500);
+        child.kill(first);
+        // again and again, until the report is out (a signal in the instant Node tears itself down after that is
+        // beyond any program's reach)
+        for (let i = 0; i < 100 && !/\n}\n$/.test(stdout); i++) {
+          await sleep(50);
+          if (child.exitCode === null) child.kill(then);
+        }
+        const { status } = await done;
+        clearTimeout(killer);
+        const r = { status, stdout, stderr };
+        assert.equal(r.status, 128 + constants.signals[first], `${first} then ${then}: ${r.stderr}`);
+        const j = JSON.parse(r.stdout);
+        assert.equal(j.schema, 'leakscope.attach/v2', 'the whole report');
+        assert.equal(await findInspector(t.pid), null);
+        assert.ok(isAlive(t.pid));
+      }
     });
   });
 
