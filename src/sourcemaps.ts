@@ -21,6 +21,9 @@ export interface Position {
 /** A location read through a source map: the original, with the compiled position it came from. */
 export type Mapped<T extends Position> = T & { compiled?: Position };
 
+/** A heap snapshot cuts strings (a script's source) at this many characters. */
+const SNAPSHOT_TEXT_LIMIT = 1024;
+
 /** Maps larger than this are not read (a map is JSON held in memory). */
 const MAX_MAP_BYTES = 64 * 1024 * 1024;
 
@@ -61,7 +64,9 @@ export class SourceMapper {
     let map: TraceMap | null = null;
     try {
       const file = toPath(script);
-      const source = text() ?? (file ? readSmall(file) : null);
+      // the snapshot keeps a script's first 1 KB only: a longer one's sourceMappingURL (at its end) is on disk
+      const kept = text();
+      const source = kept !== null && kept.length < SNAPSHOT_TEXT_LIMIT ? kept : ((file ? readSmall(file) : null) ?? kept);
       const url = source ? sourceMappingURL(source) : null;
       if (url) {
         let json: string | null = null;

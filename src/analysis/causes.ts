@@ -25,6 +25,32 @@ function nearestRepresentative(graph: HeapGraph, reps: Set<number>): Int32Array 
   return label;
 }
 
+/** The same count at every snapshot (a few percent apart at most): one number seen from two sides. */
+function sameSeries(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((x, k) => Math.abs(x - b[k]) <= Math.max(2, 0.02 * Math.max(x, b[k])));
+}
+
+/** How far up the dominator tree two findings' nodes are looked at for the object that holds both. */
+const HOLDER_DEPTH = 4;
+
+/**
+ * The object near both nodes that holds them both (their nearest common dominator within a few levels), or -1:
+ * never the root, a root group, a closure scope or a module's (two Maps of one module are two holders), nor V8's
+ * storage.
+ */
+function commonHolder(graph: HeapGraph, a: number, b: number): number {
+  const { idom } = graph.dominators;
+  const snap = graph.snap;
+  const seen = new Set<number>();
+  for (let x = a, k = 0; k <= HOLDER_DEPTH && x !== snap.rootIndex; x = idom[x], k++) seen.add(x);
+  for (let y = b, k = 0; k <= HOLDER_DEPTH && y !== snap.rootIndex; y = idom[y], k++) {
+    if (!seen.has(y)) continue;
+    if (snap.nodeType(y) !== snap.typeObject || snap.v8.isSystemObject(y)) return -1;
+    return y;
+  }
+  return -1;
+}
+
 export interface GenericHolder {
   finding: DetectorFinding;
   /** the new objects charged to it (ordinals in the last snapshot), to see which finding holds most of them */
@@ -59,6 +85,19 @@ export function mergeCauses(graph: HeapGraph, detected: DetectorFinding[], gener
     const up = r === graph.snap.rootIndex ? -1 : label[idom[r]];
     if (up >= 0) join(i, (byRep.get(up) as number[])[0]);
   });
+  // findings that grow in lockstep under one holder object are one cause too: an axios interceptor added per request
+  // is an entry of its manager's array, an entry of its Map, and a closure kept alive — three counts that are the
+  // same number at every snapshot, none holding the others, all under the InterceptorManager
+  const lockstep = new Set<number>();
+  for (let i = 0; i < detected.length; i++) {
+    for (let j = i + 1; j < detected.length; j++) {
+      if (root(i) === root(j) || !sameSeries(detected[i].countByStep, detected[j].countByStep)) continue;
+      if (commonHolder(graph, detected[i].representative, detected[j].representative) < 0) continue;
+      join(i, j);
+      lockstep.add(i);
+      lockstep.add(j);
+    }
+  }
   generic.forEach((g, k) => {
     const votes = new Map<number, number>();
     let total = 0;
@@ -82,16 +121,18 @@ export function mergeCauses(graph: HeapGraph, detected: DetectorFinding[], gener
       continue;
     }
     const primary = [...list].sort((a, b) => KINDS[a.kind].specificity - KINDS[b.kind].specificity)[0];
-    // the outermost members (their group's root and those on its node) name it
+    // the outermost members (their group's root and those on its node) name it; members in lockstep under one
+    // holder are side by side: the one nearest that holder, of the kind that names best
     const top = all[root(members[0])];
-    const outer = list.filter((f) => f.representative === top.representative);
-    const anchor = [...outer].sort((a, b) => KINDS[a.kind].naming - KINDS[b.kind].naming)[0];
+    const outer = members.some((i) => lockstep.has(i)) ? list : list.filter((f) => f.representative === top.representative);
+    const anchor = [...outer].sort((a, b) => KINDS[a.kind].naming - KINDS[b.kind].naming || a.retainerPath.length - b.retainerPath.length)[0];
     const named = anchor.kind === 'class-growth' && primary.kind !== 'class-growth' ? primary : anchor;
     const how = named.kind !== primary.kind ? KINDS[primary.kind].how : undefined;
     out.push({
       ...named,
       kind: primary.kind,
-      hint: primary.hint,
+      // a holder inside a package keeps the package's own advice (how to configure or use it)
+      hint: named.package ? named.hint : primary.hint,
       summary: how ? `${named.summary}; ${how}` : named.summary,
       confidence: Math.max(...list.map((f) => f.confidence)),
       severity: list.some((f) => f.severity === 'high') ? 'high' : list.some((f) => f.severity === 'medium') ? 'medium' : 'low',

@@ -76,7 +76,7 @@ export async function diffFiles(files: string[], options: DiffFilesOptions): Pro
     }
     ({ snap, fileProgress } = await load(k));
     graph = new HeapGraph(snap, fileProgress);
-    matched = { by: 'place', holders, found, unique: lastByPlace.size };
+    matched = { by: 'place', holders, found, unique: lastByPlace[0]?.size ?? 0 };
   }
   return diffSnapshots({ digests, last: graph, lastDigest, files, times: options.times ?? files.map(modifiedAt), matched }, options);
 }

@@ -166,7 +166,7 @@ export function diffSnapshots(input: DiffInput, options: DiffOptions = DEFAULT_D
     findings.push(...classGrowthFindings(classes, options));
   }
 
-  const { verdict, reason } = judgeDiff(findings, steps, idsComparable || input.matched !== undefined);
+  const { verdict, reason } = judgeDiff(findings, steps, idsComparable || input.matched !== undefined, idsComparable ? 'ids' : input.matched ? 'place' : 'class');
   return {
     files,
     snapshots: digests.map((d, k) => ({ file: d.file, bytes: d.bytes, nodes: d.nodeCount, totalSize: d.totalSize, takenAt: input.times?.[k] ?? null })),

@@ -4,7 +4,7 @@
  * steadily growing classes are all a diff can report (no holder, no path).
  */
 import type { SnapshotDigest } from './digest.js';
-import { hintFor, risesEveryStep, type Finding } from './findings.js';
+import { risesEveryStep, type Finding } from './findings.js';
 import { isV8InternalClass } from './heap/v8.js';
 
 export interface ClassGrowth {
@@ -57,7 +57,7 @@ export function classGrowthFindings(classes: ClassGrowth[], options: { top: numb
       evidence: [],
       severity: 'low',
       confidence: 0.3,
-      hint: hintFor('class-growth', '', c.name),
+      hint: `objects of this kind are created and kept, and the snapshots cannot say who holds them (their object ids do not match): take them in one session — leakscope attach <pid> — to see the holder and its retainer path`,
       summary: `${c.name}: ${c.countByStep.join(' → ')} objects (ids not comparable: no retainer path)`,
     });
   }

@@ -16,7 +16,7 @@ import { describeNode } from './describe.js';
 import { isApplicationFile, isDependencyFile, packageOf } from './source.js';
 import { confidenceOf, hintFor, severityOf, type Finding } from './findings.js';
 import { COLLECTION_CLASSES } from './heap/v8.js';
-import type { DetectorFinding } from './detectors/types.js';
+import { dependencyHint, type DetectorFinding } from './detectors/types.js';
 import { formatSize, where } from '../format.js';
 import { offHeapClause, offHeapMatters, offHeapOf, poolClause } from './offheap.js';
 
@@ -111,6 +111,9 @@ export function describeGroup(graph: HeapGraph, g: Group, names: string[], byCla
   const confidence = countByStep.length === steps && explains ? confidenceOf(countByStep) : Math.min(0.4, confidenceOf(countByStep));
   const severity = severityOf(confidence, g.bytes);
   const location = d.declaration ?? d.stepLocation ?? snap.location(g.holder);
+  // Node's own structures (the nextTick queue holding requests in flight, an internal list) are not a holder a
+  // program can change: what they keep is charged to nothing rather than named wrongly
+  if (location?.file.startsWith('node:') && !d.owner) return null;
   // an owner only matters when the holder's location is not the application's own
   const owner = location && isApplicationFile(location.file) ? null : d.owner;
   const pkg = location && isDependencyFile(location.file) ? packageOf(location.file) : null;
@@ -139,7 +142,7 @@ export function describeGroup(graph: HeapGraph, g: Group, names: string[], byCla
     representative: g.holder,
     severity,
     confidence,
-    hint: hintFor(kind, holderClass, name),
+    hint: pkg ? dependencyHint(hintFor(kind, holderClass, name), pkg, owner, d.retainerPath) : hintFor(kind, holderClass, name),
     summary: `${name} (${holderClass})${where(location)}${holderStep ? ` held by ${holderStep}` : ''}: +${g.count.toLocaleString('en-US')} new objects still alive (mostly ${itemClass}), retaining ${formatSize(g.bytes)}${offHeapClause(offHeap, g.bytes)}${poolClause(offHeap)}; ${itemClass} ${countByStep.join(' → ')}`,
   };
 }

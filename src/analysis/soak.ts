@@ -71,6 +71,8 @@ export function judgeSoak(input: {
   const ignored = findings.filter((f) => !accepted.includes(f) && !input.failOn.has(f.kind));
   const failing = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.status === 'leak');
   const watch = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.status === 'watch');
+  // the verdict names the failing leak that grows most, whatever its kind
+  const worst = [...failing].sort((a, b) => b.growthBytes - a.growthBytes)[0];
   // every part of the process's memory, judged the same way: Buffers and native memory grow where heapUsed is flat
   const trends = memoryTrends(input.usage, floor, input.maxGrowth, { native: input.processWide ?? true });
   const memory = input.usage.length >= 3 ? trends : null;
@@ -88,7 +90,7 @@ export function judgeSoak(input: {
   const { windowMs } = trends;
   const { rise, judgeable: slopeJudgeable } = heap;
   if (trend && trend.low > input.maxGrowth && slopeJudgeable) {
-    const culprit = failing[0] ? `; ${failing[0].summary}` : `; ${unexplained(input.diff, watch)}`;
+    const culprit = worst ? `; ${worst.summary}` : `; ${unexplained(input.diff, watch)}`;
     return { ...base, verdict: 'leak', reason: `${slopeText} exceeds --max-growth ${formatRate(input.maxGrowth)}${culprit}${whereText}` };
   }
   // memory outside the JS heap that grows surely faster than --max-growth fails the run by itself too (a culprit
@@ -100,9 +102,9 @@ export function judgeSoak(input: {
   const heapRises = !trend || (trend.low > 0 && trend.slope >= floor);
   const memoryRises = heapRises || judgedOutside;
   if (failing.length > 0) {
-    if (memoryRises || outside) return { ...base, verdict: 'leak', reason: `${failing[0].summary}; ${whereText ? `${memory?.brief}, while the ` : ''}${slopeText}` };
+    if (memoryRises || outside) return { ...base, verdict: 'leak', reason: `${(worst as Finding).summary}; ${whereText ? `${memory?.brief}, while the ` : ''}${slopeText}` };
     const why = trend && trend.low > 0 ? `does not clear the drift floor ${formatRate(floor)}` : 'is not significantly rising';
-    return { ...base, verdict: 'inconclusive', reason: `${failing[0].summary}, but the ${slopeText} ${why}` };
+    return { ...base, verdict: 'inconclusive', reason: `${(worst as Finding).summary}, but the ${slopeText} ${why}` };
   }
   if (memory && outside) {
     return { ...base, verdict: 'leak', reason: `${memory.brief} (95% CI lower bound ${formatRate(outside.trend?.low ?? 0)}) exceeds --max-growth ${formatRate(input.maxGrowth)}, while the ${slopeText}; ${memory.text}` };

@@ -8,6 +8,7 @@
 import type { SourceLocation } from './heap/snapshot.js';
 import { scriptPath } from '../format.js';
 import { readSourceFile } from '../source-files.js';
+import { isCutBySnapshot, SNAPSHOT_STRING_LIMIT } from './heap/v8.js';
 import type { HeapGraph } from './graph/heap-graph.js';
 import type { PathStep } from './graph/paths.js';
 
@@ -60,8 +61,18 @@ function sourceOf(graph: HeapGraph, script: number): string | null {
     cache = new Map();
     sourceCache.set(graph, cache);
   }
-  if (!cache.has(script)) cache.set(script, graph.snap.v8.scriptSource(script));
+  if (!cache.has(script)) cache.set(script, wholeSource(graph.snap.v8.scriptSource(script), scriptPath(graph.snap.nodeName(script))));
   return cache.get(script) ?? null;
+}
+
+/**
+ * A script's whole text: the snapshot's, unless the snapshot cut it at 1 KB (most real files): then the file on
+ * disk (source-files.ts's rules), when it starts as the snapshot's text does — the same file, not another version.
+ */
+export function wholeSource(text: string | null, file: string): string | null {
+  if (text === null || !isCutBySnapshot(text)) return text;
+  const disk = readSourceFile(file).text;
+  return disk !== null && disk.startsWith(text.slice(0, SNAPSHOT_STRING_LIMIT - 24)) ? disk : text;
 }
 
 function escapeRe(s: string): string {
@@ -143,20 +154,35 @@ export function declarationLocation(graph: HeapGraph, steps: PathStep[], accept?
     const type = snap.edgeType(edge);
     let script = -1;
     let kind: 'variable' | 'property';
+    let file: string | null = null;
+    let source: string | null = null;
     if (type === snap.edgeContext && snap.v8.isContext(holder)) {
       script = scriptOfContext(graph, holder);
       kind = 'variable';
     } else if (type === snap.edgeProperty && snap.nodeType(holder) === snap.typeObject) {
       script = scriptOfObject(graph, holder);
       kind = 'property';
+      if (script < 0) {
+        // a CommonJS module's exports (`module.exports = { quoteFor }`): the variable its file declares
+        const exportsOf = snap.v8.exportsModuleFile(holder, graph.retainers);
+        if (exportsOf) {
+          script = scriptByName(graph, exportsOf);
+          file = exportsOf;
+          source = script >= 0 ? sourceOf(graph, script) : readSourceFile(exportsOf).text;
+          kind = 'variable';
+        }
+      }
     } else {
       continue;
     }
-    const source = script < 0 ? null : sourceOf(graph, script);
-    const found = source ? findDeclaration(source, snap.edgeName(edge), kind) : null;
-    if (found) {
-      const file = scriptPath(snap.nodeName(script));
-      const loc = snap.mapLocation({ file, line: found.line, column: found.column, scriptId: -1 }, () => source);
+    if (script >= 0) {
+      file ??= scriptPath(snap.nodeName(script));
+      source ??= sourceOf(graph, script);
+    }
+    const found = source ? (findDeclaration(source, snap.edgeName(edge), kind) ?? (kind === 'variable' && file && !snap.v8.isContext(holder) ? findDeclaration(source, snap.edgeName(edge), 'property') : null)) : null;
+    if (found && file) {
+      const text = source;
+      const loc = snap.mapLocation({ file, line: found.line, column: found.column, scriptId: -1 }, () => text);
       if (!accept || accept(loc.file)) return loc;
     }
     // the nearest holder decides, unless we are looking further for an accepted file

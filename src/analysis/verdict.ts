@@ -6,7 +6,7 @@
  *   no-leak       nothing above the thresholds grew steadily (watch items are named in the reason).
  */
 import type { Finding, Verdict } from './findings.js';
-import { NAMES } from './heap/v8.js';
+import { COLLECTION_CLASSES, NAMES } from './heap/v8.js';
 
 /** What leaks, as the reason's sentence names it. */
 export function leakSentence(f: Finding): string {
@@ -18,7 +18,8 @@ export function leakSentence(f: Finding): string {
     case 'listener':
       return `'${f.name}' listeners on ${f.holderClass}`;
     case 'closure':
-      return f.itemClass === '(closure chain)' ? `the chain of \`${f.name}\` in ${f.holderClass}` : `closures ${f.name}`;
+      if (f.itemClass === '(closure chain)') return `the chain of \`${f.name}\` in ${f.holderClass}`;
+      return COLLECTION_CLASSES.has(f.holderClass) ? `${f.name} (${f.holderClass}) holding closures` : `closures ${f.name}`;
     case 'pending-promise':
       return f.holderClass && f.name !== NAMES.Promise ? `${f.name} (${f.holderClass}) holding promises that never settle` : 'pending promises';
     default:
@@ -26,16 +27,23 @@ export function leakSentence(f: Finding): string {
   }
 }
 
-export function judgeDiff(findings: Finding[], steps: number, idsComparable: boolean): { verdict: Verdict; reason: string } {
+export function judgeDiff(findings: Finding[], steps: number, idsComparable: boolean, matchedBy: 'ids' | 'place' | 'class' = idsComparable ? 'ids' : 'class'): { verdict: Verdict; reason: string } {
   const strong = findings.filter((f) => f.status === 'leak');
   const watch = findings.filter((f) => f.status === 'watch');
-  if (!idsComparable) {
+  // separate sessions: holders matched by place; classes that grew at every step with no holder matched are not a
+  // clean bill of health
+  const unmatched = findings.filter((f) => f.kind === 'class-growth' && f.retainerPath.length === 0);
+  if (matchedBy === 'place' && strong.length === 0 && unmatched.length > 0) {
+    return { verdict: 'inconclusive', reason: `no holder could be followed across the separate sessions, but classes grew at every step (${unmatched.slice(0, 3).map((f) => `${f.name} ${f.countByStep.join(' → ')}`).join('; ')}): take the snapshots in one session (leakscope attach <pid>) to name who holds them` };
+  }
+  if (!idsComparable && matchedBy !== 'place') {
     return findings.length > 0
       ? { verdict: 'inconclusive', reason: `classes grew at every step, but the snapshots' object ids are not comparable, so no holder can be named` }
       : { verdict: 'no-leak', reason: 'no class grew at every step (ids not comparable: per-class counts only)' };
   }
   if (strong.length > 0) {
-    const f = strong[0];
+    // the verdict names the leak that grows most, whatever its kind
+    const f = [...strong].sort((a, b) => b.growthBytes - a.growthBytes)[0];
     return { verdict: 'leak', reason: `${leakSentence(f)} grew at every one of ${steps} snapshots (${f.countByStep.join(' → ')})` };
   }
   const suspects = findings.filter((f) => f.confidence >= 0.4);

@@ -4,10 +4,10 @@
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import { NAMES, TABLE_STRIDE } from '../heap/v8.js';
-import { describeNode, entryClass } from '../describe.js';
+import { describeNode, entryClass, type NodeDescription } from '../describe.js';
 import { keyText } from '../graph/paths.js';
 import { formatCount, formatSize, where } from '../../format.js';
-import { hintFor, risesEveryStep } from '../findings.js';
+import { hintFor } from '../findings.js';
 import { offHeapClause, offHeapMatters, offHeapOf, poolClause } from '../offheap.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
@@ -17,6 +17,8 @@ const MIN_DICTIONARY_PROPERTIES = 32;
 /** a plain object counts as the holder of its collection-valued properties (shards) only from this many on: `{ users:
  * new Map(), orders: new Map() }` is two named holders, `caches[tenant] = new Map()` for 20 tenants is one */
 const MIN_OBJECT_SHARDS = 8;
+/** a sharded holder's inner collections must hold this much more each (on average) at the last snapshot */
+const SHARD_GROWTH = 1.1;
 /** how many shards a sharded finding names (the keys that grew most) */
 const TOP_SHARDS = 3;
 
@@ -370,14 +372,14 @@ function judge(samples: CollectionSample[], ctx: JudgeContext): DetectorFinding[
     const n = ctx.last.ids.ordinalOf(id);
     if (n < 0) continue;
     const shape = reader.shapeOf(n);
-    // judged by its shards when they grow more than it does: a Map of Maps whose inner Maps fill up. A collection
-    // whose own count grows steadily stays judged by it, unless its inner collections also grow each (a Map of
-    // sessions that each keep a history of 32 grows in both, but only its own count says how)
+    // judged by its shards when the inner collections themselves fill up (a Map of Maps): their entries per shard
+    // grow. Entries that each bring an inner collection of a fixed size (sessions that each keep a history of 32,
+    // a cache's documents that each have 6 sections) grow the nested count only as fast as the own count: those are
+    // judged by their own count, or not at all
     const lastShards = shards[shards.length - 1];
-    const perShardGrows = lastShards > 0 && nested[nested.length - 1] / lastShards > nested[0] / Math.max(1, shards[0]);
-    const ownSteady = ownGrowth >= ctx.minGrowth && risesEveryStep(own);
+    const perShardGrows = lastShards > 0 && nested[nested.length - 1] / lastShards > (SHARD_GROWTH * nested[0]) / Math.max(1, shards[0]);
     let sharded: Candidate['sharded'] = null;
-    if (nestedGrowth >= ctx.minGrowth && nestedGrowth > ownGrowth && lastShards >= minShards(shape) && (!ownSteady || perShardGrows)) {
+    if (nestedGrowth >= ctx.minGrowth && nestedGrowth > ownGrowth && lastShards >= minShards(shape) && perShardGrows) {
       const found = shardsOf(ctx, reader, n, shape);
       // the shards must be this holder's: most of their entries under it, not under another holder they share
       const owned = found.shards.filter((s) => s.owned);
@@ -403,7 +405,7 @@ function ownFinding(samples: CollectionSample[], ctx: JudgeContext, c: Candidate
   const { n, at } = c;
   const countByStep = samples.map((s, i) => s.entries[at[i]]);
   const d = describeNode(ctx.last, n);
-  if (!d) return null;
+  if (!d || isNodeInternal(d)) return null;
   const holderClass = d.className.startsWith('{') ? NAMES.Object : d.className;
   const offHeap = offHeapOf(ctx.last, n);
   return growthFinding(ctx, {
@@ -429,7 +431,7 @@ function shardedFinding(samples: CollectionSample[], ctx: JudgeContext, c: Candi
   const countByStep = samples.map((s, i) => s.nested[at[i]]);
   const shardCounts = samples.map((s, i) => s.shards[at[i]]);
   const d = describeNode(ctx.last, n);
-  if (!d) return null;
+  if (!d || isNodeInternal(d)) return null;
   const holderClass = d.className.startsWith('{') ? NAMES.Object : d.className;
   const offHeap = offHeapOf(ctx.last, n);
   // the keys whose shard grew most: against the first snapshot's count of the same inner collection (by id; a shard
@@ -471,6 +473,15 @@ function shardedFinding(samples: CollectionSample[], ctx: JudgeContext, c: Candi
     ids: ranked.slice(0, MAX_TRACED_SHARDS).map((r) => ctx.last.snap.nodeId(r.s.node)),
   };
   return f;
+}
+
+/**
+ * A collection declared in Node's own code (node:internal/…: the nextTick queue, a timer list) and owned by no
+ * program declaration: what fills it (requests in flight, say) is not a holder the program can change. Listeners,
+ * timers and promises that pile up in Node's structures are the other detectors' findings.
+ */
+function isNodeInternal(d: NodeDescription): boolean {
+  return d.declaration?.file.startsWith('node:') === true && !d.owner;
 }
 
 /** At most this many shards (those that grew most) are named for a live trace of the lines that add to them. */

@@ -30,15 +30,47 @@ function isHolder(snap: HeapSnapshot, n: number): boolean {
   return !snap.v8.isSystemObject(n) && snap.nodeName(n) !== NAMES.Promise;
 }
 
-function collect(snap: HeapSnapshot): number {
-  let count = 0;
-  pendingPromises(snap, () => count++);
-  return count;
+export interface PromiseSample {
+  count: number;
+  /** the pending promises' ids, ascending; null when they cannot be compared with the other snapshots' */
+  ids: Uint32Array | null;
 }
 
-function judge(samples: number[], ctx: JudgeContext): DetectorFinding[] {
-  const counts = samples;
+function collect(snap: HeapSnapshot): PromiseSample {
+  const ids: number[] = [];
+  pendingPromises(snap, (n) => ids.push(snap.nodeId(n)));
+  return { count: ids.length, ids: Uint32Array.from(ids).sort() };
+}
+
+/** At least this many pending at the first snapshot before their persistence is judged. */
+const MIN_PERSISTENCE_SAMPLE = 10;
+/** Of the promises pending at the first snapshot, at least this share must still be pending at the last. */
+const MIN_PERSISTENCE = 0.5;
+
+/** The share of `first`'s ids also in `last` (both ascending). */
+function persistence(first: Uint32Array, last: Uint32Array): number {
+  let i = 0;
+  let j = 0;
+  let both = 0;
+  while (i < first.length && j < last.length) {
+    if (first[i] === last[j]) {
+      both++;
+      i++;
+      j++;
+    } else if (first[i] < last[j]) i++;
+    else j++;
+  }
+  return first.length === 0 ? 0 : both / first.length;
+}
+
+function judge(samples: PromiseSample[], ctx: JudgeContext): DetectorFinding[] {
+  const counts = samples.map((s) => s.count);
   if (counts[counts.length - 1] - counts[0] < ctx.minGrowth || confidenceOf(counts) < 0.5) return [];
+  // promises that never settle are the same promises at every snapshot; requests in flight are new each time: a
+  // busy moment's in-flight work (13 → 21 → 115 pending) settles, and what was pending at the first snapshot is gone
+  const first = samples[0].ids;
+  const lastIds = samples[samples.length - 1].ids;
+  if (first && lastIds && first.length >= MIN_PERSISTENCE_SAMPLE && persistence(first, lastIds) < MIN_PERSISTENCE) return [];
   // who holds them: the deepest node that dominates at least half of the pending promises (a `pending` Map of
   // resolvers), else the most recent pending promise (highest id) stands for them
   const snap = ctx.last.snap;
@@ -77,10 +109,12 @@ function judge(samples: number[], ctx: JudgeContext): DetectorFinding[] {
   return f ? [f] : [];
 }
 
-export const promisesDetector: Detector<number> = {
+export const promisesDetector: Detector<PromiseSample> = {
   id: 'pending-promise',
   kind: 'pending-promise',
-  summary: 'promises that never settle, piling up',
+  summary: 'promises that never settle, piling up (the same ones still pending at every snapshot)',
   collect,
   judge,
+  // snapshots matched by place (separate sessions): the promises' ids say nothing; their counts still do
+  rekey: (s) => ({ count: s.count, ids: null }),
 };

@@ -4,6 +4,7 @@
  *   collect(snapshot)  -> a small sample, taken while each snapshot is loaded (forward edges only);
  *   judge(samples, ctx) -> findings, with the last snapshot's full graph for paths and retained sizes.
  */
+import { libraryHint } from '../libraries.js';
 import { confidenceOf, severityOf, type Finding, type FindingKind } from '../findings.js';
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
@@ -89,6 +90,14 @@ export interface GrowthFacts {
   summary: string;
 }
 
+/** The fix for a leak held inside a dependency: the package's own advice when known, where the program owns it. */
+export function dependencyHint(generic: string, pkg: { name: string; version: string | null } | null, owner: Finding['location'] | null | undefined, path: readonly string[]): string {
+  const where = owner ? ` (your code at ${shortLocation(owner)})` : '';
+  const known = pkg ? libraryHint(pkg.name, path) : null;
+  if (known) return `${known}${where}`;
+  return `${generic.replace(/\.?$/, '')}; it lives in ${pkg ? packageText(pkg) : 'a dependency'}: change how your code ${owner ? `at ${shortLocation(owner)} ` : ''}creates or configures it (a size or TTL option, a bounded set of keys), or upgrade if the package bounds it in a later version`;
+}
+
 /**
  * One finding from a count series and the node that shows it, with the shared rules for confidence and severity;
  * null when the series is not growth worth reporting (confidence below 0.5).
@@ -125,8 +134,9 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
     evidence: [],
     severity: severityOf(confidence, facts.bytes),
     confidence,
-    // inside a dependency, the fix is where the program creates or configures it
-    hint: inDependency ? `${facts.hint.replace(/\.?$/, '')}; it lives in ${pkg ? packageText(pkg) : 'a dependency'}: change how your code ${owner ? `at ${shortLocation(owner)} ` : ''}creates or configures it (a size or TTL option, a bounded set of keys), or upgrade if the package bounds it in a later version` : facts.hint,
+    // inside a dependency, the fix is where the program creates or configures it — in the package's own terms when
+    // its leaky configurations are known
+    hint: inDependency ? dependencyHint(facts.hint, pkg, owner, d?.retainerPath ?? []) : facts.hint,
     summary: facts.summary + ownerText,
     representative: facts.pathOf,
   };

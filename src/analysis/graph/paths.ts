@@ -203,6 +203,11 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
       text = ctx.text;
       location = ctx.location;
       programScope = location !== null && isProgramScript(location.file);
+    } else if (snap.v8.moduleRecordFile(node) !== null) {
+      // a CommonJS module's record (reached through require.cache): the module, as its scope reads
+      const file = snap.v8.moduleRecordFile(node) as string;
+      text = `module ${shortFile(file)}`;
+      programScope = isProgramScript(file);
     } else {
       internal = edge >= 0 && isPlumbing(snap, node, edge);
       const type = snap.nodeType(node);

@@ -74,6 +74,17 @@ export const NAMES = {
 
 /** Slots per entry in V8's OrderedHashMap (key, value, chain) and OrderedHashSet (key, chain) tables. */
 export const TABLE_STRIDE = { Map: 3, Set: 2 } as const;
+/**
+ * V8 writes a string's text into a snapshot cut at this many characters (its names storage's limit): a script's
+ * source longer than that is only its first 1 KB there, so its declarations further down must be read elsewhere.
+ */
+export const SNAPSHOT_STRING_LIMIT = 1024;
+
+/** Was this string cut by the snapshot (see SNAPSHOT_STRING_LIMIT)? */
+export function isCutBySnapshot(text: string): boolean {
+  return text.length >= SNAPSHOT_STRING_LIMIT;
+}
+
 /** OrderedHashTable's FixedArray: its header (map, length), slot size, and the slots before the buckets */
 const TABLE_HEADER_BYTES = 16;
 const TABLE_SLOT_BYTES = 8;
@@ -315,6 +326,19 @@ export class V8Vocabulary {
   }
 
   // ---- CommonJS modules ----
+
+  /** A CommonJS module's record (Module: its `exports`, `filename`, `children`). */
+  isModuleRecord(n: number): boolean {
+    return this.moduleRecordFile(n) !== null;
+  }
+
+  /** The file of a CommonJS module's record (its `filename`), or null for any other node. */
+  moduleRecordFile(n: number): string | null {
+    const s = this.snap;
+    if (s.nodeType(n) !== s.typeObject || s.nodeNameIndex(n) !== this.id(NAMES.cjsModule)) return null;
+    const e = s.findEdgeByNameIndex(n, s.edgeProperty, this.id(NAMES.moduleFilename));
+    return e < 0 ? null : s.nodeName(s.edgeTo(e));
+  }
 
   /**
    * The file of the CommonJS module whose `module.exports` is `obj` (a Module record keeps it as `exports`, and its
