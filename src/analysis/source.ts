@@ -8,7 +8,7 @@
 import type { SourceLocation } from './heap/snapshot.js';
 import { scriptPath } from '../format.js';
 import { readSourceFile } from '../source-files.js';
-import { isCutBySnapshot, SNAPSHOT_STRING_LIMIT } from './heap/v8.js';
+import { isCutBySnapshot, NAMES, SNAPSHOT_STRING_LIMIT } from './heap/v8.js';
 import type { HeapGraph } from './graph/heap-graph.js';
 import type { PathStep } from './graph/paths.js';
 
@@ -98,6 +98,28 @@ export function findDeclaration(source: string, name: string, kind: 'variable' |
   return null;
 }
 
+/**
+ * Where an ES module declares an exported name (`export const callLatency = new Histogram(…)`): among the modules
+ * in the heap, the one whose source declares it — an exported declaration first, the program's own modules first.
+ */
+function exportDeclaration(graph: HeapGraph, name: string): SourceLocation | null {
+  scriptByName(graph, ''); // index the scripts
+  const scripts = scriptsByName.get(graph) as Map<string, number>;
+  const found: Array<{ loc: SourceLocation; exported: boolean; program: boolean }> = [];
+  for (const [file, script] of scripts) {
+    if (file.startsWith('node:')) continue;
+    const source = sourceOf(graph, script);
+    if (!source || !source.includes(name)) continue;
+    const at = findDeclaration(source, name, 'variable');
+    if (!at) continue;
+    const line = source.split('\n')[at.line - 1] ?? '';
+    const loc = graph.snap.mapLocation({ file, line: at.line, column: at.column, scriptId: -1 }, () => source);
+    found.push({ loc, exported: /\bexport\b/.test(line), program: isApplicationFile(file) });
+  }
+  found.sort((a, b) => Number(b.exported) - Number(a.exported) || Number(b.program) - Number(a.program));
+  return found[0]?.loc ?? null;
+}
+
 /** Is this script a dependency's (under node_modules)? */
 export function isDependencyFile(file: string): boolean {
   return file.includes('/node_modules/') || file.includes('\\node_modules\\');
@@ -172,6 +194,13 @@ export function declarationLocation(graph: HeapGraph, steps: PathStep[], accept?
           kind = 'variable';
         }
       }
+    } else if (k >= 2 && snap.edgeName(edge) === NAMES.cellValue && snap.v8.cellExportName(holder, steps[k - 2].node, steps[k - 1].edge) !== null) {
+      // an ES module's exported binding (a Cell): the module that declares that name
+      const name = snap.v8.cellExportName(holder, steps[k - 2].node, steps[k - 1].edge) as string;
+      const found = exportDeclaration(graph, name);
+      if (found && (!accept || accept(found.file))) return found;
+      if (!accept) return null;
+      continue;
     } else {
       continue;
     }

@@ -182,7 +182,10 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
   const out: ReadableStep[] = [];
   let previous = -1;
   let beforePrevious = -1;
+  let previousEdge = -1;
   for (const { node, edge } of steps) {
+    const intoPrevious = previousEdge;
+    previousEdge = edge;
     // an edge out of the root or a synthetic root group is just a slot number: the node alone reads better
     const fromRoot = previous >= 0 && (previous === snap.rootIndex || snap.nodeType(previous) === snap.typeSynthetic);
     const from = previous;
@@ -191,7 +194,9 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
     previous = node;
     if (node === snap.rootIndex && edge < 0) continue; // the unnamed root: every path starts there
     const cls = className(snap, node);
-    const label = edge >= 0 ? (mapEntryLabel(snap, fromOf, from, edge) ?? edgeLabel(snap, edge, from)) : null;
+    // an ES module's exported binding reads by its name: `callLatency (Histogram)`, not `value (Histogram)`
+    const exported = edge >= 0 && from >= 0 && intoPrevious >= 0 && snap.edgeName(edge) === NAMES.cellValue ? snap.v8.cellExportName(from, fromOf, intoPrevious) : null;
+    const label = edge >= 0 ? (exported ?? mapEntryLabel(snap, fromOf, from, edge) ?? edgeLabel(snap, edge, from)) : null;
     let text: string;
     let location = snap.location(node);
     let internal = false;

@@ -43,6 +43,9 @@ export const NAMES = {
   Array: 'Array',
   Object: 'Object',
   Promise: 'Promise',
+  // V8: an ES module's exported binding is a Cell (its `value`), kept in the module's exports table beside its name
+  cell: 'system / Cell',
+  cellValue: 'value',
   // Node internals: lib/internal/modules/cjs/loader.js — a CommonJS module's record and its exports object
   cjsModule: 'Module',
   moduleExports: 'exports',
@@ -323,6 +326,20 @@ export class V8Vocabulary {
       }
     }
     return -1;
+  }
+
+  // ---- ES modules ----
+
+  /**
+   * The exported name of an ES module's binding: `cell` (a `system / Cell`) reached from `table` (the module's
+   * exports hash table) by the slot `intoCell`; the table keeps the name in the slot before, as a Map its key.
+   * Null for any other step.
+   */
+  cellExportName(cell: number, table: number, intoCell: number): string | null {
+    const s = this.snap;
+    if (s.nodeNameIndex(cell) !== this.id(NAMES.cell) || table < 0) return null;
+    const key = this.tableKey(table, intoCell);
+    return key >= 0 && s.nodeType(key) === s.typeString ? s.nodeName(key) : null;
   }
 
   // ---- CommonJS modules ----
