@@ -194,9 +194,9 @@ export function declarationLocation(graph: HeapGraph, steps: PathStep[], accept?
           kind = 'variable';
         }
       }
-    } else if (k >= 2 && snap.edgeName(edge) === NAMES.cellValue && snap.v8.cellExportName(holder, steps[k - 2].node, steps[k - 1].edge) !== null) {
+    } else if (k >= 2 && snap.edgeName(edge) === NAMES.cellValue && snap.v8.cellExportName(holder, steps[k - 2].node, steps[k - 1].edge, graph.retainers) !== null) {
       // an ES module's exported binding (a Cell): the module that declares that name
-      const name = snap.v8.cellExportName(holder, steps[k - 2].node, steps[k - 1].edge) as string;
+      const name = snap.v8.cellExportName(holder, steps[k - 2].node, steps[k - 1].edge, graph.retainers) as string;
       const found = exportDeclaration(graph, name);
       if (found && (!accept || accept(found.file))) return found;
       if (!accept) return null;

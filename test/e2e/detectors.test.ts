@@ -236,8 +236,36 @@ describe('sharded caches (a Map of Maps) and leaks that share their objects', ()
   });
 });
 
+describe('leaks held inside libraries, placed in the application', () => {
+  it('an interceptor added per request to a client: one finding (its array, its Map and its closures grow in lockstep), the package and the owner', async () => {
+    const r = await findingsOf('interceptor-leak');
+    assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((f) => [f.kind, f.name])));
+    const f = r.findings[0];
+    assert.equal(f.name, 'handlers');
+    assert.equal(f.holderClass, 'Array');
+    assert.equal(f.kind, 'closure', 'the most specific kind: its entries are closures');
+    assert.deepEqual(f.package, { name: 'tiny-http-client', version: '2.3.1' });
+    at(f, 'node_modules/tiny-http-client/index.js', 5);
+    assert.ok(f.owner?.file.endsWith('fixtures/programs/interceptor-leak.mjs'), f.owner?.file);
+    assert.equal(f.owner?.line, 6, 'const inventory = createClient(…)');
+    assert.equal(f.evidence.length, 2, 'the Map and the closures are its evidence');
+    assert.equal(r.verdict, 'leak');
+  });
+
+  it("an unbounded metrics label: held by the exported counter by its name (an ES module's binding), owned by its declaration", async () => {
+    const r = await findingsOf('metrics-label-leak');
+    const f = only(r.findings, 'growing-collection');
+    assert.equal(f.name, 'hashMap');
+    assert.match(f.pathText, /→ requestCounter \(Counter\) → hashMap/);
+    assert.deepEqual(f.package, { name: 'tiny-metrics', version: '0.9.4' });
+    assert.ok(f.owner?.file.endsWith('fixtures/programs/lib/metrics.mjs'), f.owner?.file);
+    assert.equal(f.owner?.line, 4);
+    assert.match(f.summary, /held by requestCounter \(Counter\).*\(in tiny-metrics@0\.9\.4; owned by fixtures\/programs\/lib\/metrics\.mjs:4:14\)/);
+  });
+});
+
 describe('detectors: healthy twins produce no finding at all', () => {
-  for (const program of ['tenant-cache-healthy', 'tenant-cache-healthy-200', 'tenant-cache-listener-healthy', 'bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'abort-listener-healthy', 'upload-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth', 'rpc-pending-healthy', 'flags-chain-healthy']) {
+  for (const program of ['interceptor-healthy', 'metrics-label-healthy', 'tenant-cache-healthy', 'tenant-cache-healthy-200', 'tenant-cache-listener-healthy', 'bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'abort-listener-healthy', 'upload-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth', 'rpc-pending-healthy', 'flags-chain-healthy']) {
     it(program, async () => {
       const r = await findingsOf(program);
       assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name}`), []);

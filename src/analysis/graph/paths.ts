@@ -195,7 +195,7 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
     if (node === snap.rootIndex && edge < 0) continue; // the unnamed root: every path starts there
     const cls = className(snap, node);
     // an ES module's exported binding reads by its name: `callLatency (Histogram)`, not `value (Histogram)`
-    const exported = edge >= 0 && from >= 0 && intoPrevious >= 0 && snap.edgeName(edge) === NAMES.cellValue ? snap.v8.cellExportName(from, fromOf, intoPrevious) : null;
+    const exported = edge >= 0 && from >= 0 && intoPrevious >= 0 && snap.edgeName(edge) === NAMES.cellValue ? snap.v8.cellExportName(from, fromOf, intoPrevious, graph.retainers) : null;
     const label = edge >= 0 ? (exported ?? mapEntryLabel(snap, fromOf, from, edge) ?? edgeLabel(snap, edge, from)) : null;
     let text: string;
     let location = snap.location(node);

@@ -335,11 +335,27 @@ export class V8Vocabulary {
    * exports hash table) by the slot `intoCell`; the table keeps the name in the slot before, as a Map its key.
    * Null for any other step.
    */
-  cellExportName(cell: number, table: number, intoCell: number): string | null {
+  cellExportName(cell: number, table: number, intoCell: number, retainers?: { firstRetainer: Uint32Array; retainingNodes: Uint32Array; edge(n: number, r: number): number }): string | null {
     const s = this.snap;
-    if (s.nodeNameIndex(cell) !== this.id(NAMES.cell) || table < 0) return null;
-    const key = this.tableKey(table, intoCell);
-    return key >= 0 && s.nodeType(key) === s.typeString ? s.nodeName(key) : null;
+    if (s.nodeNameIndex(cell) !== this.id(NAMES.cell)) return null;
+    const name = (t: number, e: number) => {
+      const key = this.tableKey(t, e);
+      return key >= 0 && s.nodeType(key) === s.typeString ? s.nodeName(key) : null;
+    };
+    if (table >= 0) {
+      const direct = name(table, intoCell);
+      if (direct !== null) return direct;
+    }
+    // reached through an importing module's list of imported cells (no names there): the exporting module's
+    // table also holds the cell, beside its name
+    if (!retainers) return null;
+    for (let r = retainers.firstRetainer[cell], end = retainers.firstRetainer[cell + 1]; r < end; r++) {
+      const from = retainers.retainingNodes[r];
+      if (from === table || s.nodeType(from) !== s.typeArray) continue;
+      const found = name(from, retainers.edge(cell, r));
+      if (found !== null) return found;
+    }
+    return null;
   }
 
   // ---- CommonJS modules ----
