@@ -21,6 +21,8 @@ export interface NodeDescription {
   stepLocation: SourceLocation | null;
   /** when the declaration is in a dependency: the application declaration that owns it */
   owner: SourceLocation | null;
+  /** the script of the nearest scope on its path (a module's, a function's), when known */
+  scopeFile: string | null;
   retained: number;
 }
 
@@ -42,6 +44,7 @@ export function describeNode(graph: HeapGraph, n: number): NodeDescription | nul
     declaration,
     stepLocation: last.location,
     owner: applicationOwner(graph, steps, declaration),
+    scopeFile: [...readable.steps].reverse().find((s) => s.scopeFile !== undefined)?.scopeFile ?? null,
     retained: graph.dominators.retained[n],
   };
 }

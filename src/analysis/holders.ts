@@ -113,7 +113,7 @@ export function describeGroup(graph: HeapGraph, g: Group, names: string[], byCla
   const location = d.declaration ?? d.stepLocation ?? snap.location(g.holder);
   // Node's own structures (the nextTick queue holding requests in flight, an internal list) are not a holder a
   // program can change: what they keep is charged to nothing rather than named wrongly
-  if (location?.file.startsWith('node:') && !d.owner) return null;
+  if ((location?.file ?? d.scopeFile ?? '').startsWith('node:') && !d.owner) return null;
   // an owner only matters when the holder's location is not the application's own
   const owner = location && isApplicationFile(location.file) ? null : d.owner;
   const pkg = location && isDependencyFile(location.file) ? packageOf(location.file) : null;

@@ -481,7 +481,7 @@ function shardedFinding(samples: CollectionSample[], ctx: JudgeContext, c: Candi
  * timers and promises that pile up in Node's structures are the other detectors' findings.
  */
 function isNodeInternal(d: NodeDescription): boolean {
-  return d.declaration?.file.startsWith('node:') === true && !d.owner;
+  return (d.declaration?.file ?? d.scopeFile ?? '').startsWith('node:') && !d.owner;
 }
 
 /** At most this many shards (those that grew most) are named for a live trace of the lines that add to them. */

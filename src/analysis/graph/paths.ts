@@ -31,6 +31,8 @@ export interface ReadableStep {
   internal: boolean;
   /** a scope (module or function) of the program's own code: the printed path starts at the first one */
   programScope?: boolean;
+  /** for a scope (a closure scope, a CommonJS module record): the script it belongs to, when known */
+  scopeFile?: string;
 }
 
 export interface ReadablePath {
@@ -201,6 +203,7 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
     let location = snap.location(node);
     let internal = false;
     let programScope = false;
+    let scopeFile: string | undefined;
     if (snap.nodeType(node) === snap.typeSynthetic) {
       text = snap.nodeName(node);
     } else if (snap.v8.isContext(node)) {
@@ -208,11 +211,13 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
       text = ctx.text;
       location = ctx.location;
       programScope = location !== null && isProgramScript(location.file);
+      scopeFile = location?.file;
     } else if (snap.v8.moduleRecordFile(node) !== null) {
       // a CommonJS module's record (reached through require.cache): the module, as its scope reads
       const file = snap.v8.moduleRecordFile(node) as string;
       text = `module ${shortFile(file)}`;
       programScope = isProgramScript(file);
+      scopeFile = file;
     } else {
       internal = edge >= 0 && isPlumbing(snap, node, edge);
       const type = snap.nodeType(node);
@@ -230,6 +235,7 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
       location,
       internal,
       programScope,
+      ...(scopeFile ? { scopeFile } : {}),
     });
   }
   return { steps: out, text: pathText(fromProgram(out)) };
