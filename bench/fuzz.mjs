@@ -252,6 +252,120 @@ for (const c of cases) {
   process.stderr.write(`\r${counts.cases}/${cases.length}`);
 }
 process.stderr.write('\n');
+
+// 6. files a snapshot names: a snapshot with allocation traces (added-at lines are read from the files its script
+// names) and a script whose source map names files, all pointed at files that must never be read into a report —
+// the system's, the environment (a secret planted for the run), special files that would hang a reader
+const SECRET = `leakscope-fuzz-secret-${Math.floor(rand() * 1e12)}`;
+const leaks = { files: 0, runs: 0, leaked: 0, hangs: 0, crashes: 0, stackTraces: 0 };
+{
+  const tracked = makeSnapshots('session-leak', { rounds: 3, requests: 60, track: true });
+  const program = path.join(root, 'fixtures', 'programs', 'session-leak.mjs');
+  const fifoSource = path.join(dir, 'source-fifo.mjs');
+  execFileSync('mkfifo', [fifoSource]);
+  const targets = ['/etc/passwd', '../../../../../../etc/passwd', 'file:///etc/shadow', '/proc/self/environ', 'file:///proc/self/environ', '/dev/zero', '/dev/stdin', fifoSource, `${dir}/../../../../etc/hostname`];
+  const json = (s) => JSON.stringify(s).slice(1, -1);
+  for (const [k, t] of targets.entries()) {
+    const files = tracked.map((f, i) => {
+      const out = path.join(dir, `names-${k}-${i}.heapsnapshot`);
+      // every string naming the program (script names, trace_function_infos' script_name) names the target instead
+      writeFileSync(out, readFileSync(f, 'latin1').split(json(program)).join(json(t)).split(json(`file://${program}`)).join(json(t)), 'latin1');
+      return out;
+    });
+    leaks.files++;
+    runNamed(`trace names ${t}`, files);
+  }
+  // a source map (inline, in the script text the snapshot keeps) whose sources name the same files
+  for (const [k, t] of targets.slice(0, 5).entries()) {
+    const map = Buffer.from(JSON.stringify({ version: 3, sources: [t], names: [], mappings: ';;;;;;;;;;;;;;AAAA;;;;;AAAA' })).toString('base64');
+    const files = tracked.map((f, i) => {
+      const out = path.join(dir, `map-${k}-${i}.heapsnapshot`);
+      const text = readFileSync(f, 'latin1');
+      // the program's source string ends with its last line: a sourceMappingURL comment is added after it
+      const marker = json("await serve('session-leak', login);\n");
+      writeFileSync(out, text.split(marker).join(json(`await serve('session-leak', login);\n//# sourceMappingURL=data:application/json;base64,${map}\n`)), 'latin1');
+      return out;
+    });
+    leaks.files++;
+    runNamed(`source map naming ${t}`, files);
+  }
+}
+
+/** Every report format of a diff of `files`, checked for file contents (the system's, the planted secret). */
+function runNamed(what, files) {
+  for (const format of ['--json', 'table', 'markdown', 'html']) {
+    const argv = ['diff', ...files, ...(format === '--json' ? ['--json'] : ['--format', format])];
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), ...argv], { encoding: 'utf8', timeout: TIMEOUT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LEAKSCOPE_FUZZ_SECRET: SECRET }, cwd: root });
+    leaks.runs++;
+    const w = `${what} (${format})`;
+    if (r.error?.code === 'ETIMEDOUT') {
+      leaks.hangs++;
+      problems.push(`hang: ${w}`);
+      continue;
+    }
+    if (r.signal || ![0, 1, 2].includes(r.status)) {
+      leaks.crashes++;
+      problems.push(`crash: ${w}: ${r.signal ?? `exit ${r.status}`} ${r.stderr.split('\n')[0]}`);
+      continue;
+    }
+    if (/\n\s+at .+:\d+:\d+\)?\n/.test(r.stderr)) {
+      leaks.stackTraces++;
+      problems.push(`stack trace: ${w}`);
+    }
+    const out = r.stdout + r.stderr;
+    if (out.includes(SECRET) || /root:[x*]:0:0:/.test(out) || /\bPATH=\//.test(out) || out.includes(readFileSync('/etc/hostname', 'utf8').trim() + '`')) {
+      leaks.leaked++;
+      problems.push(`file contents in the report: ${w}`);
+    }
+  }
+}
+
+// 7. hostile names (terminal escapes, markup, Markdown links and images, ]]>) through every format, parsed back
+const injected = { runs: 0, injected: 0 };
+{
+  const hostileDir = path.join(dir, 'hostile');
+  mkdirSync(hostileDir);
+  const files = [1, 2, 3].map((k) => {
+    const f = path.join(hostileDir, `h${k}.heapsnapshot`);
+    execFileSync(process.execPath, [path.join(root, 'fixtures', 'programs', 'hostile-names.mjs'), f], { timeout: 60_000 });
+    return f;
+  });
+  const { Parser } = await import('commonmark');
+  const { XMLValidator } = await import('fast-xml-parser');
+  const md = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'diff', ...files, '--format', 'markdown'], { encoding: 'utf8', timeout: TIMEOUT });
+  injected.runs++;
+  const w = new Parser().parse(md.stdout).walker();
+  for (let e = w.next(); e; e = w.next()) {
+    if (e.entering && ['link', 'image', 'html_inline', 'html_block'].includes(e.node.type)) {
+      injected.injected++;
+      problems.push(`markdown: a ${e.node.type} made by the heap`);
+    }
+  }
+  const html = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'diff', ...files, '--format', 'html'], { encoding: 'utf8', timeout: TIMEOUT });
+  injected.runs++;
+  // the page's own script is the one <script> in it; outside it, no element the heap made can carry a handler
+  const page = html.stdout.replace(/<style[\s\S]*?<\/style>/g, '');
+  if (/\u001b/.test(page) || page.split('<script').length !== 2 || /<[a-z][^>]*\son\w+\s*=/i.test(page.replace(/<script>[\s\S]*?<\/script>/, ''))) {
+    injected.injected++;
+    problems.push('html: an escape sequence, a script or an event handler from the heap');
+  }
+  const js = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'diff', ...files, '--json'], { encoding: 'utf8', timeout: TIMEOUT });
+  injected.runs++;
+  try {
+    JSON.parse(js.stdout);
+  } catch {
+    injected.injected++;
+    problems.push('json: does not parse');
+  }
+  const table = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'diff', ...files], { encoding: 'utf8', timeout: TIMEOUT });
+  injected.runs++;
+  if (/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/.test(table.stdout) || /^Verdict: NO-LEAK/m.test(table.stdout.split('\n').slice(1).join('\n'))) {
+    injected.injected++;
+    problems.push('table: a raw control character or a faked line');
+  }
+  void XMLValidator; // JUnit and SARIF are rendered by `run` only: test/unit/hostile-reports.test.ts parses them back
+}
+
 if (!keep) {
   try {
     chmodSync(noRead, 0o600);
@@ -262,5 +376,7 @@ if (!keep) {
 }
 console.log(`hostile inputs: ${counts.cases} files (${cases.filter((c) => c.expect === 'reject').length} must be refused, ${cases.filter((c) => c.expect === 'accept').length} must be read, ${cases.filter((c) => c.expect === 'either').length} either), ${counts.runs} runs of summary and diff, ${TIMEOUT / 1000} s timeout each`);
 console.log(`hangs ${counts.hangs} / crashes ${counts.crashes} / stack traces ${counts.stackTraces} / wrongly accepted ${counts.wronglyAccepted} / wrongly rejected ${counts.wronglyRejected}`);
+console.log(`files a snapshot names: ${leaks.files} series naming /etc, /proc, /dev, a FIFO and ../ paths (trace names and source maps), ${leaks.runs} runs of diff in 4 formats: hangs ${leaks.hangs} / crashes ${leaks.crashes} / stack traces ${leaks.stackTraces} / file contents leaked ${leaks.leaked}`);
+console.log(`hostile names parsed back (Markdown with CommonMark, HTML, JSON, table): ${injected.runs} runs, injected elements ${injected.injected}`);
 for (const p of problems) console.log(`  ${p}`);
 process.exitCode = problems.length ? 1 : 0;

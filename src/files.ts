@@ -36,8 +36,25 @@ export function checkDestination(file: string): void {
   }
   const kind = st ? kindOf(st) : null;
   if (kind) throw new UserError(`refusing to write ${shown}: it is ${kind}, not a regular file`, { exitCode: ExitCode.usage, suggestion: 'name a new or regular file' });
+  checkNotLinkedFolder(path.dirname(file));
   // a folder that does not exist yet is made by the caller (0700) before the file is begun
   if (existsSync(path.dirname(file))) checkFolder(path.dirname(file));
+}
+
+/**
+ * The folder named for a file (`-o dir/report.md`, `--dir dir`) must be the folder itself, not a symbolic link to
+ * one: whoever can change the link decides where the report — every secret of the target — goes.
+ */
+export function checkNotLinkedFolder(dir: string): void {
+  let st: Stats;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return; // made by the caller, as a folder
+  }
+  if (st.isSymbolicLink()) {
+    throw new UserError(`refusing to write into ${printable(dir)}: it is a symbolic link to a folder, and whoever can change the link decides where the file goes`, { exitCode: ExitCode.usage, suggestion: 'name the real folder' });
+  }
 }
 
 /** A folder leakscope writes into must exist as a folder and not be writable by anyone without the sticky bit. */

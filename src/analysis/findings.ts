@@ -86,6 +86,8 @@ export interface ShardSummary {
   top: Array<{ key: string; entries: number; growth: number }>;
   /** heap object ids (last snapshot) of the inner collections that grew most: what a live trace wraps */
   ids: number[];
+  /** where an inner collection is made (`cache = new Map()`, `this.orders = new Map()`), when the source says */
+  declaredAt?: SourceLocation & { text: string };
 }
 
 /** true when every value is above the highest before it (objgraph's peak trick: a sawtooth never qualifies) */

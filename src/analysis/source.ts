@@ -120,6 +120,44 @@ function exportDeclaration(graph: HeapGraph, name: string): SourceLocation | nul
   return found[0]?.loc ?? null;
 }
 
+/**
+ * Where a sharded holder's inner collections are made. By a property of its entries (`.orders`): that field's
+ * declaration in the entries' class. Else in the holder's own file: the variable the code puts into the holder
+ * (`tenantCaches.set(tenant, cache)`, `byUser[id] = list`) and the line that makes it (`cache = new Map()`).
+ */
+export function innerDeclaration(graph: HeapGraph, holderDecl: SourceLocation | null, holderName: string, shardClass: string, via: string | null, wrapper: number): (SourceLocation & { text: string }) | null {
+  const snap = graph.snap;
+  let file: string | null = null;
+  let source: string | null = null;
+  let at: { line: number; column: number } | null = null;
+  if (via !== null) {
+    const script = wrapper >= 0 ? scriptOfObject(graph, wrapper) : -1;
+    if (script < 0) return null;
+    file = scriptPath(snap.nodeName(script));
+    source = sourceOf(graph, script);
+    at = source ? findDeclaration(source, via, 'property') : null;
+  } else if (holderDecl) {
+    file = holderDecl.compiled?.file ?? holderDecl.file;
+    const script = scriptByName(graph, file);
+    source = script >= 0 ? sourceOf(graph, script) : readSourceFile(file).text;
+    if (!source) return null;
+    const h = escapeRe(holderName);
+    const puts = new RegExp(`(?:^|[^\\w$.])${h}\\s*(?:\\.\\s*(?:set|push|add)\\s*\\((?:[^,()]*,\\s*)?([A-Za-z_$][\\w$]*)\\s*\\)|\\[[^\\]]*\\]\\s*=\\s*([A-Za-z_$][\\w$]*))`);
+    const m = puts.exec(source);
+    const inner = m?.[1] ?? m?.[2];
+    if (!inner) return null;
+    const makes = new RegExp(`\\b${escapeRe(inner)}\\s*=\\s*(?:new\\s+${escapeRe(shardClass)}\\b|\\[)`);
+    const mm = makes.exec(source);
+    if (!mm) return null;
+    const before = source.slice(0, mm.index);
+    at = { line: before.split('\n').length, column: mm.index - before.lastIndexOf('\n') };
+  }
+  if (!at || !file || !source) return null;
+  const text = source.split('\n')[at.line - 1]?.trim().slice(0, 160) ?? '';
+  const loc = snap.mapLocation({ file, line: at.line, column: at.column, scriptId: -1 }, () => source);
+  return { ...loc, text };
+}
+
 /** Is this script a dependency's (under node_modules)? */
 export function isDependencyFile(file: string): boolean {
   return file.includes('/node_modules/') || file.includes('\\node_modules\\');

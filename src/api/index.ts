@@ -46,6 +46,12 @@ export interface ExpectNoLeakOptions {
    * holder, not only where the holder is declared; false makes the rounds faster
    */
   trackAllocations?: boolean;
+  /**
+   * the whole check may take at most this long, in ms (default 120000): a function that never settles (a promise
+   * waiting on something that never comes) rejects it with a TimeoutError instead of hanging the test run; the
+   * profiler and the temporary folder are cleaned up either way
+   */
+  timeout?: number;
 }
 
 export interface LeakCheck {
@@ -80,7 +86,9 @@ export async function expectNoLeak(fn: (i: number) => unknown, options: ExpectNo
   const iterations = positive(options.iterations ?? 100, 'iterations');
   const rounds = Math.max(2, positive(options.rounds ?? 3, 'rounds'));
   const warmup = Math.max(0, Math.floor(options.warmup ?? 1));
+  const timeout = positive(options.timeout ?? DEFAULT_TIMEOUT_MS, 'timeout');
   if (typeof fn !== 'function') throw new TypeError('expectNoLeak(fn, options): fn must be a function');
+  const deadline = Date.now() + timeout;
   const dir = options.keepSnapshots ?? mkdtempSync(path.join(tmpdir(), 'leakscope-expect-'));
   const session = new Session();
   session.connect();
@@ -90,21 +98,30 @@ export async function expectNoLeak(fn: (i: number) => unknown, options: ExpectNo
     for (let k = 0; k < iterations; k++) {
       // a synchronous function is not awaited: no promise per call
       const r = fn(i++) as { then?: unknown } | undefined;
-      if (r && typeof r.then === 'function') await r;
+      if (r && typeof r.then === 'function') await beforeDeadline(r as Promise<unknown>, deadline, timeout, i - 1);
+      else if (Date.now() > deadline) throw timedOut(timeout, i - 1);
     }
   };
+  const tracking = options.trackAllocations !== false;
+  let tracked = false;
+  let enabled = false;
   try {
     await post(session, 'HeapProfiler.enable');
-    const tracking = options.trackAllocations !== false;
-    if (tracking) await post(session, 'HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+    enabled = true;
+    if (tracking) {
+      await post(session, 'HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+      tracked = true;
+    }
     for (let k = 0; k < warmup; k++) await round();
     for (let k = 0; k <= rounds; k++) {
       if (k > 0) await round();
       files.push(await snapshot(session, path.join(dir, `round-${k}.heapsnapshot`)));
     }
     // stopping streams one more snapshot: nobody listens to it, it is dropped
-    if (tracking) await post(session, 'HeapProfiler.stopTrackingHeapObjects', { reportProgress: false });
+    if (tracked) await post(session, 'HeapProfiler.stopTrackingHeapObjects', { reportProgress: false });
+    tracked = false;
     await post(session, 'HeapProfiler.disable');
+    enabled = false;
     const diff = await diffFiles(files, {
       ...DEFAULT_DIFF_OPTIONS,
       minObjects: options.minObjects ?? Math.min(DEFAULT_DIFF_OPTIONS.minObjects, iterations),
@@ -117,8 +134,34 @@ export async function expectNoLeak(fn: (i: number) => unknown, options: ExpectNo
     if (leaks.length > 0) throw new LeakError(leakMessage(printableDeep(leaks), iterations, warmup), diff, leaks);
     return { verdict: 'no-leak', iterations, rounds, findings: diff.findings, snapshots: options.keepSnapshots ? files : [] };
   } finally {
+    // on every path (a leak, a timeout, a throwing function): allocation tracking off, the profiler off, the
+    // session closed, the temporary snapshots gone
+    if (tracked) await post(session, 'HeapProfiler.stopTrackingHeapObjects', { reportProgress: false }).catch(() => {});
+    if (enabled) await post(session, 'HeapProfiler.disable').catch(() => {});
     session.disconnect(); // a no-op when it is not connected
     if (!options.keepSnapshots) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** expectNoLeak's default timeout for the whole check (ms). */
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+function timedOut(timeout: number, call: number): Error {
+  const err = new Error(`expectNoLeak: the check did not finish within ${timeout} ms (call ${call} had not settled): the function never resolves, or raise the timeout option`);
+  err.name = 'TimeoutError';
+  return err;
+}
+
+/** Awaits a call's promise, but not past the deadline (the promise itself cannot be cancelled: it is let go). */
+async function beforeDeadline(p: Promise<unknown>, deadline: number, timeout: number, call: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut(timeout, call)), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -12,7 +12,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { SocketChannel } from './channel.js';
 import { InspectorSession } from './session.js';
 import { lifelinePort, lifelineScript } from './lifeline.js';
-import { acquireTargetLock, findInspector, inspectProcess, inspectorClients, isLoopback, openInspector, probeInspector, withSigusr1Lock, type InspectorAddress, type TargetInfo } from './target.js';
+import { acquireTargetLock, findInspector, inspectProcess, listensOnAllInterfaces, inspectorClients, isLoopback, openInspector, probeInspector, withSigusr1Lock, type InspectorAddress, type TargetInfo } from './target.js';
 
 export interface TargetSpec {
   pid?: number;
@@ -28,6 +28,8 @@ export interface Connection {
   openedByUs: boolean;
   /** clients other than leakscope connected to the target's inspector when we came (DevTools, an IDE …) */
   otherClients: number;
+  /** the target's own inspector listens on every interface (0.0.0.0): anyone who can reach the port controls it */
+  exposed: boolean;
 }
 
 export interface ConnectEvents {
@@ -136,6 +138,7 @@ export async function connectToTarget(spec: TargetSpec, events: ConnectEvents = 
 async function finishConnect(session: InspectorSession, target: TargetInfo | null, address: InspectorAddress, openedByUs: boolean, otherClients: number): Promise<Connection> {
   // an inspector a dead leakscope opened (and its lifeline could not close) is ours to close now
   if (!openedByUs && target && (await session.adoptOrphanedInspector())) openedByUs = true;
+  const exposed = target !== null && !openedByUs && listensOnAllInterfaces(target.pid, address.port);
   try {
     // a target paused in another client's debugger answers evaluations but never runs a timer: say so at once
     await session.assertRunning();
@@ -143,5 +146,5 @@ async function finishConnect(session: InspectorSession, target: TargetInfo | nul
     await session.detach();
     throw err;
   }
-  return { session, target, address, openedByUs, otherClients };
+  return { session, target, address, openedByUs, otherClients, exposed };
 }

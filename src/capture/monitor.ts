@@ -11,7 +11,7 @@ import { ExitCode, UserError } from '../errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
 import type { HeapUsage, InspectorSession, ThreadInfo } from './session.js';
 import { Isolates, workerExited, type ThreadSelection } from './threads.js';
-import { cgroupMemory } from './target.js';
+import { addressSpace, cgroupMemory, type AddressSpace } from './target.js';
 
 export interface CapturePlan {
   intervalMs: number;
@@ -90,15 +90,25 @@ export function expectedPauseMs(used: number): number {
  * Refuses a snapshot (UserError, exit 2) when the target is close to its heap limit, or when its cgroup's memory
  * limit leaves no room for the native graph a snapshot builds (about the size of the heap again).
  */
-export function checkHeadroom(u: HeapUsage, pid: number | undefined): void {
+export function checkHeadroom(u: HeapUsage, pid: number | undefined, limits: { addressSpace?: AddressSpace | null } = {}): void {
   const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
+  const cost = `a snapshot needs about ${mb(u.used)} more memory and pauses it about ${Math.max(1, Math.round(expectedPauseMs(u.used) / 1000))} s`;
   const suggestion = 'pass --force to take it anyway';
+  // the old generation's own limit (--max-old-space-size): its young generation sits on top, so heap_size_limit
+  // would put a full old space at half the limit
+  if (u.oldLimit && u.oldUsed !== undefined && u.oldUsed / u.oldLimit > HEADROOM_LIMIT) {
+    throw new UserError(`the target uses ${mb(u.oldUsed)} of its ${mb(u.oldLimit)} old-space limit (--max-old-space-size): ${cost}, and could run out of heap (nodejs/node#50711); not taking one`, { exitCode: ExitCode.usage, suggestion });
+  }
   if (u.used / u.limit > HEADROOM_LIMIT) {
-    throw new UserError(`the target uses ${mb(u.used)} of its ${mb(u.limit)} heap limit: a snapshot could push it over (nodejs/node#50711); not taking one`, { exitCode: ExitCode.usage, suggestion });
+    throw new UserError(`the target uses ${mb(u.used)} of its ${mb(u.limit)} heap limit (heap_size_limit): ${cost}, and could run out of heap (nodejs/node#50711); not taking one`, { exitCode: ExitCode.usage, suggestion });
+  }
+  const as = limits.addressSpace !== undefined ? limits.addressSpace : pid !== undefined ? addressSpace(pid) : null;
+  if (as && as.size + u.used > as.limit) {
+    throw new UserError(`the target's address space is limited (RLIMIT_AS, ulimit -v) to ${mb(as.limit)} and it uses ${mb(as.size)}: ${cost}, and would die of it (std::bad_alloc); not taking one`, { exitCode: ExitCode.usage, suggestion });
   }
   const cgroup = pid !== undefined ? cgroupMemory(pid) : null;
   if (cgroup && cgroup.current + u.used > cgroup.limit) {
-    throw new UserError(`the target's cgroup uses ${mb(cgroup.current)} of its ${mb(cgroup.limit)} memory limit, and a snapshot needs about ${mb(u.used)} more: the OOM killer could end it; not taking one`, { exitCode: ExitCode.usage, suggestion });
+    throw new UserError(`the target's cgroup uses ${mb(cgroup.current)} of its ${mb(cgroup.limit)} memory limit (${cgroup.source}): ${cost}, and the OOM killer could end it; not taking one`, { exitCode: ExitCode.usage, suggestion });
   }
 }
 

@@ -7,9 +7,10 @@
  * manager's own process (npm, npx, yarn, pnpm) is the program.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from '../errors.js';
-import { probeInspector, type InspectorAddress } from './target.js';
+import { descendants, probeInspector, type InspectorAddress } from './target.js';
 
 const KEEP = 64 * 1024;
 
@@ -91,6 +92,17 @@ export class ManagedProcess {
 
   /** SIGTERM, then SIGKILL after `graceMs`; to the whole process group (the command may be a shell or npm). */
   async stop(graceMs: number): Promise<ExitStatus> {
+    // its whole tree, taken before anything is signalled (an orphan loses its link to us): a grandchild started
+    // `detached` has a process group of its own and would outlive the run
+    const tree = this.exit ? [] : descendants(this.pid);
+    try {
+      return await this.stopSelf(graceMs);
+    } finally {
+      await stopStragglers(tree, graceMs);
+    }
+  }
+
+  private async stopSelf(graceMs: number): Promise<ExitStatus> {
     if (this.exit) return this.exit;
     if (this.ended) {
       // it ended by itself and waited for our session to go: it exits now, with its own code
@@ -119,6 +131,36 @@ export class ManagedProcess {
     if (done) return done;
     signal('SIGKILL');
     return this.exited;
+  }
+}
+
+/** Processes of the program's tree still running after it stopped: SIGTERM, then SIGKILL after `graceMs`. */
+async function stopStragglers(pids: number[], graceMs: number): Promise<void> {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const left = pids.filter(alive);
+  if (left.length === 0) return;
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone
+    }
+  }
+  const until = Date.now() + graceMs;
+  while (Date.now() < until && left.some(alive)) await sleep(100);
+  for (const pid of left.filter(alive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
   }
 }
 
@@ -184,13 +226,30 @@ export interface Readiness {
   timeoutMs: number;
 }
 
+/**
+ * `re.exec(text)`, but never past `deadline`: a --ready-log pattern with catastrophic backtracking (`^(a+)+$`) would
+ * otherwise block leakscope itself, far beyond --ready-timeout. The match runs under a watchdog that stops it.
+ */
+export function boundedExec(re: RegExp, text: string, deadline: number): RegExpExecArray | null {
+  const timeout = Math.max(50, Math.min(READY_MATCH_MS, deadline - Date.now()));
+  try {
+    return vm.runInNewContext('re.exec(text)', { re, text }, { timeout }) as RegExpExecArray | null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
+    throw new UserError(`--ready-log /${re.source}/ took more than ${timeout} ms to match the program's output (it backtracks catastrophically): simplify it`, { exitCode: ExitCode.usage });
+  }
+}
+
+/** One match of the --ready-log pattern may take at most this long. */
+const READY_MATCH_MS = 2000;
+
 /** Waits until the program is ready; returns what the load command gets as LEAKSCOPE_URL / LEAKSCOPE_READY_MATCH. */
 export async function waitReady(p: ManagedProcess, r: Readiness): Promise<{ url?: string; match?: string }> {
   const deadline = Date.now() + r.timeoutMs;
   if (r.log) {
     const re = r.log;
     for (;;) {
-      const m = re.exec(p.stdout.value) ?? re.exec(p.stderr.value);
+      const m = boundedExec(re, p.stdout.value, deadline) ?? boundedExec(re, p.stderr.value, deadline);
       if (m) return { match: m[1] ?? m[0], url: r.url ?? (/^https?:\/\//.test(m[1] ?? '') ? m[1] : undefined) };
       if (p.exit) throw programDied(p, 'before it logged that it was ready');
       if (Date.now() > deadline) throw new UserError(`the program did not log /${re.source}/ within ${r.timeoutMs / 1000} s`, { exitCode: ExitCode.targetFailed });

@@ -21,6 +21,10 @@ export interface HeapUsage {
   arrayBuffers?: number;
   rss: number;
   limit: number;
+  /** the old generation's limit when the process was started with --max-old-space-size (bytes), else null */
+  oldLimit?: number | null;
+  /** the old generation's use (the heap without the young generation) */
+  oldUsed?: number;
   /** taken right after a full GC (a soak's samples, and a watch's sample before each snapshot) */
   afterGc?: boolean;
 }
@@ -134,8 +138,12 @@ export class InspectorSession {
   }
 
   async heapUsage(): Promise<HeapUsage> {
-    const v = await this.evaluate<{ used: number; total: number; external: number; arrayBuffers?: number; rss: number; limit: number }>(
-      `(() => { const m = process.memoryUsage(); const h = require('v8').getHeapStatistics(); return { used: m.heapUsed, total: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, limit: h.heap_size_limit }; })()`,
+    const v = await this.evaluate<{ used: number; total: number; external: number; arrayBuffers?: number; rss: number; limit: number; oldLimit: number | null; oldUsed: number }>(
+      `(() => { const v8 = require('v8'); const m = process.memoryUsage(); const h = v8.getHeapStatistics();` +
+        // the old generation's own limit, when the process was given one (its young generation is on top of it)
+        ` const flag = process.execArgv.concat(String(process.env.NODE_OPTIONS || '').split(/\\s+/)).map((a) => /^--max[-_]old[-_]space[-_]size=(\\d+)$/.exec(a)).filter(Boolean).pop();` +
+        ` const young = v8.getHeapSpaceStatistics().filter((s) => /^new_/.test(s.space_name)).reduce((a, s) => a + s.space_used_size, 0);` +
+        ` return { used: m.heapUsed, total: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, limit: h.heap_size_limit, oldLimit: flag ? Number(flag[1]) * 1048576 : null, oldUsed: h.used_heap_size - young }; })()`,
     );
     return { t: Date.now() - this.started, ...v };
   }

@@ -49,6 +49,21 @@ function parentPids(): Map<number, number> {
   return parents;
 }
 
+/** Every process descended from `pid` (children before grandchildren), whatever its process group. */
+export function descendants(pid: number): number[] {
+  const parents = parentPids();
+  const children = new Map<number, number[]>();
+  for (const [child, parent] of parents) children.set(parent, [...(children.get(parent) ?? []), child]);
+  const out: number[] = [];
+  const queue = [...(children.get(pid) ?? [])];
+  while (queue.length > 0) {
+    const p = queue.shift() as number;
+    out.push(p);
+    queue.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
 /**
  * The Node.js processes descended from `pid` (a cluster primary's workers, a PM2 daemon's apps, the node under an
  * `npm start`), children before grandchildren; processes that are not Node (a shell in between) are walked through,
@@ -241,6 +256,12 @@ export async function probeInspector(host: string, port: number, timeoutMs = 100
 }
 
 /** The inspector `pid` is listening with, if any (looks only at the pid's own loopback listening sockets). */
+/** Does `pid` listen on `port` on every interface (0.0.0.0 or ::), so that other hosts can reach it? */
+export function listensOnAllInterfaces(pid: number, port: number): boolean {
+  const inodes = socketInodes(pid);
+  return tcpSockets(pid).some((s) => s.state === '0A' && inodes.has(s.inode) && s.localPort === port && /^0+$/.test(s.local));
+}
+
 export async function findInspector(pid: number): Promise<InspectorAddress | null> {
   for (const port of listeningPorts(pid)) {
     const found = await probeInspector('127.0.0.1', port);
@@ -470,6 +491,27 @@ export interface MemoryLimit {
  * none or it cannot be read. A heap snapshot makes the target build its graph in native memory, about as big as
  * its heap again (nodejs/node#50711: processes killed mid-snapshot).
  */
+/** A process's address-space limit (RLIMIT_AS, `ulimit -v`) and its size now (VmSize), bytes. */
+export interface AddressSpace {
+  limit: number;
+  size: number;
+}
+
+/** `pid`'s address-space limit and size, from /proc; null when unlimited or unreadable. */
+export function addressSpace(pid: number, procRoot = '/proc'): AddressSpace | null {
+  try {
+    const limits = readFileSync(`${procRoot}/${pid}/limits`, 'utf8');
+    const m = /^Max address space\s+(\S+)/m.exec(limits);
+    if (!m || m[1] === 'unlimited') return null;
+    const limit = Number(m[1]);
+    const vm = /^VmSize:\s+(\d+)\s+kB/m.exec(readFileSync(`${procRoot}/${pid}/status`, 'utf8'));
+    if (!Number.isFinite(limit) || !vm) return null;
+    return { limit, size: Number(vm[1]) * 1024 };
+  } catch {
+    return null;
+  }
+}
+
 export function cgroupMemory(pid: number, root = '/sys/fs/cgroup', procRoot = '/proc'): MemoryLimit | null {
   let lines: string[];
   try {

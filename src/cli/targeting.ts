@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { UserError } from '../errors.js';
-import { checkFolder, cleanDeadPartials } from '../files.js';
+import { checkFolder, checkNotLinkedFolder, cleanDeadPartials } from '../files.js';
 import { printable } from '../text.js';
 import type { ThreadSelection } from '../capture/threads.js';
 
@@ -46,6 +46,7 @@ export function captureDirName(out: string | undefined, who: number | string | n
 
 /** Creates a capture folder (0700: snapshots hold the process's secrets). */
 export function makeCaptureDir(dir: string): string {
+  checkNotLinkedFolder(dir);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {

@@ -40,6 +40,7 @@ export default class Snapshot extends BaseCommand {
     const interrupts = new Interrupts((sig) => live.line(`${sig}: abandoning the snapshot; reading the rest of the transfer so the target is not hurt...`));
     const conn = await interrupts.guard(connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host }, { waitingForLock: (holder) => live.line(`waiting for another leakscope (pid ${holder}) to finish opening an inspector...`), waitingForTarget: (holder, pid) => process.stderr.write(`leakscope: waiting for another leakscope (pid ${holder}) to let go of pid ${pid}...\n`) }));
     const { session } = conn;
+    if (conn.exposed) process.stderr.write(`leakscope: warning: pid ${args.pid}'s inspector listens on every interface (port ${conn.address.port}): anyone who can reach that port can run code in it; start it with --inspect=127.0.0.1\n`);
     const files: SnapshotReport['files'] = [];
     const exited: string[] = [];
     let isolates: Isolates | null = null;

@@ -39,6 +39,7 @@ function processLine(p: ProcessReport): string {
 function processNotes(p: ProcessReport): string[] {
   const out: string[] = [];
   if (p.target.otherClients > 0) out.push(`note: ${p.target.otherClients} other inspector client${p.target.otherClients === 1 ? ' is' : 's are'} connected to this process (DevTools, an IDE…): they see the pauses of the snapshots too; its inspector stays open, as found`);
+  if (p.target.exposed) out.push(`warning: its inspector listens on every interface (${p.target.inspector.replace(/^127\.0\.0\.1/, '0.0.0.0')}): anyone who can reach that port can run code in the process; start it with --inspect=127.0.0.1 (leakscope leaves it as found)`);
   if (p.error) out.push(`error: ${p.error}`);
   if (p.growthTrace) out.push(p.growthTrace.text);
   for (const e of p.detach.errors) out.push(`warning: ${e}`);

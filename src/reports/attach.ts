@@ -43,7 +43,7 @@ export interface IsolateReport {
 }
 
 export interface ProcessReport {
-  target: { pid: number | null; command: string | null; inspector: string; openedByUs: boolean; otherClients: number };
+  target: { pid: number | null; command: string | null; inspector: string; openedByUs: boolean; otherClients: number; /** its own inspector listens on every interface */ exposed: boolean };
   isolates: IsolateReport[];
   /** which lines add to the main thread's flagged holders, and that the wrappers were removed (null: not traced) */
   growthTrace: GrowthTraceReport | null;
@@ -98,6 +98,7 @@ export function processReport(conn: Connection, capture: CaptureResult, isolates
       inspector: `${conn.address.host}:${conn.address.port}`,
       openedByUs: conn.openedByUs,
       otherClients: conn.otherClients,
+      exposed: conn.exposed,
     },
     isolates,
     growthTrace,

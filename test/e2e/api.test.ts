@@ -57,6 +57,20 @@ describe('the library entry', () => {
     }
   });
 
+  it('a function that never settles: a TimeoutError within the timeout option, and no folder left', () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-api-'));
+    try {
+      const script = "import { expectNoLeak } from 'leakscope'; const t0 = Date.now(); await expectNoLeak(() => new Promise(() => {}), { iterations: 5, timeout: 1500 }).catch((e) => console.log(e.name, Date.now() - t0 < 10000, e.message)); console.log('done');";
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env: { ...process.env, TMPDIR: tmp } });
+      const [first, second] = out.trim().split('\n');
+      assert.match(first, /^TimeoutError true expectNoLeak: the check did not finish within 1500 ms \(call 0 had not settled\)/);
+      assert.equal(second, 'done', 'the test process goes on (nothing left waiting)');
+      assert.deepEqual(readdirSync(tmp), [], 'the temporary folder is removed');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it('bad options are a clear error, not a hang', () => {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', "import { expectNoLeak } from 'leakscope'; for (const o of [{ iterations: 0 }, { rounds: 1.5 }]) await expectNoLeak(() => 1, o).catch((e) => console.log(e.name, e.message)); await expectNoLeak('x').catch((e) => console.log(e.name));"], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
     assert.deepEqual(out.trim().split('\n'), ['RangeError expectNoLeak: iterations must be a positive integer (got 0)', 'RangeError expectNoLeak: rounds must be a positive integer (got 1.5)', 'TypeError']);

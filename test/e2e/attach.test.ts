@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import CDP from 'chrome-remote-interface';
-import { chmodSync, copyFileSync, existsSync, lstatSync, symlinkSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, symlinkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -142,11 +142,34 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     await withTarget('near-limit', ['--max-semi-space-size=1', '--max-old-space-size=64', ...INSPECT_ANY_PORT], async (t) => {
       const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'near', 'x.heapsnapshot')]);
       assert.equal(r.status, 2, r.stderr);
-      assert.match(r.stderr, /the target uses \d+ MB of its \d+ MB heap limit: a snapshot could push it over .*not taking one \(pass --force to take it anyway\)/);
+      assert.match(r.stderr, /the target uses \d+ MB of its \d+ MB (old-space limit \(--max-old-space-size\)|heap limit \(heap_size_limit\)): a snapshot needs about \d+ MB more memory and pauses it about \d+ s, and could run out of heap \(nodejs\/node#50711\); not taking one \(pass --force to take it anyway\)/);
       assert.ok(!existsSync(path.join(tmp, 'near', 'x.heapsnapshot')));
       assert.ok(isAlive(t.pid));
       assert.equal(await findInspector(t.pid), null);
     }, { LEAKSCOPE_SELF_LOAD: '0' });
+  });
+
+  it('the old space, not heap_size_limit, decides with --max-old-space-size: 90 % of it is refused (it is half the heap limit)', async () => {
+    await withTarget('near-limit', ['--max-old-space-size=64', ...INSPECT_ANY_PORT], async (t) => {
+      const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'near-old', 'x.heapsnapshot')]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /the target uses \d+ MB of its 67 MB old-space limit \(--max-old-space-size\)/);
+      assert.ok(isAlive(t.pid));
+      assert.equal(await findInspector(t.pid), null);
+    }, { LEAKSCOPE_SELF_LOAD: '0', NEAR_LIMIT_OLD_SHARE: '0.9' });
+  });
+
+  it('an address-space limit (RLIMIT_AS, set on the running target with prlimit) too small for a snapshot is refused, and it lives', { skip: spawnSync('prlimit', ['--version']).status === 0 ? false : 'prlimit (util-linux) is not installed' }, async () => {
+    await withTarget('big-heap', INSPECT_ANY_PORT, async (t) => {
+      const vm = Number(/^VmSize:\s+(\d+)/m.exec(readFileSync(`/proc/${t.pid}/status`, 'utf8'))?.[1]) * 1024;
+      const set = spawnSync('prlimit', ['--pid', String(t.pid), `--as=${vm + 60e6}`], { encoding: 'utf8' });
+      assert.equal(set.status, 0, set.stderr);
+      const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'rlimit', 'x.heapsnapshot')]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /the target's address space is limited \(RLIMIT_AS, ulimit -v\) to \d+ MB and it uses \d+ MB: a snapshot needs about \d+ MB more memory .* not taking one/);
+      assert.ok(isAlive(t.pid));
+      assert.equal(await findInspector(t.pid), null);
+    }, { BIG_HEAP_MB: '70', LEAKSCOPE_SELF_LOAD: '0' });
   });
 
   it('reads a cgroup memory limit (v2 and v1 layouts)', () => {
@@ -432,6 +455,18 @@ describe('leakscope attach / snapshot against real Node processes', () => {
         assert.equal(await findInspector(t.pid), null);
         assert.ok(isAlive(t.pid));
       }
+    });
+  });
+
+  it("a target whose own inspector listens on every interface (0.0.0.0) is warned about, and left as found", async () => {
+    await withTarget('session-leak', ['--inspect=0.0.0.0:0'], async (t) => {
+      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '2', '--no-sampling', '--no-trace-growth', '--dir', path.join(tmp, 'exposed')]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^warning: its inspector listens on every interface \(0\.0\.0\.0:\d+\): anyone who can reach that port can run code in the process; start it with --inspect=127\.0\.0\.1/m);
+      assert.notEqual(await findInspector(t.pid), null, 'its own inspector stays open, as found');
+      const s = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'exposed', 'x.heapsnapshot')]);
+      assert.equal(s.status, 0, s.stderr);
+      assert.match(s.stderr, /warning: pid \d+'s inspector listens on every interface/);
     });
   });
 

@@ -215,6 +215,8 @@ describe('sharded caches (a Map of Maps) and leaks that share their objects', ()
       assert.equal(f.shards?.count, tenants);
       assert.equal(f.shards?.holderClass, 'Map');
       assert.match(f.shards?.top[0]?.key ?? '', /^'t\d+'$/, 'the keys that grew most are the tenants');
+      assert.equal(f.shards?.declaredAt?.line, 27, 'where an inner Map is made');
+      assert.equal(f.shards?.declaredAt?.text, 'cache = new Map();');
       at(f, 'lib/tenant-cache.cjs', 17);
       assert.equal(r.verdict, 'leak');
       assert.match(r.reason, /^tenantCaches \(Map\)/);

@@ -66,6 +66,22 @@ describe('leakscope run', () => {
     assert.match(r.stderr, /Error: boom: the quote feed returned nothing/);
   });
 
+  it("the program's whole tree is stopped at the end, a detached grandchild (its own process group) too", () => {
+    const pidFile = path.join(tmp, 'grandchild.pid');
+    const r = run(['--', 'node', 'fixtures/programs/spawns-detached.mjs'], { GRANDCHILD_PID_FILE: pidFile });
+    assert.equal(r.status, 0, `${r.stdout.slice(0, 2000)}\n${r.stderr}`);
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    assert.ok(grandchild > 0);
+    let alive = true;
+    try {
+      process.kill(grandchild, 0);
+    } catch {
+      alive = false;
+    }
+    if (alive) process.kill(grandchild, 'SIGKILL');
+    assert.equal(alive, false, 'the detached grandchild was stopped with the program');
+  });
+
   it('through a package manager (npm start): the program is found, not npm itself', () => {
     const pkg = path.join(tmp, 'pkg');
     mkdirSync(pkg, { recursive: true });

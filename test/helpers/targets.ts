@@ -16,11 +16,37 @@ export interface Target {
   inspectPort: number | null;
 }
 
+/**
+ * Every target a test file starts, killed by pid when the file's process ends — normally, or because the test
+ * runner stopped it at its timeout (SIGTERM, SIGINT). A target whose test process is killed outright (SIGKILL) ends
+ * by itself: it watches its parent (LEAKSCOPE_PARENT_PID, see fixtures/programs/harness.mjs).
+ */
+const started = new Set<number>();
+function killStarted(): void {
+  for (const pid of started) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  started.clear();
+}
+process.on('exit', killStarted);
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    killStarted();
+    process.kill(process.pid, sig);
+  });
+}
+
 export async function startTarget(program: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Target> {
   const child = spawn(targetNode, [...nodeArgs, path.join(repoRoot, 'fixtures', 'programs', `${program}.mjs`)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    env: { ...process.env, LEAKSCOPE_PARENT_PID: String(process.pid), ...env },
   });
+  if (child.pid) started.add(child.pid);
+  child.on('exit', () => started.delete(child.pid as number));
   let out = '';
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { beginFile, checkDestination, cleanDeadPartials, writeFileAtomic } from '../../src/files.js';
 import { printable } from '../../src/text.js';
+import { makeCaptureDir } from '../../src/cli/targeting.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const dir = () => scratchDir('leakscope-files-');
@@ -74,6 +75,19 @@ describe('writing files safely', () => {
     assert.equal(printable('a\nb\r\tc'), 'a\\nb\\r\tc');
     assert.equal(printable('abc\u202edef'), 'abc\\u202edef');
     assert.equal(printable('Session ✓ ü'), 'Session ✓ ü');
+  });
+});
+
+describe('folders named for a file', () => {
+  it('a symbolic link to a folder is refused (exit 2) for the report and for a capture folder, and nothing is written through it', () => {
+    const d = dir();
+    mkdirSync(path.join(d, 'real'));
+    symlinkSync(path.join(d, 'real'), path.join(d, 'link'));
+    assert.throws(() => checkDestination(path.join(d, 'link', 'report.md')), (err: Error & { exitCode?: number }) => /it is a symbolic link to a folder/.test(err.message) && err.exitCode === 2);
+    assert.throws(() => writeFileAtomic(path.join(d, 'link', 'report.md'), 'secret'), /symbolic link to a folder/);
+    assert.throws(() => makeCaptureDir(path.join(d, 'link')), /symbolic link to a folder/);
+    assert.deepEqual(readdirSync(path.join(d, 'real')), []);
+    checkDestination(path.join(d, 'real', 'report.md'));
   });
 });
 

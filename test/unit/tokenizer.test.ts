@@ -136,6 +136,8 @@ describe('tokenizer', () => {
       ['edge outside the node array', good.replace(/"edges":\[(\d+),(\d+),(\d+)/, '"edges":[$1,$2,7000'), /edge #0 points outside the node array/],
       ['unknown layout', good.replace('"name_or_index"', '"label"'), /unknown snapshot layout: meta.edge_fields lacks 'name_or_index'/],
       ['a letter inside nodes', good.replace('"nodes":[9', '"nodes":[x'), /unexpected 'x' in the "nodes" array/],
+      ['a leading zero inside nodes (028 is not JSON)', good.replace('"nodes":[9', '"nodes":[09'), /a number with a leading zero in "nodes" \(not JSON\)/],
+      ['a leading zero inside edges', good.replace(/"edges":\[(\d+),/, '"edges":[0$1,'), /a number with a leading zero in "edges" \(not JSON\)/],
       ['garbage after the end', `${good}]`, /after the end of the snapshot/],
     ];
     for (const [what, text, re] of cases) {

@@ -6,7 +6,8 @@ import type { HeapSnapshot } from '../heap/snapshot.js';
 import { NAMES, TABLE_STRIDE } from '../heap/v8.js';
 import { describeNode, entryClass, type NodeDescription } from '../describe.js';
 import { keyText } from '../graph/paths.js';
-import { formatCount, formatSize, where } from '../../format.js';
+import { formatCount, formatSize, shortLocation, where } from '../../format.js';
+import { innerDeclaration } from '../source.js';
 import { hintFor } from '../findings.js';
 import { offHeapClause, offHeapMatters, offHeapOf, poolClause } from '../offheap.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
@@ -299,6 +300,8 @@ function find(sample: CollectionSample, id: number): number {
 /** A sharded holder's inner collection in the last snapshot. */
 interface Shard {
   node: number;
+  /** the entry that keeps it, when the entries keep their inner collection under a property (`.orders`) */
+  wrapper: number;
   key: string;
   entries: number;
   /** held under the holder (its dominator): a shard another holder keeps does not make this one sharded */
@@ -327,7 +330,7 @@ function shardsOf(ctx: JudgeContext, reader: CollectionReader, n: number, shape:
     }
     const key = entryKey(snap, from, valueEdge);
     const prop = property >= 0 ? snap.edgeName(property) : null;
-    shards.push({ node: s, key: prop ? `${key}.${prop}` : key, entries: reader.entries, owned });
+    shards.push({ node: s, wrapper: property >= 0 ? snap.edgeTo(valueEdge) : -1, key: prop ? `${key}.${prop}` : key, entries: reader.entries, owned });
     const cls = snap.nodeName(s);
     classes.set(cls, (classes.get(cls) ?? 0) + 1);
     vias.set(prop ?? '', (vias.get(prop ?? '') ?? 0) + 1);
@@ -464,6 +467,10 @@ function shardedFinding(samples: CollectionSample[], ctx: JudgeContext, c: Candi
     summary: `${d.name} (${holderClass})${where(d.declaration)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${shardsText}, ${countByStep.join(' → ')} entries in all, retaining ${formatSize(d.retained)}${offHeapClause(offHeap, d.retained)}${poolClause(offHeap)}${grewMost}`,
   });
   if (!f) return null;
+  // where an inner collection is made: `cache = new Map()` beside `tenantCaches.set(tenant, cache)`, or the
+  // entries' class field (`this.orders = new Map()`)
+  const made = innerDeclaration(ctx.last, d.declaration, d.name, sharded.shardClass, sharded.via, biggest.wrapper);
+  if (made) f.summary += `; inner ${sharded.shardClass}s made at ${shortLocation(made)}`;
   f.shards = {
     count: lastShards,
     countByStep: shardCounts,
@@ -471,6 +478,7 @@ function shardedFinding(samples: CollectionSample[], ctx: JudgeContext, c: Candi
     via: sharded.via,
     top: top.map((r) => ({ key: r.s.key, entries: r.s.entries, growth: r.growth })),
     ids: ranked.slice(0, MAX_TRACED_SHARDS).map((r) => ctx.last.snap.nodeId(r.s.node)),
+    ...(made ? { declaredAt: made } : {}),
   };
   return f;
 }

@@ -41,7 +41,8 @@ function scanNumbers(buf: Uint8Array, i: number, end: number, target: Uint32Arra
       v = v * 10 + d;
       i++;
     }
-    if (i >= end || v > MAX_U32 || n >= cap) {
+    // JSON numbers have no leading zero (`028` is not 28): the byte path says so
+    if (i >= end || v > MAX_U32 || n >= cap || (buf[numberStart] === 48 && i - numberStart > 1)) {
       i = numberStart;
       break;
     }
@@ -200,6 +201,8 @@ export class NumberArrayReader {
       const d = c - 48;
       if (d >= 0 && d <= 9) {
         if (st === N_AFTER) this.fail(`missing ',' between numbers in "${this.section}"`, base + i);
+        // a digit after a number that is only zeros so far: a leading zero, which JSON does not allow
+        if (st === N_IN && v === 0) this.fail(`a number with a leading zero in "${this.section}" (not JSON)`, base + i);
         v = v * 10 + d;
         st = N_IN;
         i++;
