@@ -11,10 +11,11 @@
  *                 immaterial growth) are reported but do not fail.
  */
 import { isAccepted, type Baseline } from './baseline.js';
+import { culpritOf } from './verdict.js';
 import type { DiffResult } from './diff.js';
 import type { Finding, FindingKind, Verdict } from './findings.js';
 import type { Trend } from './trend.js';
-import { memoryTrends, MIN_SLOPE_RISE, MIN_SLOPE_WINDOW_MS, type MemorySample, type MemoryTrends, type PartTrend } from './memory.js';
+import { allocationRate, memoryTrends, MIN_SLOPE_RISE, MIN_SLOPE_WINDOW_MS, type MemorySample, type MemoryTrends, type PartTrend } from './memory.js';
 import { formatBytes, formatRate } from '../format.js';
 
 export { MIN_SLOPE_RISE, MIN_SLOPE_WINDOW_MS } from './memory.js';
@@ -46,6 +47,12 @@ export interface HeapFloor {
   minShare: number;
 }
 
+/**
+ * Below this allocation rate a program is taken as idle: a Node process doing nothing (timers only) allocates a
+ * few kB per second (leakscope's own probes included); a service handling even a trickle of requests, far more.
+ */
+export const IDLE_ALLOCATION_PER_SEC = 50 * 1024;
+
 export const DEFAULT_HEAP_FLOOR: HeapFloor = { minRate: 0.3 * MB, minShare: 0.001 };
 
 /** The slope a heap must exceed to be growing materially: the larger of the two floors. */
@@ -58,6 +65,8 @@ export function heapFloor(usage: Array<{ used: number }>, floor: HeapFloor): num
 export function judgeSoak(input: {
   diff: DiffResult | null;
   usage: MemorySample[];
+  /** when each snapshot was taken, on the usage samples' clock (what they cost in rss is not the program's) */
+  snapshotT?: readonly number[];
   /** the usage is the main thread's: rss (the whole process's) may be judged with it; a worker's may not */
   processWide?: boolean;
   maxGrowth: number;
@@ -72,9 +81,9 @@ export function judgeSoak(input: {
   const failing = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.status === 'leak');
   const watch = findings.filter((f) => !accepted.includes(f) && input.failOn.has(f.kind) && f.status === 'watch');
   // the verdict names the failing leak that grows most, whatever its kind
-  const worst = [...failing].sort((a, b) => b.growthBytes - a.growthBytes)[0];
+  const worst = culpritOf(failing) ?? undefined;
   // every part of the process's memory, judged the same way: Buffers and native memory grow where heapUsed is flat
-  const trends = memoryTrends(input.usage, floor, input.maxGrowth, { native: input.processWide ?? true });
+  const trends = memoryTrends(input.usage, floor, input.maxGrowth, { native: input.processWide ?? true, snapshotT: input.snapshotT });
   const memory = input.usage.length >= 3 ? trends : null;
   // the heap part: its trend, and whether its window is long enough and its rise large enough to judge it alone
   const heap = trends.parts.find((p) => p.part === 'heap') as PartTrend;
@@ -108,6 +117,12 @@ export function judgeSoak(input: {
   }
   if (memory && outside) {
     return { ...base, verdict: 'leak', reason: `${memory.brief} (95% CI lower bound ${formatRate(outside.trend?.low ?? 0)}) exceeds --max-growth ${formatRate(input.maxGrowth)}, while the ${slopeText}; ${memory.text}` };
+  }
+  // a program that did next to no work (nothing drove it) passes nothing: a soak that saw no work is inconclusive
+  const allocated = allocationRate(input.usage);
+  // (the main thread's: a worker that waits for work while the main thread serves is fine)
+  if ((input.processWide ?? true) && allocated !== null && allocated < IDLE_ALLOCATION_PER_SEC && input.usage.length >= 3) {
+    return { ...base, verdict: 'inconclusive', reason: `the program did next to no work during the watch (it allocated ${formatBytes(allocated)}/s beyond leakscope's own probes): nothing seems to drive it — add --load '<a load generator>' (or check that its traffic reaches it); a soak that saw no work is not a pass` };
   }
   const rest = accepted.length ? ` (${accepted.length} accepted in the baseline)` : '';
   const watchText = watch.length ? `; watch: ${watch[0].name} (${watch[0].holderClass || watch[0].kind}) ${watch[0].countByStep.join(' → ')}, ${watch[0].statusReason}${watch.length > 1 ? ` (+${watch.length - 1} more)` : ''}` : '';

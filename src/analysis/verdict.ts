@@ -27,6 +27,13 @@ export function leakSentence(f: Finding): string {
   }
 }
 
+/** The leak a verdict names: of the findings with status `leak`, the one that grows most (bytes), whatever its kind. */
+export function culpritOf<F extends Pick<Finding, 'status' | 'growthBytes'>>(findings: readonly F[]): F | null {
+  let best: F | null = null;
+  for (const f of findings) if (f.status === 'leak' && (best === null || f.growthBytes > best.growthBytes)) best = f;
+  return best;
+}
+
 export function judgeDiff(findings: Finding[], steps: number, idsComparable: boolean, matchedBy: 'ids' | 'place' | 'class' = idsComparable ? 'ids' : 'class'): { verdict: Verdict; reason: string } {
   const strong = findings.filter((f) => f.status === 'leak');
   const watch = findings.filter((f) => f.status === 'watch');
@@ -43,7 +50,7 @@ export function judgeDiff(findings: Finding[], steps: number, idsComparable: boo
   }
   if (strong.length > 0) {
     // the verdict names the leak that grows most, whatever its kind
-    const f = [...strong].sort((a, b) => b.growthBytes - a.growthBytes)[0];
+    const f = culpritOf(strong) as Finding;
     return { verdict: 'leak', reason: `${leakSentence(f)} grew at every one of ${steps} snapshots (${f.countByStep.join(' → ')})` };
   }
   const suspects = findings.filter((f) => f.confidence >= 0.4);

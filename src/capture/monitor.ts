@@ -155,9 +155,12 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
   };
   const sampleUsage = async (s: InspectorSession) =>
     onIsolate(s, async () => {
+      // the heap just before the GC says how much the program allocated since the last one (did it work at all?)
+      const before = plan.gcBeforeUsage ? await s.heapUsage() : null;
       if (plan.gcBeforeUsage) await s.collectGarbage();
       const u = await s.heapUsage();
       if (plan.gcBeforeUsage) u.afterGc = true;
+      if (before) u.usedBeforeGc = before.used;
       record(s).usage.push(u);
       events.usage?.(u, s.thread);
       return u;

@@ -27,6 +27,8 @@ export interface HeapUsage {
   oldUsed?: number;
   /** taken right after a full GC (a soak's samples, and a watch's sample before each snapshot) */
   afterGc?: boolean;
+  /** heapUsed just before that GC: what the program allocated since the previous sample's GC is the difference */
+  usedBeforeGc?: number;
 }
 
 /** Which isolate of the process a session is with: the main thread (id 0) or a worker (its threadId). */
@@ -137,15 +139,26 @@ export class InspectorSession {
     return r.result.value as T;
   }
 
+  /**
+   * The old generation's own limit, when the process was given one (--max-old-space-size): read once, it does not
+   * change. Asked apart from the usage probe because the probe runs after every forced GC, which flushes compiled
+   * regular expressions: recompiling this one cost the target ~240 kB of heap per sample, enough to make an idle
+   * program look busy.
+   */
+  private oldLimit: Promise<number | null> | null = null;
+
   async heapUsage(): Promise<HeapUsage> {
-    const v = await this.evaluate<{ used: number; total: number; external: number; arrayBuffers?: number; rss: number; limit: number; oldLimit: number | null; oldUsed: number }>(
-      `(() => { const v8 = require('v8'); const m = process.memoryUsage(); const h = v8.getHeapStatistics();` +
-        // the old generation's own limit, when the process was given one (its young generation is on top of it)
-        ` const flag = process.execArgv.concat(String(process.env.NODE_OPTIONS || '').split(/\\s+/)).map((a) => /^--max[-_]old[-_]space[-_]size=(\\d+)$/.exec(a)).filter(Boolean).pop();` +
-        ` const young = v8.getHeapSpaceStatistics().filter((s) => /^new_/.test(s.space_name)).reduce((a, s) => a + s.space_used_size, 0);` +
-        ` return { used: m.heapUsed, total: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, limit: h.heap_size_limit, oldLimit: flag ? Number(flag[1]) * 1048576 : null, oldUsed: h.used_heap_size - young }; })()`,
+    this.oldLimit ??= this.evaluate<number | null>(
+      `(() => { const flag = process.execArgv.concat(String(process.env.NODE_OPTIONS || '').split(/\\s+/)).map((a) => /^--max[-_]old[-_]space[-_]size=(\\d+)$/.exec(a)).filter(Boolean).pop(); return flag ? Number(flag[1]) * 1048576 : null; })()`,
     );
-    return { t: Date.now() - this.started, ...v };
+    const oldLimit = await this.oldLimit;
+    // the probe itself: what it allocates in the target is counted as the program's work (see allocationRate)
+    const v = await this.evaluate<{ used: number; total: number; external: number; arrayBuffers?: number; rss: number; limit: number; oldUsed: number }>(
+      `(() => { const v8 = require('v8'); const m = process.memoryUsage(); const h = v8.getHeapStatistics(); let young = 0;` +
+        ` for (const s of v8.getHeapSpaceStatistics()) if (s.space_name.startsWith('new_')) young += s.space_used_size;` +
+        ` return { used: m.heapUsed, total: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, limit: h.heap_size_limit, oldUsed: h.used_heap_size - young }; })()`,
+    );
+    return { t: Date.now() - this.started, ...v, oldLimit };
   }
 
   async collectGarbage(): Promise<void> {

@@ -2,9 +2,11 @@
 import asciichart from 'asciichart';
 import type { AllocationSite } from '../analysis/allocations.js';
 import { isolateName, type AttachReport, type IsolateReport, type ProcessReport, type UsageSample } from '../reports/attach.js';
-import { diffMarkdown, diffTable } from './diff.js';
+import { diffMarkdown, diffTable, heapRange } from './diff.js';
+import { clipEnd, outputWidth, rows, wrap } from './layout.js';
+import { headLines } from './terminal.js';
 import { formatBytes, formatLocation } from '../format.js';
-import { mdEscape, mdTable } from './markdown.js';
+import { mdCulprit, mdEscape, mdTable } from './markdown.js';
 
 /** A small live chart of heap used (MB), for the live view on stderr. */
 export function liveHeapChart(valuesMB: number[]): string {
@@ -36,12 +38,20 @@ function processLine(p: ProcessReport): string {
   return `Target: ${who}, inspector ${p.target.inspector}${p.target.openedByUs ? ' (opened by leakscope, closed again)' : ''}${workers ? `, ${workers} worker thread${workers === 1 ? '' : 's'}` : ''}`;
 }
 
+/** The target in a row: `pid 4242, inspector 127.0.0.1:9229 opened by leakscope and closed again` (the command with --verbose). */
+function targetText(p: ProcessReport, verbose: boolean): string {
+  const who = p.target.pid !== null ? `pid ${p.target.pid}${verbose && p.target.command ? ` (${p.target.command})` : ''}` : '';
+  const inspector = `inspector ${p.target.inspector}${p.target.openedByUs ? (p.detach.inspectorClosed === false ? ' opened by leakscope, NOT closed' : ' opened by leakscope and closed again') : ' left open, as found'}`;
+  const workers = p.isolates.filter((i) => i.thread.kind === 'worker').length;
+  return [who, inspector, workers ? `${workers} worker thread${workers === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+}
+
+/** What the reader must not miss about a process: other clients, an exposed inspector, errors, detach warnings. */
 function processNotes(p: ProcessReport): string[] {
   const out: string[] = [];
   if (p.target.otherClients > 0) out.push(`note: ${p.target.otherClients} other inspector client${p.target.otherClients === 1 ? ' is' : 's are'} connected to this process (DevTools, an IDE…): they see the pauses of the snapshots too; its inspector stays open, as found`);
   if (p.target.exposed) out.push(`warning: its inspector listens on every interface (${p.target.inspector.replace(/^127\.0\.0\.1/, '0.0.0.0')}): anyone who can reach that port can run code in the process; start it with --inspect=127.0.0.1 (leakscope leaves it as found)`);
   if (p.error) out.push(`error: ${p.error}`);
-  if (p.growthTrace) out.push(p.growthTrace.text);
   for (const e of p.detach.errors) out.push(`warning: ${e}`);
   return out;
 }
@@ -54,41 +64,68 @@ export function lifecycleNotes(i: { firstRound: number; exited: { t: number; aft
   return out;
 }
 
-function isolateTable(i: IsolateReport, top: number): string[] {
+function isolateTable(i: IsolateReport, top: number, o: { several: boolean; verbose: boolean; width: number }): string[] {
   const out: string[] = [];
-  out.push(i.diff ? diffTable(i.diff, top) : `Verdict: ${i.verdict.toUpperCase()} — ${i.reason}`);
-  const sites = sitesLines(i.allocationSites);
-  if (sites.length) out.push('', ...sites);
-  const chart = heapChart(i.usage, 8, i.thread.kind === 'main' ? 'Heap used' : `Heap used by ${i.label}`);
-  if (chart) out.push('', chart);
-  if (i.memory) out.push('', `Memory: ${i.memory.text}`);
+  if (o.several) out.push(...wrap(i.reason, o.width, `${i.verdict.toUpperCase()}  `, 2));
+  const diff = i.diff ? diffTable(i.diff, top, { embedded: true, verbose: o.verbose, width: o.width }) : '';
+  if (diff) out.push(diff);
+  if (o.verbose) {
+    const sites = sitesLines(i.allocationSites);
+    if (sites.length) out.push('', ...sites.flatMap((l) => wrap(l, o.width, '', 5)));
+    const chart = heapChart(i.usage, 8, i.thread.kind === 'main' ? 'Heap used' : `Heap used by ${i.label}`);
+    if (chart) out.push('', chart);
+  }
+  // several isolates: each its own memory line; one: the memory is a row of the evidence at the end
+  if (o.several && i.memory) out.push('', ...wrap(i.memory.text, o.width, 'memory  ', 8));
   return out;
 }
 
-export function attachTable(r: AttachReport, top: number): string {
-  const several = r.processes.length > 1 || r.processes.some((p) => p.isolates.length > 1);
-  const out: string[] = [];
-  if (several) out.push(`Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`, '');
+/**
+ * The terminal report: the verdict with the culprit's place, one block per finding, then the evidence in rows
+ * (memory, target, growth trace, where the report and the snapshots are). Several processes or isolates get a
+ * section each.
+ */
+export function attachTable(r: AttachReport, top: number, o: { verbose?: boolean; width?: number } = {}): string {
+  const width = o.width ?? outputWidth();
+  const verbose = o.verbose === true;
+  const single = r.processes.length === 1;
+  const several = !single || r.processes.some((p) => p.isolates.length > 1);
+  const all = r.processes.flatMap((p) => p.isolates.flatMap((i) => i.diff?.findings ?? []));
+  const out: string[] = [...headLines(r.verdict, r.reason, all, width)];
   for (const p of r.processes) {
-    out.push(processLine(p));
-    const n = Math.max(0, ...p.isolates.map((i) => i.snapshots.length));
-    const files = p.isolates.reduce((a, i) => a + i.snapshots.length, 0);
-    out.push(`Captured ${files} snapshot${files === 1 ? '' : 's'}${p.isolates.length > 1 ? ` (${n} rounds, ${p.isolates.length} isolates)` : ''} into ${r.plan.outDir}${p.interrupted ? ' (interrupted)' : ''}`);
-    out.push(...processNotes(p));
+    if (!single) out.push('', ...wrap(processLine(p), width, '', 2));
+    for (const n of processNotes(p)) out.push(...wrap(n, width, '', 2));
     for (const i of p.isolates) {
-      out.push('');
-      if (several) out.push(`── ${isolateName(p, i, r.processes.length > 1)} ──`, ...lifecycleNotes(i, 'watch'));
-      out.push(...isolateTable(i, top));
+      if (several) out.push('', `── ${isolateName(p, i, r.processes.length > 1)} ──`, ...lifecycleNotes(i, 'watch'));
+      out.push(...isolateTable(i, top, { several, verbose, width }));
     }
-    out.push('');
+    if (!single && p.growthTrace) out.push(...wrap(p.growthTrace.text, width, 'trace  ', 7));
   }
+  const files = r.processes.reduce((a, p) => a + p.isolates.reduce((b, i) => b + i.snapshots.length, 0), 0);
+  const only = single ? r.processes[0] : undefined;
+  const main = only && !several ? only.isolates[0] : undefined;
+  out.push(
+    '',
+    ...rows(
+      [
+        ['memory', main?.memory?.text ?? ''],
+        ['target', only ? targetText(only, verbose) : ''],
+        ['trace', only?.growthTrace?.text ?? ''],
+        ['report', r.reportFile ?? ''],
+        ['snapshots', files ? `${files} in ${r.plan.outDir}${heapRange(main?.diff)}` : ''],
+      ],
+      width,
+    ),
+  );
+  if (!verbose) out.push(clipEnd('More: --verbose, the HTML report, or --json', width));
   return out.join('\n').trimEnd();
 }
 
 export function attachMarkdown(r: AttachReport, top: number): string {
   const several = r.processes.length > 1 || r.processes.some((p) => p.isolates.length > 1);
   const out: string[] = [];
-  out.push(`# leakscope attach: ${r.verdict}`, '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '');
+  const culprit = mdCulprit(r.verdict, r.processes.flatMap((p) => p.isolates.flatMap((i) => i.diff?.findings ?? [])));
+  out.push(`# leakscope attach: ${r.verdict}`, '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '', ...(culprit ? [culprit, ''] : []));
   for (const p of r.processes) {
     out.push(`${mdEscape(processLine(p))}  `, ...processNotes(p).map((l) => `${mdEscape(l)}  `), '');
     for (const i of p.isolates) {

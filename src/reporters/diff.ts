@@ -2,8 +2,11 @@
 import Table from 'cli-table3';
 import type { DiffResult, Finding } from '../analysis/diff.js';
 import { KINDS } from '../analysis/kinds.js';
+import path from 'node:path';
 import { addedAtLines, formatBytes, formatCount, formatLocation } from '../format.js';
-import { mdCode, mdEscape, mdTable } from './markdown.js';
+import { clipEnd, clipMiddle, outputWidth, rows, wrap } from './layout.js';
+import { findingsLines, headLines } from './terminal.js';
+import { mdCode, mdCulprit, mdEscape, mdTable } from './markdown.js';
 
 
 function byKind(findings: Finding[]): Array<[Finding['kind'], Finding[]]> {
@@ -43,45 +46,87 @@ export function verdictLine(r: Pick<DiffResult, 'verdict' | 'reason'>): string {
   return `leakscope: ${r.verdict === 'no-leak' ? 'no leak' : r.verdict} — ${r.reason}`;
 }
 
-/** embedded: part of a run's or an attach's report, whose own verdict is the one verdict (the diff's is not shown) */
+/**
+ * embedded: part of a run's or an attach's report, whose own verdict is the one verdict (the diff's is not shown);
+ * verbose: every finding in full, the watch items, the evidence and the per-class table; width: the line width
+ */
 export interface DiffRenderOptions {
   embedded?: boolean;
+  verbose?: boolean;
+  width?: number;
+}
+
+/** The snapshots in a row: `3 in dir (heap 4.88 MB → 5.40 MB)`, or the first and last file when in different folders. */
+function snapshotsLine(r: DiffResult, width: number): string[] {
+  const s = r.snapshots;
+  const first = s[0].file;
+  const last = s[s.length - 1].file;
+  const dir = path.dirname(first);
+  const where = s.every((x) => path.dirname(x.file) === dir) ? `in ${dir}` : `from ${first} to ${last}`;
+  return rows([['snapshots', `${s.length} ${where}${heapRange(r)}`]], width);
+}
+
+/** `(heap 4.88 MB → 5.40 MB)`: the heap of the first and last snapshot, for a report's snapshots row. */
+export function heapRange(r: DiffResult | null | undefined): string {
+  const s = r?.snapshots ?? [];
+  return s.length >= 2 ? ` (heap ${formatBytes(s[0].totalSize)} → ${formatBytes(s[s.length - 1].totalSize)})` : '';
+}
+
+/** The rate window of a diff: from the snapshots' times, when known. */
+function windowOf(r: DiffResult): number | null {
+  const t = r.snapshots.map((s) => s.takenAt);
+  const first = t[0];
+  const last = t[t.length - 1];
+  return first !== null && first !== undefined && last !== null && last !== undefined && last - first >= 1000 ? last - first : null;
 }
 
 export function diffTable(r: DiffResult, top: number, o: DiffRenderOptions = {}): string {
+  const width = o.width ?? outputWidth();
   const out: string[] = [];
-  if (!o.embedded) out.push(`Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`);
-  out.push(`${r.snapshots.length} snapshots: ${r.snapshots.map((s) => `${s.file} (${snapshotSizes(s)})`).join(', ')}`);
-  for (const w of r.warnings) out.push(`warning: ${w}`);
-  out.push('');
-  const reported = r.findings.filter((f) => f.status !== 'watch');
-  const watch = r.findings.filter((f) => f.status === 'watch');
-  if (r.findings.length === 0) out.push('No findings.');
-  for (const [kind, list] of byKind(reported)) {
-    out.push(`${KINDS[kind].title}`);
-    list.forEach((f, i) => out.push(...findingLines(f, `${i + 1}. [${f.severity}]`)));
-    out.push('');
-  }
-  if (watch.length) {
-    out.push('Watch (steady growth too small to matter; not a leak verdict)');
-    watch.forEach((f, i) => out.push(...findingLines(f, `${i + 1}. [${f.kind}]`)));
-    out.push('');
-  }
-  const growing = r.classes.filter((c) => c.deltaCount > 0).slice(0, top);
-  if (growing.length) {
-    out.push('Per-class growth (first → last), by bytes');
-    const t = new Table({ head: ['Class', 'Count by snapshot', 'Δ count', 'Δ self size', 'Every step'], style: { head: [], border: [] }, wordWrap: true, colWidths: [40, 36, 11, 13, 12] });
-    for (const c of growing) {
-      t.push([c.name.length > 38 ? `${c.name.slice(0, 37)}…` : c.name, steps(c.countByStep, (n) => formatCount(n)), formatCount(c.deltaCount, true), formatBytes(c.deltaBytes, true), c.monotonic ? 'yes' : '']);
-    }
-    out.push(t.toString());
-  }
+  if (!o.embedded) out.push(...headLines(r.verdict, r.reason, r.findings, width));
+  for (const w of r.warnings) out.push(...wrap(w, width, 'warning: ', 2));
+  // a run's or an attach's verdict says the same when nothing was found
+  if (r.findings.length === 0 && !o.embedded) out.push('', 'No finding: no holder grew at every snapshot above the thresholds.');
+  out.push(...findingsLines(r.findings, width, { top, verbose: o.verbose === true, windowMs: windowOf(r) }));
+  if (o.verbose) out.push(...classLines(r, top, width));
+  // the evidence last: the snapshots (a run's and an attach's report say where theirs are)
+  if (!o.embedded) out.push('', ...snapshotsLine(r, width));
   return out.join('\n');
+}
+
+/**
+ * The per-class growth (verbose): the program's classes first, then V8's and Node's own; never leakscope's own
+ * probes; fitted to the width, no rule between rows.
+ */
+function classLines(r: DiffResult, top: number, width: number): string[] {
+  const growing = r.classes.filter((c) => c.deltaCount > 0 && !isProbeClass(c.name));
+  const own = (name: string) => (name.startsWith('(') || name.startsWith('system /') ? 1 : 0);
+  const list = [...growing].sort((a, b) => own(a.name) - own(b.name) || b.deltaBytes - a.deltaBytes).slice(0, top);
+  if (list.length === 0) return [];
+  // five columns and their borders in the width: the counts as wide as they need (within reason), the class the rest
+  const cells = list.map((c) => [c.name, steps(c.countByStep, (n) => formatCount(n)), formatCount(c.deltaCount, true), formatBytes(c.deltaBytes, true), c.monotonic ? 'yes' : '']);
+  const fixed = 10 + 10 + 8;
+  const avail = width - 6 - fixed;
+  const counts = Math.min(Math.max(12, ...cells.map((c) => c[1].length + 2)), Math.floor(avail * 0.6));
+  const cls = Math.max(10, avail - counts);
+  const t = new Table({
+    head: ['Class', 'By snapshot', 'Δ count', 'Δ bytes', 'Steady'],
+    style: { head: [], border: [], compact: true },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    colWidths: [cls, counts, 10, 10, 8],
+  });
+  for (const c of cells) t.push([clipEnd(c[0], cls - 2), clipMiddle(c[1], counts - 2), c[2], c[3], c[4]]);
+  return ['', 'Per-class growth, first → last (the program\'s classes first)', t.toString()];
+}
+
+/** Objects leakscope itself leaves in the target for a moment (the answers of its usage probes). */
+function isProbeClass(name: string): boolean {
+  return name.startsWith('{rss, heapTotal') || name.startsWith('{total_heap_size') || name.startsWith('{used, total, external');
 }
 
 export function diffMarkdown(r: DiffResult, top: number, o: DiffRenderOptions = {}): string {
   const out: string[] = [];
-  if (!o.embedded) out.push(`# leakscope diff: ${r.verdict}`, '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '');
+  if (!o.embedded) out.push(`# leakscope diff: ${r.verdict}`, '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '', ...(mdCulprit(r.verdict, r.findings) ? [mdCulprit(r.verdict, r.findings), ''] : []));
   out.push(mdTable(['#', 'Snapshot', 'File size', 'Heap size', 'Nodes'], r.snapshots.map((s, i) => [String(i + 1), s.file, formatBytes(s.bytes), formatBytes(s.totalSize), formatCount(s.nodes)])));
   for (const w of r.warnings) out.push('', `> warning: ${mdEscape(w)}`);
   const section = (title: string, list: Finding[]) => {

@@ -5,6 +5,8 @@
  * through printableDeep (control characters already visible as \xNN), so a class name from a hostile heap can
  * neither break the markup nor hide in it. Light and dark mode follow the reader's system setting.
  */
+import { culpritOf } from '../analysis/verdict.js';
+import { findingName } from './terminal.js';
 import type { DiffResult } from '../analysis/diff.js';
 import type { Finding } from '../analysis/findings.js';
 import type { AllocationSite } from '../analysis/allocations.js';
@@ -26,7 +28,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bott
 code,.mono{font:12.5px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 .verdict{border-left:6px solid var(--muted);background:var(--card);padding:12px 16px;margin:12px 0;border-radius:4px}
 .verdict.leak{border-color:var(--leak)}.verdict.no-leak{border-color:var(--ok)}.verdict.inconclusive{border-color:var(--warn)}
-.verdict .word{font-weight:700;letter-spacing:.04em}.leak .word{color:var(--leak)}.no-leak .word{color:var(--ok)}.inconclusive .word{color:var(--warn)}
+.verdict .word{font-weight:700;letter-spacing:.04em}.culprit{margin-top:8px;font-size:1.05em}details.watch{margin:12px 0}details.watch>summary{cursor:pointer}.leak .word{color:var(--leak)}.no-leak .word{color:var(--ok)}.inconclusive .word{color:var(--warn)}
 .muted{color:var(--muted)}.card{border:1px solid var(--line);border-radius:6px;padding:12px 16px;margin:10px 0;background:var(--bg)}
 .card header{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}.tag{font-size:12px;border:1px solid var(--line);border-radius:10px;padding:0 8px;color:var(--muted)}
 .tag.leak{color:var(--leak);border-color:var(--leak)}dl{display:grid;grid-template-columns:110px 1fr;gap:4px 12px;margin:8px 0 0}dt{color:var(--muted)}dd{margin:0;min-width:0}
@@ -40,7 +42,16 @@ details summary{cursor:pointer;color:var(--muted)}ol.path{margin:6px 0;padding-l
 // sorts a table by the clicked column: numbers by their data-v, text otherwise; a second click reverses
 const SCRIPT = `document.querySelectorAll('th[data-sort]').forEach(function(th){th.addEventListener('click',function(){var t=th.closest('table'),b=t.tBodies[0],i=Array.prototype.indexOf.call(th.parentNode.children,th),d=th.dataset.dir==='asc'?'desc':'asc';th.dataset.dir=d;var rows=Array.prototype.slice.call(b.rows);rows.sort(function(x,y){var a=x.cells[i],c=y.cells[i],p=a.dataset.v,q=c.dataset.v,r=p!==undefined&&q!==undefined?Number(p)-Number(q):a.textContent.localeCompare(c.textContent);return d==='asc'?r:-r});rows.forEach(function(r){b.appendChild(r)})})});`;
 
-function page(o: { title: string; heading: string; verdict: string; reason: string; body: string; generator: string }): string {
+/** The culprit under the verdict, above the fold: its place (what a reader opens) and its name. */
+function culpritLine(verdict: string, findings: Finding[]): string {
+  const c = verdict === 'leak' ? culpritOf(findings) : null;
+  if (!c) return '';
+  const loc = c.kind === 'listener' || c.kind === 'timer' || c.kind === 'closure' ? (c.location ?? c.declaration) : (c.declaration ?? c.location);
+  const added = c.addedAt?.sites[0];
+  return `<div class="culprit"><code>${esc(loc ? formatLocation(loc) : '')}</code> <strong>${esc(findingName(c))}</strong>${added ? `<br><span class="muted">added at</span> <code>${esc(formatLocation(added))}</code>${added.text ? ` <code>${esc(added.text)}</code>` : ''}` : ''}</div>`;
+}
+
+function page(o: { title: string; heading: string; verdict: string; reason: string; body: string; generator: string; findings?: Finding[] }): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
@@ -48,7 +59,7 @@ function page(o: { title: string; heading: string; verdict: string; reason: stri
 <title>${esc(o.title)}</title><style>${CSS}</style></head>
 <body>
 <h1>${esc(o.heading)}</h1>
-<div class="verdict ${esc(o.verdict)}" id="verdict"><span class="word">${esc(o.verdict === 'no-leak' ? 'NO LEAK' : o.verdict.toUpperCase())}</span> — ${esc(o.reason)}</div>
+<div class="verdict ${esc(o.verdict)}" id="verdict"><span class="word">${esc(o.verdict === 'no-leak' ? 'NO LEAK' : o.verdict.toUpperCase())}</span> — ${esc(o.reason)}${culpritLine(o.verdict, o.findings ?? [])}</div>
 ${o.body}
 <footer>${esc(o.generator)} · this page makes no network request</footer>
 <script>${SCRIPT}</script>
@@ -161,8 +172,9 @@ function findingsSection(r: DiffResult): string {
   if (r.findings.length === 0) out.push('<p class="muted">No finding: no single holder grew at every snapshot above the thresholds.</p>');
   reported.forEach((f, k) => out.push(findingCard(f, k + 1)));
   if (watch.length) {
-    out.push('<h2>Watch</h2><p class="muted">Steady growth too small to matter; not a leak verdict.</p>');
+    out.push(`<details class="watch"><summary><strong>Watch: ${watch.length} item${watch.length === 1 ? '' : 's'}</strong> <span class="muted">— steady growth too small to matter; not a leak verdict</span></summary>`);
     watch.forEach((f, k) => out.push(findingCard(f, k + 1)));
+    out.push('</details>');
   }
   return out.join('\n');
 }
@@ -199,13 +211,14 @@ function diffBody(r: DiffResult, top: number, usage?: { title: string; usage: Us
       });
   const files = `<details><summary>${r.snapshots.length} snapshots</summary><ol>${r.snapshots.map((s) => `<li><code>${esc(s.file)}</code> <span class="muted">(${esc(formatBytes(s.bytes))} file, ${esc(formatBytes(s.totalSize))} heap)</span></li>`).join('')}</ol></details>`;
   const warnings = r.warnings.map((w) => `<p class="muted">warning: ${esc(w)}</p>`).join('');
-  return [chart, files, warnings, findingsSection(r), classTable(r, top)].join('\n');
+  // the findings first (the culprit, where, what to do), then the evidence
+  return [findingsSection(r), chart, files, warnings, classTable(r, top)].join('\n');
 }
 
 // ---- the three reports ----
 
 export function diffHtml(r: DiffResult, top: number, version: string): string {
-  return page({ title: `leakscope diff: ${r.verdict}`, heading: 'leakscope diff', verdict: r.verdict, reason: r.reason, body: diffBody(r, top), generator: `leakscope ${version}` });
+  return page({ title: `leakscope diff: ${r.verdict}`, heading: 'leakscope diff', verdict: r.verdict, reason: r.reason, body: diffBody(r, top), generator: `leakscope ${version}`, findings: r.findings });
 }
 
 export function attachHtml(r: AttachReport, top: number, version: string): string {
@@ -224,7 +237,7 @@ export function attachHtml(r: AttachReport, top: number, version: string): strin
       body.push(sitesTable(i.allocationSites));
     }
   }
-  return page({ title: `leakscope attach: ${r.verdict}`, heading: 'leakscope attach', verdict: r.verdict, reason: r.reason, body: body.join('\n'), generator: `leakscope ${version}` });
+  return page({ title: `leakscope attach: ${r.verdict}`, heading: 'leakscope attach', verdict: r.verdict, reason: r.reason, body: body.join('\n'), generator: `leakscope ${version}`, findings: r.processes.flatMap((p) => p.isolates.flatMap((i) => i.diff?.findings ?? [])) });
 }
 
 export function runHtml(r: RunReport, top: number, version: string): string {
@@ -239,5 +252,5 @@ export function runHtml(r: RunReport, top: number, version: string): string {
     body.push(`<h2>${esc(threadLabel(w.thread))}: ${esc(w.verdict)}</h2><p>${esc(w.reason)}</p>`);
     if (w.diff) body.push(diffBody(w.diff, top, { title: `Memory of ${w.label}`, usage: w.usage, snapshotT: w.snapshotT }));
   }
-  return page({ title: `leakscope run: ${r.verdict}`, heading: 'leakscope run', verdict: r.verdict, reason: r.reason, body: body.join('\n'), generator: `leakscope ${version}` });
+  return page({ title: `leakscope run: ${r.verdict}`, heading: 'leakscope run', verdict: r.verdict, reason: r.reason, body: body.join('\n'), generator: `leakscope ${version}`, findings: r.failing });
 }

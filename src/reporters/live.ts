@@ -17,8 +17,41 @@ export interface LiveView {
 
 export type ChartFn = (values: number[]) => string;
 
-export function createLiveView(enabled: boolean, chart?: ChartFn): LiveView {
-  if (!enabled || !process.stderr.isTTY) return { status() {}, line() {}, sample() {}, stop() {} };
+/** How often a plain (not a terminal: a CI log) progress line is printed at most. */
+export const PLAIN_EVERY_MS = 15_000;
+
+/**
+ * A log's view (stderr is not a terminal: CI): event lines as they come, and the status at most every 15 s as a
+ * plain line — so a CI job is never silent for minutes — with nothing redrawn and no escape sequence.
+ */
+function plainView(every = PLAIN_EVERY_MS): LiveView {
+  const out = process.stderr;
+  let last = 0;
+  let pending = '';
+  const started = Date.now();
+  const stamp = () => `[leakscope ${Math.round((Date.now() - started) / 1000)} s]`;
+  return {
+    status(text) {
+      pending = text;
+      if (Date.now() - last < every) return;
+      last = Date.now();
+      out.write(`${stamp()} ${pending}\n`);
+    },
+    line(text) {
+      last = Date.now();
+      out.write(`${stamp()} ${text}\n`);
+    },
+    sample() {},
+    stop() {},
+  };
+}
+
+/** `tty`: drawn in place; `plain`: a log's lines (see plainView); `off` (or false): nothing (--json). */
+export type ViewMode = 'tty' | 'plain' | 'off' | boolean;
+
+export function createLiveView(mode: ViewMode, chart?: ChartFn): LiveView {
+  if (mode === 'plain') return plainView();
+  if (!mode || mode === 'off' || !process.stderr.isTTY) return { status() {}, line() {}, sample() {}, stop() {} };
   const out = process.stderr;
   let drawn = 0; // lines of chart currently on screen above the status line
   let statusText = '';

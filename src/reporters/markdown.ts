@@ -1,3 +1,8 @@
+import type { Finding } from '../analysis/findings.js';
+import { culpritOf } from '../analysis/verdict.js';
+import { formatLocation } from '../format.js';
+import { findingName } from './terminal.js';
+
 /**
  * Markdown helpers shared by the Markdown reporters. A Markdown report goes to a CI step summary or a pull-request
  * comment, where GitHub renders it: every string from a heap, a file name or a command line must stay text — no
@@ -23,6 +28,15 @@ export function mdCode(s: string): string {
   const fence = '`'.repeat(longest + 1);
   const pad = text.startsWith('`') || text.endsWith('`') || text === '' ? ' ' : '';
   return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** The culprit of a leak verdict, for the line under it: `at \`lib/app.js:15:7\`: sessions (Map)`; '' otherwise. */
+export function mdCulprit(verdict: string, findings: Finding[]): string {
+  const c = verdict === 'leak' ? culpritOf(findings) : null;
+  if (!c) return '';
+  const loc = c.kind === 'listener' || c.kind === 'timer' || c.kind === 'closure' ? (c.location ?? c.declaration) : (c.declaration ?? c.location);
+  const added = c.addedAt?.sites[0];
+  return `${loc ? `at ${mdCode(formatLocation(loc))}: ` : ''}**${mdEscape(findingName(c))}**${added ? ` — added at ${mdCode(formatLocation(added))}${added.text ? ` ${mdCode(added.text)}` : ''}` : ''}`;
 }
 
 export function mdTable(head: string[], rows: string[][]): string {

@@ -7,9 +7,12 @@ import type { RunReport } from '../reports/run.js';
 import { printableDeep } from '../text.js';
 import { heapChart, lifecycleNotes } from './attach.js';
 import { junitReport, sarifReport } from './ci.js';
-import { diffMarkdown, diffTable } from './diff.js';
+import path from 'node:path';
+import { diffMarkdown, diffTable, heapRange } from './diff.js';
+import { clipEnd, outputWidth, rows, wrap } from './layout.js';
+import { headLines } from './terminal.js';
 import { runHtml } from './html.js';
-import { mdCode, mdEscape } from './markdown.js';
+import { mdCode, mdCulprit, mdEscape } from './markdown.js';
 
 function trendLine(r: RunReport): string {
   const t = r.trend;
@@ -27,38 +30,78 @@ function exitText(s: ExitStatus | null): string {
   return s.signal ? `killed by ${s.signal}` : `exit code ${s.code}`;
 }
 
-export function runOneLine(r: RunReport): string {
-  return `leakscope: ${r.verdict === 'no-leak' ? 'no leak' : r.verdict} — ${r.reason}`;
+/** A passing run's quiet report: the verdict and its reason, and where the report is. */
+export function runOneLine(r: RunReport, width = outputWidth()): string {
+  const out = wrap(r.reason, width, `${r.verdict === 'no-leak' ? 'NO LEAK' : r.verdict.toUpperCase()}  `, 2);
+  if (r.reportFile) out.push(...rows([['report', r.reportFile]], width, 2));
+  return out.join('\n');
 }
 
-export function runTable(r: RunReport, top: number): string {
-  const out: string[] = [`leakscope run -- ${r.command.join(' ')}`, `Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`, trendLine(r), ...memoryLine(r)];
-  out.push(`Program: ${r.program.stoppedByUs ? `stopped at the end (${exitText(r.program.exit)})` : `ended on its own (${exitText(r.program.exit)})`}`);
-  if (r.load) out.push(`Load: ${r.load.command} — ${r.load.runs} run${r.load.runs === 1 ? '' : 's'}${r.load.failed ? ', FAILED' : ''}`);
-  if (r.growthTrace) out.push(`Trace: ${r.growthTrace.text}`);
-  if (r.accepted.length) out.push(`Accepted in the baseline: ${r.accepted.map((f) => `${f.kind} ${f.name}`).join(', ')}`);
-  if (r.ignored.length) out.push(`Not failing (kinds outside --fail-on): ${r.ignored.map((f) => `${f.kind} ${f.name}`).join(', ')}`);
+/** The memory lines: the heap's trend after GC (what is judged), then where the memory went (stated, not judged). */
+function memoryRows(r: Pick<RunReport, 'trend' | 'heapFloor' | 'maxGrowth' | 'memory'>): Array<[string, string]> {
+  const t = r.trend;
+  const heap = t ? `${formatRate(t.slope)} after GC (95% CI ${formatRate(t.low)} … ${formatRate(t.high)}, ${t.samples} samples); grows materially above ${formatRate(r.heapFloor)}, fails alone above ${formatRate(r.maxGrowth)}` : 'too few samples for a trend';
+  return [
+    ['heap', heap],
+    ['memory', r.memory?.text ?? ''],
+  ];
+}
+
+/** Where the report and the snapshots are. */
+function filesRow(r: RunReport): Array<[string, string]> {
+  const snaps = r.snapshots.length === 0 ? '' : r.snapshotsDropped ? 'dropped (a passing run keeps its report only; --keep-snapshots keeps them)' : `${r.snapshots.length} in ${path.dirname(r.snapshots[0])}${heapRange(r.diff)}`;
+  return [
+    ['report', r.reportFile ?? ''],
+    ['snapshots', snaps],
+  ];
+}
+
+export function runTable(r: RunReport, top: number, o: { verbose?: boolean; width?: number } = {}): string {
+  const width = o.width ?? outputWidth();
+  const verbose = o.verbose === true;
+  const out: string[] = [...headLines(r.verdict, r.reason, r.failing, width)];
   if (r.workers.length) out.push('', '── main thread ──');
-  if (r.diff) out.push('', diffTable(r.diff, top, { embedded: true }));
-  const chart = heapChart(r.usage);
-  if (chart) out.push('', chart);
+  const diff = r.diff ? diffTable(r.diff, top, { embedded: true, verbose, width }) : '';
+  if (diff) out.push(diff);
   for (const w of r.workers) {
-    out.push('', `── ${w.label} ──`, ...lifecycleNotes(w, 'run'), ...memoryLine(w));
-    out.push(`Verdict: ${w.verdict.toUpperCase()} — ${w.reason}`);
-    if (w.diff) out.push(diffTable(w.diff, top, { embedded: true }));
-    const c = heapChart(w.usage, 8, `Heap used by ${w.label}`);
-    if (c) out.push('', c);
+    out.push('', `── ${w.label} ──`, ...lifecycleNotes(w, 'run'));
+    out.push(...wrap(w.reason, width, `${w.verdict.toUpperCase()}  `, 2));
+    const wdiff = w.diff ? diffTable(w.diff, top, { embedded: true, verbose, width }) : '';
+    if (wdiff) out.push(wdiff);
   }
-  if (r.error || r.verdict === 'leak') {
-    const tail = r.program.stderrTail.trim();
-    if (tail) out.push('', 'Program stderr (last lines):', tail);
-    if (r.load?.output) out.push('', 'Load output (last lines):', r.load.output);
+  out.push('');
+  out.push(
+    ...rows(
+      [
+        ...memoryRows(r),
+        // the program: worth a line when it ended by itself (or under --verbose), not when leakscope stopped it
+        ['program', verbose || !r.program.stoppedByUs ? `${r.command.join(' ')}: ${r.program.stoppedByUs ? `stopped at the end (${exitText(r.program.exit)})` : `ended on its own (${exitText(r.program.exit)})`}` : ''],
+        ['load', r.load ? `${r.load.command} — ${r.load.runs} run${r.load.runs === 1 ? '' : 's'}${r.load.failed ? ', FAILED' : ''}` : ''],
+        ['baseline', r.accepted.length ? `accepted: ${r.accepted.map((f) => `${f.kind} ${f.name}`).join(', ')}` : ''],
+        ['not failing', r.ignored.length ? `kinds outside --fail-on: ${r.ignored.map((f) => `${f.kind} ${f.name}`).join(', ')}` : ''],
+        ['trace', verbose && r.growthTrace ? r.growthTrace.text : ''],
+        ...filesRow(r),
+      ],
+      width,
+    ),
+  );
+  if (verbose) {
+    const chart = heapChart(r.usage);
+    if (chart) out.push('', chart);
   }
+  if (r.error || (verbose && r.verdict === 'leak')) {
+    const tail = r.program.stderrTail.trim().split('\n').slice(verbose ? -30 : -8);
+    if (tail.join('').trim()) out.push('', 'Program stderr (last lines):', ...tail.map((l) => clipEnd(l, width)));
+    if (r.load?.output) out.push('', 'Load output (last lines):', ...r.load.output.split('\n').map((l) => clipEnd(l, width)));
+    // the last lines of another program's output end with a blank line: "More" is leakscope's again
+    if (out[out.length - 1] !== '' && (tail.join('').trim() || r.load?.output)) out.push('');
+  }
+  if (!verbose) out.push(clipEnd('More: --verbose, the HTML report, or --json', width));
   return out.join('\n');
 }
 
 export function runMarkdown(r: RunReport, top: number): string {
-  const out: string[] = [`# leakscope run: ${r.verdict}`, '', mdCode(`leakscope run -- ${r.command.join(' ')}`), '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '', `- ${mdEscape(trendLine(r))}`, ...memoryLine(r).map((l) => `- ${mdEscape(l)}`)];
+  const out: string[] = [`# leakscope run: ${r.verdict}`, '', mdCode(`leakscope run -- ${r.command.join(' ')}`), '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '', ...(mdCulprit(r.verdict, r.failing) ? [mdCulprit(r.verdict, r.failing), ''] : []), `- ${mdEscape(trendLine(r))}`, ...memoryLine(r).map((l) => `- ${mdEscape(l)}`)];
   out.push(`- Program: ${r.program.stoppedByUs ? 'stopped at the end' : 'ended on its own'} (${mdEscape(exitText(r.program.exit))})`);
   if (r.load) out.push(`- Load: ${mdCode(r.load.command)} — ${r.load.runs} run(s)${r.load.failed ? ', **failed**' : ''}`);
   if (r.growthTrace) out.push(`- Trace: ${mdEscape(r.growthTrace.text)}`);
@@ -82,7 +125,12 @@ export type RunFormat = 'table' | 'markdown' | 'junit' | 'sarif' | 'html';
  * interruption, or --verbose); a clean run is one quiet line. Heap strings are attacker-shaped: every human-readable
  * format renders printable copies.
  */
-export function renderRun(report: RunReport, judgement: SoakJudgement, failOn: Set<FindingKind>, o: { format: RunFormat; top: number; verbose: boolean; version: string }): string {
+/** The terminal's report: one line when nothing leaked (CI stays quiet), the whole account otherwise or with --verbose. */
+export function runTerminal(shown: RunReport, o: { top: number; verbose: boolean; width?: number }): string {
+  return shown.verdict === 'no-leak' && !o.verbose ? runOneLine(shown, o.width) : runTable(shown, o.top, { verbose: o.verbose, width: o.width });
+}
+
+export function renderRun(report: RunReport, judgement: SoakJudgement, failOn: Set<FindingKind>, o: { format: RunFormat; top: number; verbose: boolean; version: string; width?: number }): string {
   const shown = printableDeep(report);
   const judged = printableDeep(judgement);
   switch (o.format) {
@@ -95,6 +143,6 @@ export function renderRun(report: RunReport, judgement: SoakJudgement, failOn: S
     case 'html':
       return runHtml(shown, o.top, o.version);
     default:
-      return report.verdict === 'no-leak' && !o.verbose ? runOneLine(shown) : runTable(shown, o.top);
+      return runTerminal(shown, o);
   }
 }

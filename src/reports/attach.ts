@@ -60,6 +60,8 @@ export interface AttachReport {
   reason: string;
   plan: { intervalMs: number; snapshots: number; outDir: string; gc: boolean; sampling: boolean; threads: string };
   processes: ProcessReport[];
+  /** where the HTML report was written (null: not written) */
+  reportFile: string | null;
 }
 
 /** What an isolate's series gave: its diff (2+ snapshots) and its allocation sites. */
@@ -144,6 +146,7 @@ export function buildAttachReport(plan: CapturePlan, processes: ProcessReport[])
     reason,
     plan: { intervalMs: plan.intervalMs, snapshots: plan.snapshots, outDir: plan.outDir, gc: plan.gc, sampling: plan.sampling, threads: String(plan.threads ?? 'main') },
     processes,
+    reportFile: null,
   };
 }
 

@@ -48,6 +48,10 @@ export interface RunReport {
   error: string | null;
   /** the program's worker threads, each judged on its own (the fields above are the main thread's) */
   workers: WorkerRun[];
+  /** where the HTML report was written (null: not written) */
+  reportFile: string | null;
+  /** a passing run drops its snapshots (every secret of the program) unless --keep-snapshots */
+  snapshotsDropped: boolean;
 }
 
 export interface WorkerRun {
@@ -89,6 +93,8 @@ export interface RunOutcome {
   workers: WorkerOutcome[];
   /** the growth trace (which lines add to the flagged holders), when it ran */
   growthTrace?: GrowthTraceReport | null;
+  reportFile?: string | null;
+  snapshotsDropped?: boolean;
 }
 
 /**
@@ -96,7 +102,8 @@ export interface RunOutcome {
  * interrupting signal (128 + n) take precedence; writing a baseline passes.
  */
 export function runExitCode(o: RunOutcome): number {
-  let code: number = o.judgement.verdict === 'leak' ? ExitCode.leak : ExitCode.ok;
+  // an inconclusive run is not a pass when the run fails on leaks (the default): it says why, and exits 7
+  let code: number = o.judgement.verdict === 'leak' ? ExitCode.leak : o.judgement.verdict === 'inconclusive' && o.failOn.size > 0 ? ExitCode.inconclusive : ExitCode.ok;
   if (o.soak.error) code = o.soak.error.exitCode;
   if (o.interrupted) code = o.interruptExitCode;
   if (o.baselineUpdated) code = ExitCode.ok;
@@ -134,6 +141,8 @@ export function buildRunReport(o: RunOutcome): RunReport {
     },
     load: soak.load,
     error: soak.error?.message ?? null,
+    reportFile: o.reportFile ?? null,
+    snapshotsDropped: o.snapshotsDropped === true,
     workers: o.workers.map((w) => ({
       thread: w.capture.thread,
       label: threadLabel(w.capture.thread),

@@ -63,9 +63,10 @@ describe('leakscope diff', () => {
     assert.deepEqual(j.findings, []);
   });
 
-  it('with two snapshots, growth is inconclusive (warm-up and leak look alike)', () => {
+  it('with two snapshots, growth is inconclusive (warm-up and leak look alike): exit 7 when kinds fail, 0 when none do', () => {
+    assert.equal(json(['diff', leak[0], leak[2]]).status, 0, 'diff reports only, by default');
     const { status, j } = json(['diff', leak[0], leak[2], '--fail-on-leak']);
-    assert.equal(status, 0);
+    assert.equal(status, 7);
     assert.equal(j.verdict, 'inconclusive');
     assert.equal(j.findings[0].name, 'sessions');
   });
@@ -73,11 +74,12 @@ describe('leakscope diff', () => {
   it('--fail-on-leak exits 1 on a leak, and the table names the culprit', () => {
     const r = cli(['diff', ...leak, '--fail-on-leak']);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /^Verdict: LEAK — sessions \(Map\) holding Session grew at every one of 3 snapshots/);
-    assert.match(r.stdout, /sessions \(Map\) in fixtures\/programs\/session-leak\.mjs:15:7 held by module fixtures\/programs\/session-leak\.mjs/);
-    assert.match(r.stdout, /path: +.* → module fixtures\/programs\/session-leak\.mjs → sessions \(Map\)\n/);
-    // sizes are labelled: the file's and the heap's differ
-    assert.match(r.stdout, /^3 snapshots: \S+session-leak-1\.heapsnapshot \([\d.]+ [kM]B file, [\d.]+ [kM]B heap\), /m);
+    assert.match(r.stdout, /^LEAK at fixtures\/programs\/session-leak\.mjs:15:7: sessions \(Map\)\n/);
+    assert.match(r.stdout, /^1\. sessions \(Map\) — growing collection\n {3}counts +400 → 800 → 1,200 entries \(\+400 per snapshot\) of Session,/m);
+    assert.match(r.stdout, /^ {3}declared +fixtures\/programs\/session-leak\.mjs:15:7$/m);
+    assert.match(r.stdout, /^ {3}held by +… → module fixtures\/programs\/session-leak\.mjs → sessions \(Map\)$/m);
+    // the evidence's sizes are the heap's (not the files')
+    assert.match(r.stdout.replace(/\s+/g, ' '), / snapshots 3 in \S+session-leak\S* \(heap [\d.]+ [kM]B → [\d.]+ [kM]B\)/);
   });
 
   it('--fail-on names the kinds that fail; -o writes the report atomically and prints the verdict line', () => {

@@ -31,7 +31,8 @@ describe(`memory outside the JS heap, targets on Node ${targetVersion}`, () => {
     // the series: Buffers grow, and that is what the verdict says
     assert.equal(j.memory.growing[0], 'buffers', JSON.stringify(j.memory.parts.map((p: { part: string; trend: { slope: number } }) => [p.part, p.trend.slope])));
     assert.match(j.reason, /^parkedUploads \(Map\) .*; memory grows outside the JS heap, in Buffers: arrayBuffers \+[\d.]+ MB\/min, while the post-GC heap/);
-    assert.match(j.memory.text, /^the growth is in Buffers and ArrayBuffers outside the JS heap \(arrayBuffers\), \+[\d.]+ MB\/min .*: usually Buffers \(or typed arrays\) kept alive/);
+    // a --quick run's few seconds give a change, a longer one a rate
+    assert.match(j.memory.text, /^Buffers and ArrayBuffers outside the JS heap \(arrayBuffers\) (rose \+[\d.]+ [kM]B|rises \+[\d.]+ MB\/min \(\+[\d.]+ [kM]B\)), usually Buffers \(or typed arrays\) kept alive/);
     const buffers = j.memory.parts.find((p: { part: string }) => p.part === 'buffers');
     const heap = j.memory.parts.find((p: { part: string }) => p.part === 'heap');
     assert.ok(buffers.trend.slope > 10 * Math.max(heap.trend.slope, 0.1e6), 'Buffers grow an order of magnitude faster than the heap');
@@ -40,8 +41,8 @@ describe(`memory outside the JS heap, targets on Node ${targetVersion}`, () => {
   it('run: the healthy twin (parked bodies expire) passes quietly', () => {
     const r = cli(['run', '--quick', '--out', path.join(tmp, 'run-healthy'), '--', targetNode, 'fixtures/programs/upload-healthy.mjs'], { timeoutMs: 120_000 });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-    assert.match(r.stdout, /^leakscope: no leak — /);
-    assert.equal(r.stdout.trim().split('\n').length, 1, 'one quiet line');
+    assert.match(r.stdout, /^NO LEAK {2}/);
+    assert.ok(r.stdout.trim().split('\n').length <= 4, `a quiet verdict and where the report is: ${r.stdout}`);
   });
 
   it('attach: the report says where the memory grows, beside the culprit; the target lives on, inspector closed', async () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import CDP from 'chrome-remote-interface';
 import { findInspector, probeInspector } from '../../src/capture/target.js';
-import { cli } from '../helpers/cli.js';
+import { cli, said } from '../helpers/cli.js';
 import { cliAsync } from '../helpers/cli-async.js';
 import { isAlive, startTarget, withTarget } from '../helpers/targets.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -134,7 +134,7 @@ describe('several processes', () => {
         const r = cli(args);
         assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
         assert.match(r.stderr, message);
-        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.equal(said(r.stderr).length, 1, r.stderr);
       }
       assert.equal(await findInspector(t.pid), null, 'no inspector left behind by the refused commands');
       assert.ok(isAlive(t.pid));

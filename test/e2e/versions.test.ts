@@ -57,7 +57,7 @@ describe(`the live side with targets on Node ${targetVersion}`, () => {
     assert.equal(j.failing[0].kind, 'timer');
     const healthy = cli(['run', '--quick', '--out', path.join(tmp, 'run-healthy'), '--', targetNode, 'fixtures/programs/timer-healthy.mjs'], { timeoutMs: 120_000 });
     assert.equal(healthy.status, 0, `${healthy.stdout}${healthy.stderr}`);
-    assert.match(healthy.stdout, /^leakscope: no leak — /);
+    assert.match(healthy.stdout, /^NO LEAK {2}/);
   });
 
   it('Ctrl-C in the middle of a snapshot transfer: the target lives, its inspector is closed, no partial file', async () => {
