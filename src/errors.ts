@@ -28,6 +28,11 @@ export const ExitCode = {
   inspector: 5,
   /** a snapshot transfer broke */
   transfer: 6,
+  /**
+   * no verdict either way (two snapshots only, a program that did no work, a finding the heap does not confirm)
+   * while the command fails on leaks (`run` by default; diff and attach with --fail-on): CI never passes silently
+   */
+  inconclusive: 7,
   /** a bug in leakscope */
   internal: 70,
 } as const;

@@ -209,6 +209,11 @@ export async function programInspector(p: ManagedProcess, timeoutMs: number): Pr
     }
     await sleep(100);
   }
+  if (p.exit && seen.length === 0) {
+    // Node prints "Debugger listening" before it runs a line of the program: no such line, no Node ran at all
+    const died = programDied(p, 'before it was ready');
+    throw new UserError(`${p.label.split(' ')[0]} is not a Node.js program, or starts none: no process of it opened an inspector (leakscope run starts Node programs: node app.js, npm start, npx tsx app.ts; something may strip NODE_OPTIONS). ${died.message}`, { exitCode: ExitCode.usage });
+  }
   if (p.exit) throw programDied(p, 'before it was ready');
   if (fallback) return fallback;
   throw new UserError(`the program did not open an inspector within ${timeoutMs / 1000} s (is it a Node.js program? does something strip NODE_OPTIONS?)`, { exitCode: ExitCode.targetFailed });

@@ -5,6 +5,7 @@
 import { Command, Flags } from '@oclif/core';
 import { ExitCode, UserError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
+import { allowExposingGc } from '../analysis/heap/release.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -18,6 +19,8 @@ export abstract class BaseCommand extends Command {
 
   override async init(): Promise<void> {
     await super.init();
+    // leakscope's own process: a dropped snapshot's arrays may be freed by a forced GC (never in a library caller's)
+    allowExposingGc();
     try {
       const { flags } = await this.parse(this.ctor as typeof BaseCommand);
       this.debugFlag = flags.debug === true;
@@ -44,6 +47,12 @@ export abstract class BaseCommand extends Command {
     return !this.jsonEnabled() && Boolean(process.stderr.isTTY);
   }
 
+  /** A live capture's view: drawn in place on a terminal, plain lines every ~15 s in a log (CI), none with --json. */
+  protected get viewMode(): 'tty' | 'plain' | 'off' {
+    if (this.jsonEnabled()) return 'off';
+    return process.stderr.isTTY ? 'tty' : 'plain';
+  }
+
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     let code: number;
     let message: string;
@@ -64,6 +73,11 @@ export abstract class BaseCommand extends Command {
       code = ExitCode.internal;
       message = `internal error: ${err.message} (run with --debug for the stack trace)`;
     }
+    // under --json a pipeline reads stdout: the error is JSON there too, with the same exit code (and the line on stderr)
+    if (this.jsonEnabled()) {
+      const suggestion = err instanceof UserError ? err.suggestion : undefined;
+      process.stdout.write(`${JSON.stringify({ error: { message, exitCode: code, ...(suggestion ? { suggestion } : {}) } }, null, 2)}\n`);
+    }
     process.stderr.write(`leakscope: ${message}\n`);
     if (this.debugFlag && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exitCode = code;
@@ -71,10 +85,23 @@ export abstract class BaseCommand extends Command {
 }
 
 /** oclif's multi-line messages ("The following error occurred:", "Parsing --x", the problem, "See more help ...") -> the problem */
-function oneLine(message: string): string {
-  return message
+export function oneLine(message: string): string {
+  // "Parsing --snapshots" then "Expected an integer ..." -> "--snapshots: Expected an integer ..."
+  const joined = message.replace(/^\s*Parsing (--[\w-]+)\s*\n\s*/gm, '$1: ').replace(/(--[\w-]+): \1: /g, '$1: ');
+  const lines = joined
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !/^The following errors? occurred:?$/.test(l) && !/^See more help with/.test(l) && !/^Parsing --[\w-]+$/.test(l))
-    .join('; ');
+    // oclif's advice about repeatable flags ("Note: --x allows multiple values ...", "Alternatively, ... --") is noise
+    .filter((l) => !/^Note: --[\w-]+ allows multiple values/.test(l) && !/^Alternatively, you can use "--"/.test(l));
+  // "Missing 1 required arg:" followed by "files  two or more ..." -> "missing argument <files>: two or more ..."
+  const missing = /^Missing \d+ required args?:$/.exec(lines[0] ?? '');
+  if (missing && lines.length > 1) {
+    const args = lines.slice(1).map((l) => {
+      const [, name, what] = /^(\S+)\s*(.*)$/.exec(l) ?? [l, l, ''];
+      return what ? `<${name}> (${what})` : `<${name}>`;
+    });
+    return `missing ${args.length > 1 ? 'arguments' : 'argument'} ${args.join(', ')}`;
+  }
+  return lines.join('; ');
 }

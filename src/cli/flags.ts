@@ -54,7 +54,8 @@ function invalid(name: string, input: string, what: string, example: string): Us
 export const durationFlag = Flags.custom<number>({
   parse: async (input, _ctx, opts) => {
     const v = parseDuration(input);
-    if (v === null || v <= 0) throw invalid(opts.name, input, 'a duration', '30s, 5m, 1500ms');
+    if (v === null) throw invalid(opts.name, input, 'a duration', '30s, 5m, 1500ms');
+    if (v <= 0) throw new UserError(`--${opts.name}: ${printable(input)} is a duration, but this one must be more than 0 (e.g. 30s, 5m, 1500ms)`);
     return v;
   },
 });
@@ -161,7 +162,7 @@ export function percent(description: string, value: number) {
 }
 
 /** `--source-root DIR`: a folder the program's source files may be read from (besides the project: see source-files.ts). */
-export const sourceRootFlag = Flags.string({ description: "a folder the program's source files may be read from, for code lines and source maps (repeatable; default: the working directory only — paths a snapshot names are never read outside these)", multiple: true });
+export const sourceRootFlag = Flags.string({ description: "a folder the program's source files may be read from, for code lines and source maps (repeatable; default: the working directory only — paths a snapshot names are never read outside these)", multiple: true, multipleNonGreedy: true });
 
 /** `--no-source-maps`: print the compiled locations as V8 recorded them. */
 export const sourceMapsFlag = Flags.boolean({ description: "read every location through its script's source map (the original .ts line first, the compiled one beside it); --no-source-maps prints the compiled ones", default: true, allowNo: true });
@@ -192,4 +193,32 @@ export const reportFailFlags = {
 /** The kinds that fail: --fail-on, or all of them with --fail-on-leak. */
 export function failingKinds(flags: { 'fail-on': Set<FindingKind>; 'fail-on-leak': boolean }): Set<FindingKind> {
   return flags['fail-on-leak'] ? new Set(ALL_KINDS) : flags['fail-on'];
+}
+
+/** The help's groups of flags: what to watch, how to capture, when to fail, how to report. */
+const GROUPS: Record<string, readonly string[]> = {
+  TARGET: ['port', 'ws', 'host', 'children', 'thread'],
+  CAPTURE: ['interval', 'snapshots', 'duration', 'usage-every', 'warmup', 'quick', 'gc', 'sampling', 'force', 'dir', 'trace-growth', 'trace-window', 'track-allocations', 'load', 'load-restart', 'ready-url', 'ready-log', 'ready-delay', 'ready-timeout', 'grace', 'keep-snapshots'],
+  VERDICT: ['fail-on', 'fail-on-leak', 'max-growth', 'min-heap-rate', 'min-heap-share', 'min-relative-growth', 'min-rate', 'min-objects', 'min-bytes', 'baseline', 'update-baseline'],
+  OUTPUT: ['format', 'output', 'html', 'top', 'verbose', 'source-maps', 'source-root'],
+};
+
+/**
+ * A command's flags with each one in its help group (TARGET, CAPTURE, VERDICT, OUTPUT), in that order and in
+ * GROUPS' order inside a group, so --help reads by purpose (package.json sets oclif's flagSortOrder to none).
+ */
+export function grouped<T extends Record<string, object>>(flags: T): T {
+  const order = Object.values(GROUPS).flat();
+  const rank = (name: string): number => {
+    const i = order.indexOf(name);
+    return i < 0 ? order.length : i;
+  };
+  const out: Record<string, object> = {};
+  for (const name of Object.keys(flags).sort((a, b) => rank(a) - rank(b))) {
+    const flag = flags[name] as { helpGroup?: string };
+    const group = Object.entries(GROUPS).find(([, names]) => names.includes(name))?.[0];
+    if (group) flag.helpGroup = group;
+    out[name] = flag;
+  }
+  return out as T;
 }

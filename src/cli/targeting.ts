@@ -1,9 +1,9 @@
 /** Flags and helpers shared by the commands that talk to a live process (attach, snapshot). */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { UserError } from '../errors.js';
-import { checkFolder, checkNotLinkedFolder, cleanDeadPartials } from '../files.js';
+import { checkFolder, checkNotLinkedFolder, cleanDeadPartials, writeFileAtomic } from '../files.js';
 import { printable } from '../text.js';
 import type { ThreadSelection } from '../capture/threads.js';
 
@@ -57,6 +57,15 @@ export function makeCaptureDir(dir: string): string {
   cleanDeadPartials(dir);
   const parent = path.dirname(path.resolve(dir));
   if (path.basename(parent) === '.leakscope') {
+    // snapshots hold every secret of the program: `git add .` must never take them
+    const ignore = path.join(parent, '.gitignore');
+    if (!existsSync(ignore)) {
+      try {
+        writeFileAtomic(ignore, '# leakscope: snapshots and reports hold every secret of the process they came from\n*\n');
+      } catch {
+        // a folder we cannot write in fails the capture below anyway
+      }
+    }
     try {
       for (const e of readdirSync(parent, { withFileTypes: true })) if (e.isDirectory()) cleanDeadPartials(path.join(parent, e.name));
     } catch {

@@ -7,7 +7,7 @@ import { runCapture, type CapturePlan, type CaptureResult } from '../capture/mon
 import { connectOrder, inspectProcess, nodeDescendants, processCwd } from '../capture/target.js';
 import { setProjectRoot } from '../format.js';
 import { addSourceRoots } from '../source-files.js';
-import { sourceMapsFlag, captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag, traceGrowthFlags, htmlFlag, sourceRootFlag } from '../cli/flags.js';
+import { sourceMapsFlag, captureDirFlag, duration, durationFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, topFlag, traceGrowthFlags, htmlFlag, sourceRootFlag, grouped } from '../cli/flags.js';
 import { printableDeep } from '../text.js';
 import { SourceMapper } from '../sourcemaps.js';
 import { Interrupts } from '../cli/interrupts.js';
@@ -29,13 +29,7 @@ import { captureEvents, createLiveView } from '../reporters/live.js';
 export default class Attach extends BaseCommand {
   static override summary = 'Attach to a running Node.js process, watch its heap over time, and report what leaks.';
 
-  static override description = `No restart, no code change: confirms the pid runs Node.js, opens its inspector with SIGUSR1 (loopback only; moved
-off port 9229 at once, so other attaches can work side by side), and every --interval forces a GC and streams a heap
-snapshot to disk — of the main thread and of every worker thread (--thread) — while the sampling heap profiler
-records which lines allocate the memory that stays. Several pids, or --children of one, are watched at once and
-reported together, each isolate with its own verdict. Then it reports the verdict, the leaking collections with their retainer path
-and declaration, the allocation sites whose live memory grew, and a chart of the heap. The target is left as found:
-profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early and still reports.`;
+  static override description = `No restart, no code change: confirms the pid runs Node.js, opens its inspector with SIGUSR1 (loopback only; moved off port 9229 at once, so other attaches can work side by side), and every --interval forces a GC and streams a heap snapshot to disk — of the main thread and of every worker thread (--thread) — while the sampling heap profiler records which lines allocate the memory that stays. Several pids, or --children of one, are watched at once and reported together, each isolate with its own verdict. Then it reports the verdict, the leaking collections with their retainer path and declaration, the allocation sites whose live memory grew, and a chart of the heap. The target is left as found: profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early and still reports.`;
 
   static override examples = [
     '<%= config.bin %> attach 12345',
@@ -50,12 +44,12 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
 
   static override args = targetArgs;
 
-  static override flags = {
+  static override flags = grouped({
     ...targetFlags,
     children: Flags.boolean({ description: "also watch the pid's Node.js descendants (a cluster primary's workers, a PM2 daemon's apps); one report lists each process", default: false }),
     thread: threadFlag(),
     interval: duration('time between snapshots', '30s'),
-    snapshots: Flags.integer({ description: 'number of snapshots (3+ for a leak verdict)', default: 3, min: 1, max: 100 }),
+    snapshots: Flags.integer({ description: 'number of snapshots (2 to compare, 3+ for a leak verdict)', default: 3, min: 2, max: 100 }),
     duration: durationFlag({ description: 'total duration; sets the interval to duration / (snapshots - 1)' }),
     'usage-every': duration('how often to sample heap usage between snapshots', '2s'),
     dir: captureDirFlag('./.leakscope/<pid>-<time>/'),
@@ -70,8 +64,9 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     ...significanceFlags,
     'source-maps': sourceMapsFlag,
     'source-root': sourceRootFlag,
+    verbose: Flags.boolean({ description: 'every finding in full, the watch items, the evidence, the per-class table and the charts', default: false }),
     ...traceGrowthFlags('10s'),
-  };
+  });
 
   async run(): Promise<AttachReport> {
     const { argv, flags } = await this.parse(Attach);
@@ -90,7 +85,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
     if (flags.duration !== undefined) intervalMs = flags.snapshots > 1 ? flags.duration / (flags.snapshots - 1) : flags.duration;
     const usageEveryMs = Math.min(flags['usage-every'], Math.max(250, intervalMs / 2));
     if (flags.output) checkDestination(flags.output);
-    const live = createLiveView(this.showProgress, liveHeapChart);
+    const live = createLiveView(this.viewMode, liveHeapChart);
     const outDir = captureDirName(flags.dir, pids.length === 1 ? pids[0] : pids.length > 1 ? `pids-${pids[0]}` : null);
     const specs: TargetSpec[] = pids.length ? pids.map((pid) => ({ pid, host: flags.host })) : [{ port: flags.port, ws: flags.ws, host: flags.host }];
     // from here until the targets are let go, signals abort the work instead of killing leakscope
@@ -137,7 +132,7 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
         // judged on the post-GC samples (one per snapshot) when there are enough: the others carry garbage
         const postGc = c.usage.filter((u) => u.afterGc);
         const series = postGc.length >= 3 ? postGc : c.usage;
-        const memory = series.length >= 3 ? memoryTrends(series, heapFloor(series, DEFAULT_HEAP_FLOOR), Number.POSITIVE_INFINITY, { native: c.thread.kind === 'main' }) : null;
+        const memory = series.length >= 3 ? memoryTrends(series, heapFloor(series, DEFAULT_HEAP_FLOOR), Number.POSITIVE_INFINITY, { native: c.thread.kind === 'main', snapshotT: c.snapshotT }) : null;
         const allocationSites = compareProfiles(c.profileData, flags.top, mapper);
         // a flagged holder the trace could not wrap: the growing allocation sites are the next best answer (more of
         // them than are shown: the function that adds to the holder is looked for among all that grew)
@@ -148,10 +143,10 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       processes.push(processReport(conns[i], capture, isolates, tracers[i].report));
     }
     const report = buildAttachReport(plans[0], processes);
-    if (flags.html) writeReportBeside(outDir, () => attachHtml(printableDeep(report), flags.top, this.config.version));
+    if (flags.html) report.reportFile = writeReportBeside(outDir, () => attachHtml(printableDeep(report), flags.top, this.config.version));
     if (!this.jsonEnabled()) {
       const shown = printableDeep(report);
-      const text = flags.format === 'markdown' ? attachMarkdown(shown, flags.top) : flags.format === 'html' ? attachHtml(shown, flags.top, this.config.version) : attachTable(shown, flags.top);
+      const text = flags.format === 'markdown' ? attachMarkdown(shown, flags.top) : flags.format === 'html' ? attachHtml(shown, flags.top, this.config.version) : attachTable(shown, flags.top, { verbose: flags.verbose });
       this.emit(text, flags.output, verdictLine(shown));
     }
     const failed = captures.find((c) => c.error);
@@ -166,6 +161,8 @@ profiler stopped, inspector closed if leakscope opened it. Ctrl-C stops early an
       process.exitCode = interrupts.exitCode;
     } else if (processes.some((p) => p.isolates.some((i) => i.diff && failsOn(i.diff, failingKinds(flags))))) {
       process.exitCode = ExitCode.leak;
+    } else if (report.verdict === 'inconclusive' && failingKinds(flags).size > 0) {
+      process.exitCode = ExitCode.inconclusive;
     }
     const open = captures.filter((c) => c.detach.inspectorClosed === false);
     if (open.length) throw new UserError(open.flatMap((c) => c.detach.errors).join('; '), { exitCode: ExitCode.inspector });

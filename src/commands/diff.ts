@@ -6,7 +6,7 @@ import { snapshotProjects } from '../cli/targeting.js';
 import { DEFAULT_DIFF_OPTIONS, failsOn, type DiffResult } from '../analysis/diff.js';
 import { diffFiles } from '../analysis/diff-files.js';
 import { diffHtml } from '../reporters/html.js';
-import { sourceMapsFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, size, topFlag, sourceRootFlag } from '../cli/flags.js';
+import { sourceMapsFlag, failingKinds, formatFlag, outputFlag, reportFailFlags, significanceFlags, significanceOptions, size, topFlag, sourceRootFlag, grouped } from '../cli/flags.js';
 import { BaseCommand } from '../cli/base.js';
 import { ExitCode, UserError } from '../errors.js';
 import { checkDestination } from '../files.js';
@@ -17,10 +17,7 @@ import { createProgress } from '../reporters/progress.js';
 export default class Diff extends BaseCommand {
   static override summary = 'What grew between heap snapshots of one process, who holds it, and where it is declared.';
 
-  static override description = `Compares two or more .heapsnapshot files of one process, oldest first. Reports per-class growth, the objects
-allocated after the first snapshot that are still alive in the last one grouped by the collection or scope that
-holds them (with its retainer path and source location), and a verdict: leak, no-leak or inconclusive.
-Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a leak look alike.`;
+  static override description = `Compares two or more .heapsnapshot files of one process, oldest first. Reports per-class growth, the objects allocated after the first snapshot that are still alive in the last one grouped by the collection or scope that holds them (with its retainer path and source location), and a verdict: leak, no-leak or inconclusive. Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a leak look alike.`;
 
   static override examples = [
     '<%= config.bin %> diff s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot',
@@ -34,7 +31,7 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     files: Args.string({ description: 'two or more .heapsnapshot files of one process, oldest first', required: true }),
   };
 
-  static override flags = {
+  static override flags = grouped({
     ...reportFailFlags,
     top: topFlag('findings and classes'),
     format: formatFlag(['table', 'markdown', 'html'] as const),
@@ -44,7 +41,8 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     ...significanceFlags,
     'source-maps': sourceMapsFlag,
     'source-root': sourceRootFlag,
-  };
+    verbose: Flags.boolean({ description: 'every finding in full, the watch items, the evidence, the per-class table and the charts', default: false }),
+  });
 
   async run(): Promise<DiffReport> {
     const { argv, flags } = await this.parse(Diff);
@@ -64,10 +62,12 @@ Three snapshots or more are needed for a "leak" verdict: with two, warm-up and a
     }
     if (!this.jsonEnabled()) {
       const shown = printableDeep(result);
-      const text = flags.format === 'markdown' ? diffMarkdown(shown, flags.top) : flags.format === 'html' ? diffHtml(shown, flags.top, this.config.version) : diffTable(shown, flags.top);
+      const text = flags.format === 'markdown' ? diffMarkdown(shown, flags.top) : flags.format === 'html' ? diffHtml(shown, flags.top, this.config.version) : diffTable(shown, flags.top, { verbose: flags.verbose });
       this.emit(text, flags.output, verdictLine(shown));
     }
-    if (failsOn(result, failingKinds(flags))) process.exitCode = ExitCode.leak;
+    const kinds = failingKinds(flags);
+    if (failsOn(result, kinds)) process.exitCode = ExitCode.leak;
+    else if (result.verdict === 'inconclusive' && kinds.size > 0) process.exitCode = ExitCode.inconclusive;
     return diffReport(result);
   }
 }

@@ -1,5 +1,5 @@
 import { addSourceRoots } from '../source-files.js';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { checkDestination } from '../files.js';
 import { Flags } from '@oclif/core';
 import { readBaseline, writeBaseline, type Baseline } from '../analysis/baseline.js';
@@ -11,7 +11,7 @@ import { DEFAULT_HEAP_FLOOR, judgeSoak, mergeIsolateJudgements } from '../analys
 import type { IsolateCapture } from '../capture/monitor.js';
 import { threadLabel } from '../format.js';
 import { threadFlag } from '../cli/targeting.js';
-import { sourceMapsFlag, captureDirFlag, duration, durationOrZero, formatFlag, kindsFlag, outputFlag, parseDuration, percent, rate, significanceFlags, significanceOptions, topFlag, traceGrowthFlags, htmlFlag, sourceRootFlag } from '../cli/flags.js';
+import { sourceMapsFlag, captureDirFlag, duration, durationOrZero, formatFlag, kindsFlag, outputFlag, parseDuration, percent, rate, significanceFlags, significanceOptions, topFlag, traceGrowthFlags, htmlFlag, sourceRootFlag, grouped } from '../cli/flags.js';
 import { runSoak } from '../capture/soak.js';
 import { printableDeep } from '../text.js';
 import { Interrupts } from '../cli/interrupts.js';
@@ -21,7 +21,8 @@ import { UserError } from '../errors.js';
 import { buildRunReport, mainIsolate, type RunReport, type WorkerOutcome } from '../reports/run.js';
 import { liveHeapChart } from '../reporters/attach.js';
 import { captureEvents, createLiveView } from '../reporters/live.js';
-import { renderRun, runMarkdown, runOneLine } from '../reporters/run.js';
+import { renderRun, runMarkdown } from '../reporters/run.js';
+import { verdictLine } from '../reporters/diff.js';
 import { runHtml } from '../reporters/html.js';
 import { writeReportBeside } from '../files.js';
 
@@ -31,12 +32,7 @@ const QUICK = { warmup: '3s', duration: '6s', interval: '3s', 'usage-every': '50
 export default class Run extends BaseCommand {
   static override summary = 'Soak test for CI: run a program, drive it, watch its heap, and exit 1 with a report when it leaks.';
 
-  static override description = `Starts the command with its inspector on a free loopback port (NODE_OPTIONS=--inspect=127.0.0.1:0, no change to
-your start script), waits until it is ready, runs the --load command beside it, warms up (never judged), then takes
-heap snapshots every --interval for --duration while sampling post-GC heap usage. It fails (exit 1) only when a
-finding of a --fail-on kind rose at every snapshot and the heap slope is positive with 95% confidence, or when the
-slope's lower bound exceeds --max-growth. Exit codes: 0 no leak, 1 leak, 2 usage or bad input, 3 the program (or the
-load) failed to start or died. The program is stopped at the end (SIGTERM, then SIGKILL after --grace).`;
+  static override description = `Starts the command with its inspector on a free loopback port (NODE_OPTIONS=--inspect=127.0.0.1:0, no change to your start script), waits until it is ready, runs the --load command beside it, warms up (never judged), then takes heap snapshots every --interval for --duration while sampling post-GC heap usage. It fails (exit 1) only when a finding of a --fail-on kind rose at every snapshot and the heap slope is positive with 95% confidence, or when the slope's lower bound exceeds --max-growth. Exit codes: 0 no leak, 1 leak, 2 usage or bad input, 3 the program (or the load) failed to start or died. The program is stopped at the end (SIGTERM, then SIGKILL after --grace).`;
 
   static override examples = [
     '<%= config.bin %> run --quick -- node server.js',
@@ -44,9 +40,11 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     '<%= config.bin %> run --format junit --output leakscope.xml --baseline leakscope-baseline.json -- npm start',
   ];
 
+  static override usage = 'run [FLAGS] -- <command> [ARGS...]';
+
   static override strict = false;
 
-  static override flags = {
+  static override flags = grouped({
     load: Flags.string({ description: 'a load generator (shell command) started once the program is ready; gets LEAKSCOPE_URL, LEAKSCOPE_READY_MATCH, LEAKSCOPE_PID' }),
     'load-restart': Flags.boolean({ description: 'restart the load command whenever it exits (default: run it once)', default: false }),
     'ready-url': Flags.string({ description: 'ready when this URL answers (also passed to --load as LEAKSCOPE_URL)' }),
@@ -69,6 +67,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     html: htmlFlag,
     output: outputFlag,
     verbose: Flags.boolean({ description: 'print the whole report even when there is no leak', default: false }),
+    'keep-snapshots': Flags.boolean({ description: 'keep the snapshots of a passing run too (by default it keeps its report only: snapshots hold every secret of the program)', default: false }),
     dir: captureDirFlag('./.leakscope/run-<time>/'),
     thread: threadFlag(),
     'source-maps': sourceMapsFlag,
@@ -81,7 +80,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     }),
     grace: duration('how long the program gets after SIGTERM before SIGKILL', '5s'),
     top: topFlag('findings and classes'),
-  };
+  });
 
   async run(): Promise<RunReport> {
     const { argv, flags, raw } = await this.parse(Run);
@@ -108,7 +107,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     const outDir = captureDir(flags.dir, 'run');
     const snapshots = Math.max(2, Math.floor(durationMs / intervalMs) + 1);
 
-    const live = createLiveView(this.showProgress, liveHeapChart);
+    const live = createLiveView(this.viewMode, liveHeapChart);
     const failOn = flags['fail-on'];
     const diffOptions = { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] };
     // which lines add to the flagged holders, traced before the program is let go (its diff is reused below)
@@ -139,7 +138,7 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     const judge = async (c: IsolateCapture | undefined) => {
       const diff = c ? await tracer.diffOf(c, diffOptions) : null;
       // rss is the process's: only the main thread's judgement looks at the native memory it implies
-      return { diff, judgement: judgeSoak({ diff, usage: c?.usage ?? [], processWide: !c || c.thread.kind === 'main', maxGrowth: flags['max-growth'], floor: { minRate: flags['min-heap-rate'], minShare: flags['min-heap-share'] }, failOn, baseline }) };
+      return { diff, judgement: judgeSoak({ diff, usage: c?.usage ?? [], snapshotT: c?.snapshotT ?? [], processWide: !c || c.thread.kind === 'main', maxGrowth: flags['max-growth'], floor: { minRate: flags['min-heap-rate'], minShare: flags['min-heap-share'] }, failOn, baseline }) };
     };
     // each isolate (the main thread, each worker thread) is judged on its own series, one diff at a time
     const mainCapture = mainIsolate(soak);
@@ -155,7 +154,10 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
     const interrupted = interrupts.interrupted ? `interrupted by ${interrupts.received} after ${files.length} of ${snapshots} snapshots: no verdict` : null;
     const baselineUpdated = Boolean(flags['update-baseline'] && flags.baseline && !soak.error && !interrupted);
     if (baselineUpdated) writeBaseline(flags.baseline as string, [...(diff?.findings ?? []), ...workers.flatMap((w) => w.diff?.findings ?? [])]);
-    const report = buildRunReport({ command, soak, diff, judgement, maxGrowth: flags['max-growth'], failOn, interrupted, baselineUpdated, interruptExitCode: interrupts.exitCode, workers, growthTrace: tracer.report });
+    // a passing run keeps its report and drops its snapshots: they hold every secret of the program
+    const passed = judgement.verdict === 'no-leak' && !soak.error && !interrupted;
+    const snapshotsDropped = passed && !flags['keep-snapshots'] && dropSnapshots(soak);
+    const report = buildRunReport({ command, soak, diff, judgement, maxGrowth: flags['max-growth'], failOn, interrupted, baselineUpdated, interruptExitCode: interrupts.exitCode, workers, growthTrace: tracer.report, snapshotsDropped });
 
     if (process.env.GITHUB_STEP_SUMMARY) {
       try {
@@ -165,14 +167,21 @@ load) failed to start or died. The program is stopped at the end (SIGTERM, then 
       }
     }
     // the HTML report beside the snapshots (a CI artifact to attach as is)
-    if (flags.html) writeReportBeside(outDir, () => runHtml(printableDeep(report), flags.top, this.config.version));
+    if (flags.html) report.reportFile = writeReportBeside(outDir, () => runHtml(printableDeep(report), flags.top, this.config.version));
     if (!this.jsonEnabled()) {
       const text = renderRun(report, judgement, failOn, { format: flags.format, top: flags.top, verbose: flags.verbose, version: this.config.version });
-      this.emit(text, flags.output, runOneLine(printableDeep(report)));
+      this.emit(text, flags.output, verdictLine(printableDeep(report)));
     }
     if (interrupted) process.stderr.write(`leakscope: ${interrupted}; the program was stopped\n`);
     else if (soak.error) process.stderr.write(`leakscope: ${soak.error.message}\n`);
     process.exitCode = report.exitCode;
     return report;
   }
+}
+
+/** Removes a soak's snapshots and profiles (a passing run's): true when there were some and they are gone. */
+function dropSnapshots(soak: { capture: { isolates: Array<{ snapshots: string[]; profiles: string[] }> } | null }): boolean {
+  const files = (soak.capture?.isolates ?? []).flatMap((c) => [...c.snapshots, ...c.profiles]);
+  for (const f of files) rmSync(f, { force: true });
+  return files.length > 0;
 }

@@ -1,3 +1,4 @@
+import { grouped } from '../cli/flags.js';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { connectToTarget } from '../capture/connect.js';
@@ -22,20 +23,20 @@ export default class Snapshot extends BaseCommand {
 
   static override args = targetArgs;
 
-  static override flags = {
+  static override flags = grouped({
     ...targetFlags,
     output: Flags.string({ char: 'o', description: "the main thread's snapshot file, written 0600; a worker's goes beside it as <name>-t<threadId>.heapsnapshot (default: ./.leakscope/<pid>-<time>/pid<pid>.heapsnapshot)" }),
     thread: threadFlag(),
     gc: Flags.boolean({ description: 'force a GC first (--no-gc to skip it)', default: true, allowNo: true }),
     force: Flags.boolean({ description: 'take it even when the target is close to its heap limit', default: false }),
-  };
+  });
 
   async run(): Promise<SnapshotReport> {
     const { args, flags } = await this.parse(Snapshot);
     const main = flags.output ?? path.join(captureDirName(undefined, args.pid ?? null), `${args.pid !== undefined ? `pid${args.pid}` : 'heap'}.heapsnapshot`);
     const fileOf = (t: ThreadInfo) => (t.kind === 'main' ? main : main.replace(/(\.heapsnapshot)?$/, `-t${t.id}$1`));
     checkDestination(main); // a directory, link, FIFO or device named by -o is refused before the target is touched
-    const live = createLiveView(this.showProgress);
+    const live = createLiveView(this.viewMode);
     // from here until the target is let go, signals abandon the snapshot instead of killing leakscope
     const interrupts = new Interrupts((sig) => live.line(`${sig}: abandoning the snapshot; reading the rest of the transfer so the target is not hurt...`));
     const conn = await interrupts.guard(connectToTarget({ pid: args.pid, port: flags.port, ws: flags.ws, host: flags.host }, { waitingForLock: (holder) => live.line(`waiting for another leakscope (pid ${holder}) to finish opening an inspector...`), waitingForTarget: (holder, pid) => process.stderr.write(`leakscope: waiting for another leakscope (pid ${holder}) to let go of pid ${pid}...\n`) }));

@@ -8,7 +8,7 @@ import { createProgress } from '../reporters/progress.js';
 import { summaryMarkdown, summaryTable } from '../reporters/summary.js';
 import { printable, printableDeep } from '../text.js';
 import { BaseCommand } from '../cli/base.js';
-import { formatFlag, outputFlag, sourceMapsFlag, topFlag, sourceRootFlag } from '../cli/flags.js';
+import { formatFlag, outputFlag, sourceMapsFlag, topFlag, sourceRootFlag, grouped } from '../cli/flags.js';
 import { SourceMapper } from '../sourcemaps.js';
 import { checkDestination } from '../files.js';
 import { summaryReport, type SummaryReport } from '../reports/offline.js';
@@ -16,9 +16,7 @@ import { summaryReport, type SummaryReport } from '../reports/offline.js';
 export default class Summary extends BaseCommand {
   static override summary = 'The heap at a glance: totals, top classes, largest objects and who holds them.';
 
-  static override description = `Reads a V8 .heapsnapshot of any size (streamed, never held as one string) and prints:
-totals (nodes, edges, self and reachable size), the top classes by retained size (count, self, retained), and the
-largest objects with their shortest retainer path from the GC roots and their source location.`;
+  static override description = `Reads a V8 .heapsnapshot of any size (streamed, never held as one string) and prints: totals (nodes, edges, self and reachable size), the top classes by retained size (count, self, retained), and the largest objects with their shortest retainer path from the GC roots and their source location.`;
 
   static override examples = [
     '<%= config.bin %> summary app.heapsnapshot',
@@ -30,13 +28,13 @@ largest objects with their shortest retainer path from the GC roots and their so
     file: Args.string({ description: 'a .heapsnapshot file', required: true }),
   };
 
-  static override flags = {
+  static override flags = grouped({
     top: topFlag('classes and objects'),
     format: formatFlag(['table', 'markdown'] as const),
     output: outputFlag,
     'source-maps': sourceMapsFlag,
     'source-root': sourceRootFlag,
-  };
+  });
 
   async run(): Promise<SummaryReport> {
     const { args, flags } = await this.parse(Summary);

@@ -18,3 +18,11 @@ export function cli(args: string[], options: { cwd?: string; env?: NodeJS.Proces
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** stderr without the progress lines a log gets every ~15 s (`[leakscope 12 s] …`): what leakscope said. */
+export function said(stderr: string): string[] {
+  return stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('[leakscope '));
+}
