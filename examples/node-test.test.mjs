@@ -10,9 +10,12 @@ test('a handler that keeps every session fails, naming the Map, where it is decl
     (err) => {
       assert.equal(err.name, 'LeakError');
       assert.ok(err instanceof assert.AssertionError);
-      assert.match(err.message, /\[Growing collections\] sessions \(Map of Object\): [\d,]+ → [\d,]+ → [\d,]+ → [\d,]+ by round/);
-      assert.match(err.message, /declared at: .*examples\/handlers\.mjs:3:7/);
-      assert.match(err.message, /added at: examples\/handlers\.mjs:8:3 `sessions\.set\(session\.token, session\);` in leakyLogin\(\)/);
+      // the message: short, the culprit and the line that adds; the full account on .details
+      assert.match(err.message, /\n {2}sessions \(Map of Object\): [\d,]+ → [\d,]+ → [\d,]+ → [\d,]+ by round, added at examples\/handlers\.mjs:8:3$/);
+      assert.match(err.details, /\[Growing collections\] sessions \(Map of Object\): [\d,]+ → [\d,]+ → [\d,]+ → [\d,]+ by round/);
+      assert.match(err.details, /declared at: .*examples\/handlers\.mjs:3:7/);
+      assert.match(err.details, /added at: examples\/handlers\.mjs:8:3 `sessions\.set\(session\.token, session\);` in leakyLogin\(\)/);
+      assert.equal(err.report.findings.find((f) => f.status === 'leak').name, 'sessions');
       assert.equal(err.findings[0].name, 'sessions');
       assert.equal(err.findings[0].kind, 'growing-collection');
       return true;
@@ -28,7 +31,7 @@ test('a per-tenant cache (a Map of Maps) fails once, named by the outer Map, wit
       assert.equal(err.findings.length, 1, 'one finding, not one per tenant');
       assert.equal(err.findings[0].name, 'pricesByTenant');
       assert.equal(err.findings[0].shards.count, 10);
-      assert.match(err.message, /added at: examples\/handlers\.mjs:\d+:\d+ `prices\.set\(sku, quote\);` in tenantPrice\(\)/);
+      assert.match(err.details, /added at: examples\/handlers\.mjs:\d+:\d+ `prices\.set\(sku, quote\);` in tenantPrice\(\)/);
       return true;
     },
   );

@@ -22,7 +22,7 @@ import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../analysis/diff.js';
 import type { Finding } from '../analysis/findings.js';
 import { KINDS } from '../analysis/kinds.js';
 import { beginFile } from '../files.js';
-import { addedAtLines, formatBytes, formatCount, formatLocation } from '../format.js';
+import { addedAtLines, formatBytes, formatCount, formatLocation, shortLocation } from '../format.js';
 import { printableDeep } from '../text.js';
 
 export type { DiffResult } from '../analysis/diff.js';
@@ -65,15 +65,23 @@ export interface LeakCheck {
   snapshots: string[];
 }
 
-/** The rejection: an AssertionError whose message names the culprit; the findings and the whole diff attached. */
+/**
+ * The rejection: an AssertionError whose message is short (one line saying how many holders grow, one per culprit
+ * with its place), so that test runners print it whole; the full account is on `.details`, the findings on
+ * `.findings` and the whole diff on `.report`. (Not `.diff`: Vitest and Jest read an error's `diff` as their own
+ * assertion diff.)
+ */
 export class LeakError extends AssertionError {
   readonly findings: Finding[];
-  readonly diff: DiffResult;
-  constructor(message: string, diff: DiffResult, findings: Finding[]) {
+  readonly report: DiffResult;
+  /** every culprit as the CLI names it: kind, counts by round, declared at, added at, held by, fix */
+  readonly details: string;
+  constructor(message: string, report: DiffResult, findings: Finding[], details = message) {
     super({ message });
     this.name = 'LeakError';
-    this.diff = diff;
+    this.report = report;
     this.findings = findings;
+    this.details = details;
   }
 }
 
@@ -131,7 +139,10 @@ export async function expectNoLeak(fn: (i: number) => unknown, options: ExpectNo
     });
     // the test runner's own bookkeeping while a test runs (node:test keeps a Test per async resource until it ends)
     const leaks = diff.findings.filter((f) => f.status === 'leak' && !isTestRunner(f));
-    if (leaks.length > 0) throw new LeakError(leakMessage(printableDeep(leaks), iterations, warmup), diff, leaks);
+    if (leaks.length > 0) {
+      const shown = printableDeep(leaks);
+      throw new LeakError(shortMessage(shown, iterations, warmup), diff, leaks, leakMessage(shown, iterations, warmup));
+    }
     return { verdict: 'no-leak', iterations, rounds, findings: diff.findings, snapshots: options.keepSnapshots ? files : [] };
   } finally {
     // on every path (a leak, a timeout, a throwing function): allocation tracking off, the profiler off, the
@@ -202,6 +213,21 @@ async function snapshot(session: Session, file: string): Promise<string> {
 }
 
 /** The CLI's words for a finding, for an assertion message. */
+/** The message: how many holders grow, then one line per culprit (at most 3) with its counts and its place. */
+function shortMessage(leaks: Finding[], iterations: number, warmup: number): string {
+  const out = [`expected no leak, but ${leaks.length === 1 ? 'one holder grows' : `${leaks.length} holders grow`} with the calls (${iterations} calls per round, after ${warmup} warm-up round${warmup === 1 ? '' : 's'}; the full account is on err.details):`];
+  for (const f of leaks.slice(0, 3)) {
+    // a line that adds: traced calls, or the line found in the allocating function (not a bare declaration line)
+    const first = f.addedAt?.sites[0];
+    const site = f.addedAt?.source === 'instrumentation' || (f.addedAt?.source === 'allocation-tracking' && first?.declaredAt) ? first : undefined;
+    const place = site ? `added at ${shortLocation(site)}` : f.location ? `declared at ${formatLocation(f.location)}` : f.pathText ? `held by ${f.pathText}` : '';
+    out.push(`  ${f.name} (${f.holderClass}${f.itemClass ? ` of ${f.itemClass}` : ''}): ${f.countByStep.map((c) => formatCount(c)).join(' → ')} by round${place ? `, ${place}` : ''}`);
+  }
+  if (leaks.length > 3) out.push(`  and ${leaks.length - 3} more`);
+  return out.join('\n');
+}
+
+/** `.details`: every culprit as the CLI names it. */
 function leakMessage(leaks: Finding[], iterations: number, warmup: number): string {
   const out = [`expected no leak, but ${leaks.length === 1 ? 'one holder grows' : `${leaks.length} holders grow`} with the calls (${iterations} calls per round, after ${warmup} warm-up round${warmup === 1 ? '' : 's'}):`];
   leaks.forEach((f, k) => {
