@@ -36,4 +36,6 @@ const server = http.createServer((req, res) => {
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ id: s.id, user: s.user.name, items: [...s.cart.keys()], at: Date.now() }));
 });
-server.listen(0, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port} heapUsed=${process.memoryUsage().heapUsed}`));
+server.listen(0, '127.0.0.1', () =>
+  console.log(`listening on http://127.0.0.1:${server.address().port} heapUsed=${process.memoryUsage().heapUsed}`),
+);

@@ -21,7 +21,11 @@ const seconds = Number(process.argv[3] ?? 8);
 const out = path.join(here, 'out', 'capture');
 mkdirSync(out, { recursive: true });
 
-const child = spawn(process.execPath, ['--inspect-port=0', '--max-old-space-size=4096', path.join(here, 'capture-target.mjs'), String(heapMB)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  ['--inspect-port=0', '--max-old-space-size=4096', path.join(here, 'capture-target.mjs'), String(heapMB)],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 const port = await new Promise((resolve) => {
   let text = '';
   child.stdout.on('data', (d) => {
@@ -34,29 +38,34 @@ const port = await new Promise((resolve) => {
   });
 });
 let agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-const get = (p) => new Promise((resolve, reject) => {
-  http.get({ host: '127.0.0.1', port, path: p, agent }, (res) => {
-    let body = '';
-    res.on('data', (d) => (body += d));
-    res.on('end', () => resolve(body));
-  }).on('error', reject);
-});
+const get = (p) =>
+  new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: p, agent }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
 async function throughput(ms) {
   // fresh connections each phase: a long snapshot pause outlives the server's keep-alive timeout
   agent.destroy();
   agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const until = Date.now() + ms;
   let n = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (Date.now() < until) {
-      try {
-        await get('/work');
-        n++;
-      } catch {
-        // a reset connection: try again
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (Date.now() < until) {
+        try {
+          await get('/work');
+          n++;
+        } catch {
+          // a reset connection: try again
+        }
       }
-    }
-  }));
+    }),
+  );
   return n / (ms / 1000);
 }
 
@@ -69,7 +78,11 @@ try {
   const t0 = performance.now();
   await conn.session.takeSnapshot(viaFile);
   const via = (performance.now() - t0) / 1000;
-  console.log(`snapshot: v8.writeHeapSnapshot in the target ${inProcess.toFixed(2)} s (${(statSync(inProcessFile).size / 1e6).toFixed(0)} MB); leakscope over the inspector ${via.toFixed(2)} s (${(statSync(viaFile).size / 1e6).toFixed(0)} MB) = ${(via / inProcess).toFixed(2)}x`);
+  console.log(
+    `snapshot: v8.writeHeapSnapshot in the target ${inProcess.toFixed(2)} s (${(statSync(inProcessFile).size / 1e6).toFixed(0)} ` +
+      `MB); leakscope over the inspector ${via.toFixed(2)} s (${(statSync(viaFile).size / 1e6).toFixed(0)} ` +
+      `MB) = ${(via / inProcess).toFixed(2)}x`,
+  );
   rmSync(inProcessFile);
   rmSync(viaFile);
 
@@ -83,10 +96,16 @@ try {
   let installMs = 0;
   let installed;
   const installedNow = new Promise((resolve) => (installed = resolve));
-  const window = traceGrowth(conn.session, [{ nodeId: Number(heapSnapshotObjectId), methods: ['set'] }], seconds * 1000 + 1000, new AbortController().signal, (ms) => {
-    installMs = ms;
-    installed();
-  });
+  const window = traceGrowth(
+    conn.session,
+    [{ nodeId: Number(heapSnapshotObjectId), methods: ['set'] }],
+    seconds * 1000 + 1000,
+    new AbortController().signal,
+    (ms) => {
+      installMs = ms;
+      installed();
+    },
+  );
   await installedNow;
   const traced = await throughput(seconds * 1000);
   const [outcome] = await window;
@@ -95,8 +114,16 @@ try {
   await conn.session.detach();
   const base2 = await throughput(seconds * 1000);
   const base = (base1 + base2) / 2;
-  console.log(`throughput: ${base.toFixed(0)} req/s without the sampling profiler (${base1.toFixed(0)}, ${base2.toFixed(0)}), ${sampled.toFixed(0)} req/s with it = ${(((base - sampled) / base) * 100).toFixed(1)} % lower`);
-  console.log(`growth trace: finding the Map by its heap id and wrapping it took ${(installMs / 1000).toFixed(2)} s (one pause, like a GC's); then ${traced.toFixed(0)} req/s while recent.set was wrapped (${outcome.calls} calls counted, ${outcome.sampled} stacks sampled, removed: ${outcome.restored}) = ${(((base - traced) / base) * 100).toFixed(1)} % lower than without`);
+  console.log(
+    `throughput: ${base.toFixed(0)} req/s without the sampling profiler (${base1.toFixed(0)}, ${base2.toFixed(0)}), ` +
+      `${sampled.toFixed(0)} req/s with it = ${(((base - sampled) / base) * 100).toFixed(1)} % lower`,
+  );
+  console.log(
+    `growth trace: finding the Map by its heap id and wrapping it took ${(installMs / 1000).toFixed(2)} s ` +
+      `(one pause, like a GC's); then ${traced.toFixed(0)} req/s while recent.set was wrapped (${outcome.calls} ` +
+      `calls counted, ${outcome.sampled} stacks sampled, removed: ${outcome.restored}) = ${(((base - traced) / base) * 100).toFixed(1)} ` +
+      `% lower than without`,
+  );
 } finally {
   agent.destroy();
   child.kill('SIGKILL');

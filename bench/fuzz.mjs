@@ -8,7 +8,18 @@
 //
 // The base snapshots come from a committed fixture program (fixtures/make-snapshots.mjs); nothing big is committed.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,12 +59,26 @@ const at = (needle) => {
 };
 
 // 1. truncations at every section boundary, inside each section, and in the middle of a multi-byte character
-const marks = ['"snapshot":', '"meta":', '"node_count":', '"edge_count":', '"trace_function_count":', '"nodes":[', '"edges":[', '"trace_function_infos":', '"trace_tree":', '"samples":', '"locations":', '"strings":['];
+const marks = [
+  '"snapshot":',
+  '"meta":',
+  '"node_count":',
+  '"edge_count":',
+  '"trace_function_count":',
+  '"nodes":[',
+  '"edges":[',
+  '"trace_function_infos":',
+  '"trace_tree":',
+  '"samples":',
+  '"locations":',
+  '"strings":[',
+];
 for (const m of marks) {
   const i = at(m);
   for (const d of [0, m.length, m.length + 3]) add(`truncated-at-${m}+${d}`, base.subarray(0, i + d), 'reject');
 }
-for (const frac of [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.9999]) add(`truncated-at-${frac}`, base.subarray(0, Math.floor(base.length * frac)), 'reject');
+for (const frac of [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.9999])
+  add(`truncated-at-${frac}`, base.subarray(0, Math.floor(base.length * frac)), 'reject');
 add('truncated-last-byte', base.subarray(0, base.length - 1), 'reject');
 add('truncated-last-2-bytes', base.subarray(0, base.length - 2), 'reject');
 // a snapshot with a multi-byte name, cut in the middle of it
@@ -137,7 +162,11 @@ add('zeros', Buffer.alloc(4096), 'reject');
 add('nul-inside', Buffer.concat([base.subarray(0, 100), Buffer.from([0]), base.subarray(101)]), 'reject');
 add('trailing-garbage', Buffer.concat([base, Buffer.from('garbage')]), 'reject');
 add('two-documents', Buffer.concat([base, base]), 'reject');
-add('deep-nesting-meta', Buffer.from(baseText.replace('"meta":{', `"meta":{"deep":${'['.repeat(100000)}${']'.repeat(100000)},`), 'latin1'), 'either');
+add(
+  'deep-nesting-meta',
+  Buffer.from(baseText.replace('"meta":{', `"meta":{"deep":${'['.repeat(100000)}${']'.repeat(100000)},`), 'latin1'),
+  'either',
+);
 add('invalid-escape-in-string', Buffer.from(baseText.replace('"strings":["', '"strings":["bad \\q escape","'), 'latin1'), 'reject');
 add('lone-surrogate-escape', Buffer.from(baseText.replace('"strings":["', '"strings":["\\ud800","'), 'latin1'), 'accept');
 add('control-char-raw-in-string', Buffer.from(baseText.replace('"strings":["', '"strings":["a\u0001b","'), 'latin1'), 'either');
@@ -151,14 +180,36 @@ add('one-line', Buffer.from(JSON.stringify(parsed)), 'accept', same);
 add('crlf', Buffer.from(baseText.replace(/\n/g, '\r\n'), 'latin1'), 'accept', same);
 {
   // whitespace between every token, outside strings: numbers arrays re-joined, headers pretty-printed
-  const sections = Object.entries(parsed).map(([k, v]) => `\t"${k}" :\r\n ${Array.isArray(v) && v.every((x) => typeof x === 'number') ? `[ ${v.join(' ,\t')} ]` : JSON.stringify(v, null, '\t')}`);
+  const sections = Object.entries(parsed).map(
+    ([k, v]) =>
+      `\t"${k}" :\r\n ${Array.isArray(v) && v.every((x) => typeof x === 'number') ? `[ ${v.join(' ,\t')} ]` : JSON.stringify(v, null, '\t')}`,
+  );
   add('tabs-and-spaces', Buffer.from(`{ ${sections.join(' ,\n')} \n}`), 'accept', same);
 }
-add('escaped-ascii-in-strings', Buffer.from(JSON.stringify(parsed).replace(/"strings":\["([a-z])/, (m, c) => `"strings":["\\u00${c.charCodeAt(0).toString(16)}`)), 'accept', same);
-add('escaped-slash', Buffer.from(JSON.stringify(parsed).replace(/"strings":\[/, '"strings":["a\\/b",').replace(/,"a\\\/b"/, '')), 'accept');
+add(
+  'escaped-ascii-in-strings',
+  Buffer.from(JSON.stringify(parsed).replace(/"strings":\["([a-z])/, (m, c) => `"strings":["\\u00${c.charCodeAt(0).toString(16)}`)),
+  'accept',
+  same,
+);
+add(
+  'escaped-slash',
+  Buffer.from(
+    JSON.stringify(parsed)
+      .replace(/"strings":\[/, '"strings":["a\\/b",')
+      .replace(/,"a\\\/b"/, ''),
+  ),
+  'accept',
+);
 {
   // the header first (V8 always writes it first, and the arrays are sized from it), then any order
-  const reordered = { snapshot: parsed.snapshot, strings: parsed.strings, edges: parsed.edges, ...Object.fromEntries(Object.entries(parsed).filter(([k]) => !['strings', 'snapshot', 'edges', 'nodes'].includes(k))), nodes: parsed.nodes };
+  const reordered = {
+    snapshot: parsed.snapshot,
+    strings: parsed.strings,
+    edges: parsed.edges,
+    ...Object.fromEntries(Object.entries(parsed).filter(([k]) => !['strings', 'snapshot', 'edges', 'nodes'].includes(k))),
+    nodes: parsed.nodes,
+  };
   add('sections-reordered', Buffer.from(JSON.stringify(reordered)), 'accept', same);
   const meta = structuredClone(parsed);
   meta.snapshot = { edge_count: parsed.snapshot.edge_count, node_count: parsed.snapshot.node_count, ...parsed.snapshot };
@@ -209,7 +260,11 @@ for (const s of special) cases.push(s);
 // run them
 const TIMEOUT = 60_000;
 const cli = (argv) => {
-  const r = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), ...argv], { encoding: 'utf8', timeout: TIMEOUT, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), ...argv], {
+    encoding: 'utf8',
+    timeout: TIMEOUT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return r;
 };
 const reference = JSON.parse(cli(['summary', series[2], '--json']).stdout);
@@ -263,13 +318,31 @@ const leaks = { files: 0, runs: 0, leaked: 0, hangs: 0, crashes: 0, stackTraces:
   const program = path.join(root, 'fixtures', 'programs', 'session-leak.mjs');
   const fifoSource = path.join(dir, 'source-fifo.mjs');
   execFileSync('mkfifo', [fifoSource]);
-  const targets = ['/etc/passwd', '../../../../../../etc/passwd', 'file:///etc/shadow', '/proc/self/environ', 'file:///proc/self/environ', '/dev/zero', '/dev/stdin', fifoSource, `${dir}/../../../../etc/hostname`];
+  const targets = [
+    '/etc/passwd',
+    '../../../../../../etc/passwd',
+    'file:///etc/shadow',
+    '/proc/self/environ',
+    'file:///proc/self/environ',
+    '/dev/zero',
+    '/dev/stdin',
+    fifoSource,
+    `${dir}/../../../../etc/hostname`,
+  ];
   const json = (s) => JSON.stringify(s).slice(1, -1);
   for (const [k, t] of targets.entries()) {
     const files = tracked.map((f, i) => {
       const out = path.join(dir, `names-${k}-${i}.heapsnapshot`);
       // every string naming the program (script names, trace_function_infos' script_name) names the target instead
-      writeFileSync(out, readFileSync(f, 'latin1').split(json(program)).join(json(t)).split(json(`file://${program}`)).join(json(t)), 'latin1');
+      writeFileSync(
+        out,
+        readFileSync(f, 'latin1')
+          .split(json(program))
+          .join(json(t))
+          .split(json(`file://${program}`))
+          .join(json(t)),
+        'latin1',
+      );
       return out;
     });
     leaks.files++;
@@ -277,13 +350,19 @@ const leaks = { files: 0, runs: 0, leaked: 0, hangs: 0, crashes: 0, stackTraces:
   }
   // a source map (inline, in the script text the snapshot keeps) whose sources name the same files
   for (const [k, t] of targets.slice(0, 5).entries()) {
-    const map = Buffer.from(JSON.stringify({ version: 3, sources: [t], names: [], mappings: ';;;;;;;;;;;;;;AAAA;;;;;AAAA' })).toString('base64');
+    const map = Buffer.from(JSON.stringify({ version: 3, sources: [t], names: [], mappings: ';;;;;;;;;;;;;;AAAA;;;;;AAAA' })).toString(
+      'base64',
+    );
     const files = tracked.map((f, i) => {
       const out = path.join(dir, `map-${k}-${i}.heapsnapshot`);
       const text = readFileSync(f, 'latin1');
       // the program's source string ends with its last line: a sourceMappingURL comment is added after it
       const marker = json("await serve('session-leak', login);\n");
-      writeFileSync(out, text.split(marker).join(json(`await serve('session-leak', login);\n//# sourceMappingURL=data:application/json;base64,${map}\n`)), 'latin1');
+      writeFileSync(
+        out,
+        text.split(marker).join(json(`await serve('session-leak', login);\n//# sourceMappingURL=data:application/json;base64,${map}\n`)),
+        'latin1',
+      );
       return out;
     });
     leaks.files++;
@@ -295,7 +374,13 @@ const leaks = { files: 0, runs: 0, leaked: 0, hangs: 0, crashes: 0, stackTraces:
 function runNamed(what, files) {
   for (const format of ['--json', 'table', 'markdown', 'html']) {
     const argv = ['diff', ...files, ...(format === '--json' ? ['--json'] : ['--format', format])];
-    const r = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), ...argv], { encoding: 'utf8', timeout: TIMEOUT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LEAKSCOPE_FUZZ_SECRET: SECRET }, cwd: root });
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), ...argv], {
+      encoding: 'utf8',
+      timeout: TIMEOUT,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, LEAKSCOPE_FUZZ_SECRET: SECRET },
+      cwd: root,
+    });
     leaks.runs++;
     const w = `${what} (${format})`;
     if (r.error?.code === 'ETIMEDOUT') {
@@ -313,7 +398,12 @@ function runNamed(what, files) {
       problems.push(`stack trace: ${w}`);
     }
     const out = r.stdout + r.stderr;
-    if (out.includes(SECRET) || /root:[x*]:0:0:/.test(out) || /\bPATH=\//.test(out) || out.includes(readFileSync('/etc/hostname', 'utf8').trim() + '`')) {
+    if (
+      out.includes(SECRET) ||
+      /root:[x*]:0:0:/.test(out) ||
+      /\bPATH=\//.test(out) ||
+      out.includes(readFileSync('/etc/hostname', 'utf8').trim() + '`')
+    ) {
       leaks.leaked++;
       problems.push(`file contents in the report: ${w}`);
     }
@@ -332,7 +422,10 @@ const injected = { runs: 0, injected: 0 };
   });
   const { Parser } = await import('commonmark');
   const { XMLValidator } = await import('fast-xml-parser');
-  const md = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'diff', ...files, '--format', 'markdown'], { encoding: 'utf8', timeout: TIMEOUT });
+  const md = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'diff', ...files, '--format', 'markdown'], {
+    encoding: 'utf8',
+    timeout: TIMEOUT,
+  });
   injected.runs++;
   const w = new Parser().parse(md.stdout).walker();
   for (let e = w.next(); e; e = w.next()) {
@@ -341,15 +434,25 @@ const injected = { runs: 0, injected: 0 };
       problems.push(`markdown: a ${e.node.type} made by the heap`);
     }
   }
-  const html = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'diff', ...files, '--format', 'html'], { encoding: 'utf8', timeout: TIMEOUT });
+  const html = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'diff', ...files, '--format', 'html'], {
+    encoding: 'utf8',
+    timeout: TIMEOUT,
+  });
   injected.runs++;
   // the page's own script is the one <script> in it; outside it, no element the heap made can carry a handler
   const page = html.stdout.replace(/<style[\s\S]*?<\/style>/g, '');
-  if (/\u001b/.test(page) || page.split('<script').length !== 2 || /<[a-z][^>]*\son\w+\s*=/i.test(page.replace(/<script>[\s\S]*?<\/script>/, ''))) {
+  if (
+    /\u001b/.test(page) ||
+    page.split('<script').length !== 2 ||
+    /<[a-z][^>]*\son\w+\s*=/i.test(page.replace(/<script>[\s\S]*?<\/script>/, ''))
+  ) {
     injected.injected++;
     problems.push('html: an escape sequence, a script or an event handler from the heap');
   }
-  const js = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'diff', ...files, '--json'], { encoding: 'utf8', timeout: TIMEOUT });
+  const js = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'diff', ...files, '--json'], {
+    encoding: 'utf8',
+    timeout: TIMEOUT,
+  });
   injected.runs++;
   try {
     JSON.parse(js.stdout);
@@ -359,7 +462,10 @@ const injected = { runs: 0, injected: 0 };
   }
   const table = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), 'diff', ...files], { encoding: 'utf8', timeout: TIMEOUT });
   injected.runs++;
-  if (/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/.test(table.stdout) || /^Verdict: NO-LEAK/m.test(table.stdout.split('\n').slice(1).join('\n'))) {
+  if (
+    /[\u0000-\u0008\u000b-\u001f\u007f\u202e]/.test(table.stdout) ||
+    /^Verdict: NO-LEAK/m.test(table.stdout.split('\n').slice(1).join('\n'))
+  ) {
     injected.injected++;
     problems.push('table: a raw control character or a faked line');
   }
@@ -374,9 +480,21 @@ if (!keep) {
   }
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`hostile inputs: ${counts.cases} files (${cases.filter((c) => c.expect === 'reject').length} must be refused, ${cases.filter((c) => c.expect === 'accept').length} must be read, ${cases.filter((c) => c.expect === 'either').length} either), ${counts.runs} runs of summary and diff, ${TIMEOUT / 1000} s timeout each`);
-console.log(`hangs ${counts.hangs} / crashes ${counts.crashes} / stack traces ${counts.stackTraces} / wrongly accepted ${counts.wronglyAccepted} / wrongly rejected ${counts.wronglyRejected}`);
-console.log(`files a snapshot names: ${leaks.files} series naming /etc, /proc, /dev, a FIFO and ../ paths (trace names and source maps), ${leaks.runs} runs of diff in 4 formats: hangs ${leaks.hangs} / crashes ${leaks.crashes} / stack traces ${leaks.stackTraces} / file contents leaked ${leaks.leaked}`);
-console.log(`hostile names parsed back (Markdown with CommonMark, HTML, JSON, table): ${injected.runs} runs, injected elements ${injected.injected}`);
+console.log(
+  `hostile inputs: ${counts.cases} files (${cases.filter((c) => c.expect === 'reject').length} must be ` +
+    `refused, ${cases.filter((c) => c.expect === 'accept').length} must be read, ${cases.filter((c) => c.expect === 'either').length} ` +
+    `either), ${counts.runs} runs of summary and diff, ${TIMEOUT / 1000} s timeout each`,
+);
+console.log(
+  `hangs ${counts.hangs} / crashes ${counts.crashes} / stack traces ${counts.stackTraces} / wrongly accepted ${counts.wronglyAccepted} / wrongly rejected ${counts.wronglyRejected}`,
+);
+console.log(
+  `files a snapshot names: ${leaks.files} series naming /etc, /proc, /dev, a FIFO and ../ paths (trace ` +
+    `names and source maps), ${leaks.runs} runs of diff in 4 formats: hangs ${leaks.hangs} / crashes ${leaks.crashes} ` +
+    `/ stack traces ${leaks.stackTraces} / file contents leaked ${leaks.leaked}`,
+);
+console.log(
+  `hostile names parsed back (Markdown with CommonMark, HTML, JSON, table): ${injected.runs} runs, injected elements ${injected.injected}`,
+);
 for (const p of problems) console.log(`  ${p}`);
 process.exitCode = problems.length ? 1 : 0;

@@ -26,7 +26,9 @@ if (!out) {
 mkdirSync(out, { recursive: true });
 const dir = `fixtures/snapshots/${process.version}`;
 // one folder per series (make-snapshots.mjs): <program>.r<rounds>.n<requests>/<program>-<k>.heapsnapshot
-const series = readdirSync(path.join(root, dir)).filter((f) => /^[\w-]+\.r3\.n\d+$/.test(f)).sort();
+const series = readdirSync(path.join(root, dir))
+  .filter((f) => /^[\w-]+\.r3\.n\d+$/.test(f))
+  .sort();
 
 const jobs = [];
 for (const folder of series) {
@@ -53,7 +55,9 @@ async function one([name, args]) {
 }
 
 const queue = [...jobs];
-await Promise.all([0, 1].map(async () => {
-  for (let job = queue.shift(); job; job = queue.shift()) await one(job);
-}));
+await Promise.all(
+  [0, 1].map(async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) await one(job);
+  }),
+);
 console.log(`${jobs.length} outputs of ${series.length} fixture series in ${out}`);

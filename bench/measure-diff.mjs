@@ -5,8 +5,8 @@
  *   node bench/measure-diff.mjs a.heapsnapshot b.heapsnapshot c.heapsnapshot
  */
 import { statSync } from 'node:fs';
-import { DEFAULT_DIFF_OPTIONS } from '../dist/analysis/diff.js';
-import { diffFiles } from '../dist/analysis/diff-files.js';
+import { DEFAULT_DIFF_OPTIONS } from '../dist/analysis/diff/diff.js';
+import { diffFiles } from '../dist/analysis/diff/diff-files.js';
 import { allowExposingGc } from '../dist/analysis/heap/release.js';
 
 // measured as the CLI runs: leakscope's own process may force the GC that frees a dropped snapshot
@@ -26,6 +26,8 @@ console.log(
     peakRss: rss,
     rssMultiple: rss / largest,
     verdict: result.verdict,
-    findings: result.findings.slice(0, 3).map((f) => `${f.name} (${f.holderClass}) +${f.newObjects} ${f.itemClass} ${f.countByStep.join('/')}`),
+    findings: result.findings
+      .slice(0, 3)
+      .map((f) => `${f.name} (${f.holderClass}) +${f.newObjects} ${f.itemClass} ${f.countByStep.join('/')}`),
   }),
 );

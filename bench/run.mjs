@@ -29,16 +29,21 @@ const threadArgs = threadsIdx >= 0 ? ['--threads', args[threadsIdx + 1]] : [];
 const repeatIdx = args.indexOf('--repeat');
 const repeat = repeatIdx >= 0 ? Math.max(1, Number(args[repeatIdx + 1]) || 1) : 1;
 /** the run whose time is the median of the runs (the lower middle one for an even count) */
-const median = (runs, seconds) => (runs.length === 0 ? null : [...runs].sort((a, b) => seconds(a) - seconds(b))[Math.floor((runs.length - 1) / 2)]);
+const median = (runs, seconds) =>
+  runs.length === 0 ? null : [...runs].sort((a, b) => seconds(a) - seconds(b))[Math.floor((runs.length - 1) / 2)];
 
 function generate(mb, file, series = 1) {
   const probe = series > 1 ? file.replace(/\.heapsnapshot$/, '-3.heapsnapshot') : file;
   if (existsSync(probe)) return;
   process.stderr.write(`generating ${path.basename(file)}${series > 1 ? ` (series of ${series})` : ''} from a real Node process...\n`);
   const t = performance.now();
-  execFileSync(process.execPath, ['--max-old-space-size=16384', path.join(here, 'gen-heap.mjs'), String(mb), file, ...(series > 1 ? ['--series', String(series)] : [])], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    process.execPath,
+    ['--max-old-space-size=16384', path.join(here, 'gen-heap.mjs'), String(mb), file, ...(series > 1 ? ['--series', String(series)] : [])],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   process.stderr.write(`  generated in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
 }
 
@@ -64,8 +69,18 @@ if (!args.includes('--no-devtools')) {
 
 const MB = 1e6;
 const x = (v) => `${v.toFixed(2)}x`;
-console.log('leakscope benchmarks  (node %s, %s, %d cores: %s)', process.version, `${process.platform}-${process.arch}`, availableParallelism(), cpus()[0]?.model ?? '?');
-console.log(devtools ? `Chrome DevTools: the heap_snapshot_worker of chrome-devtools-frontend@${devtools} (loader + initialize, with its second worker)` : `Chrome DevTools: ${devtoolsWhy}`);
+console.log(
+  'leakscope benchmarks  (node %s, %s, %d cores: %s)',
+  process.version,
+  `${process.platform}-${process.arch}`,
+  availableParallelism(),
+  cpus()[0]?.model ?? '?',
+);
+console.log(
+  devtools
+    ? `Chrome DevTools: the heap_snapshot_worker of chrome-devtools-frontend@${devtools} (loader + initialize, with its second worker)`
+    : `Chrome DevTools: ${devtoolsWhy}`,
+);
 console.log('');
 console.log('snapshot                 size      nodes       edges | leakscope summary: s   RSS/file | DevTools: s   RSS/file | faster');
 const rows = [];
@@ -80,7 +95,11 @@ for (const mb of sizes) {
   }
   const s = median(ours, (r) => r.summarySeconds);
   const d = median(theirs, (r) => r.seconds);
-  if (repeat > 1) process.stderr.write(`  ${path.basename(file)}: leakscope ${ours.map((r) => r.summarySeconds.toFixed(2)).join(' / ')} s${devtools ? `, DevTools ${theirs.map((r) => r.seconds.toFixed(2)).join(' / ')} s` : ''} (medians shown)\n`);
+  if (repeat > 1)
+    process.stderr.write(
+      `  ${path.basename(file)}: leakscope ${ours.map((r) => r.summarySeconds.toFixed(2)).join(' / ')} s${devtools ? `, DevTools ${theirs.map((r) => r.seconds.toFixed(2)).join(' / ')} s` : ''} ` +
+        `(medians shown)\n`,
+    );
   rows.push({ s, d });
   console.log(
     `${path.basename(file).padEnd(22)} ${(s.bytes / MB).toFixed(0).padStart(6)} MB ${String(s.nodes).padStart(10)} ${String(s.edges).padStart(11)} | ` +
@@ -91,11 +110,17 @@ for (const mb of sizes) {
 console.log('');
 console.log('leakscope by phase (seconds, and peak RSS reached by the end of the phase / file size):');
 for (const { s } of rows) {
-  console.log(`  ${path.basename(s.file).padEnd(22)} parse ${s.parseMBps.toFixed(0)} MB/s; ${s.phases.map((p) => `${p.name} ${p.seconds.toFixed(2)} s ${x(p.peakRss / s.bytes)}`).join(', ')}`);
+  console.log(
+    `  ${path.basename(s.file).padEnd(22)} parse ${s.parseMBps.toFixed(0)} MB/s; ${s.phases.map((p) => `${p.name} ${p.seconds.toFixed(2)} s ${x(p.peakRss / s.bytes)}`).join(', ')}`,
+  );
 }
 if (devtools) {
   console.log('DevTools by phase:');
-  for (const { d } of rows) if (d) console.log(`  ${path.basename(d.file).padEnd(22)} load ${d.parseSeconds.toFixed(2)} s, initialize ${d.initializeSeconds.toFixed(2)} s`);
+  for (const { d } of rows)
+    if (d)
+      console.log(
+        `  ${path.basename(d.file).padEnd(22)} load ${d.parseSeconds.toFixed(2)} s, initialize ${d.initializeSeconds.toFixed(2)} s`,
+      );
 }
 console.log('');
 console.log('summary = all of `leakscope summary` (parse, retainers, dominators, classes, largest objects and their paths).');
@@ -107,7 +132,10 @@ if (!args.includes('--no-diff')) {
   const files = [1, 2, 3].map((k) => base.replace(/\.heapsnapshot$/, `-${k}.heapsnapshot`));
   const d = measure('measure-diff.mjs', files);
   console.log('');
-  console.log(`diff of 3 snapshots of one process (largest ${(d.largest / MB).toFixed(0)} MB): ${d.seconds.toFixed(2)} s, peak RSS ${(d.peakRss / MB).toFixed(0)} MB = ${d.rssMultiple.toFixed(2)}x the largest file`);
+  console.log(
+    `diff of 3 snapshots of one process (largest ${(d.largest / MB).toFixed(0)} MB): ${d.seconds.toFixed(2)} ` +
+      `s, peak RSS ${(d.peakRss / MB).toFixed(0)} MB = ${d.rssMultiple.toFixed(2)}x the largest file`,
+  );
   console.log(`  verdict ${d.verdict}; top finding: ${d.findings[0] ?? 'none'}`);
 }
 

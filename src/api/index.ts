@@ -17,16 +17,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { diffFiles } from '../analysis/diff-files.js';
-import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../analysis/diff.js';
-import type { Finding } from '../analysis/findings.js';
-import { KINDS } from '../analysis/kinds.js';
-import { beginFile } from '../files.js';
-import { addedAtLines, formatBytes, formatCount, formatLocation, shortLocation } from '../format.js';
-import { printableDeep } from '../text.js';
+import { diffFiles } from '../analysis/diff/diff-files.js';
+import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../analysis/diff/diff.js';
+import type { Finding } from '../analysis/findings/findings.js';
+import { KINDS } from '../analysis/findings/kinds.js';
+import { beginFile } from '../common/files.js';
+import { addedAtLines, formatBytes, formatCount, formatLocation, shortLocation } from '../common/format.js';
+import { printableDeep } from '../common/text.js';
 
-export type { DiffResult } from '../analysis/diff.js';
-export type { Finding } from '../analysis/findings.js';
+export type { DiffResult } from '../analysis/diff/diff.js';
+export type { Finding } from '../analysis/findings/findings.js';
 
 export interface ExpectNoLeakOptions {
   /** calls of the function per round (default 100) */
@@ -158,7 +158,9 @@ export async function expectNoLeak(fn: (i: number) => unknown, options: ExpectNo
 const DEFAULT_TIMEOUT_MS = 120_000;
 
 function timedOut(timeout: number, call: number): Error {
-  const err = new Error(`expectNoLeak: the check did not finish within ${timeout} ms (call ${call} had not settled): the function never resolves, or raise the timeout option`);
+  const err = new Error(
+    `expectNoLeak: the check did not finish within ${timeout} ms (call ${call} had not settled): the function never resolves, or raise the timeout option`,
+  );
   err.name = 'TimeoutError';
   return err;
 }
@@ -215,13 +217,26 @@ async function snapshot(session: Session, file: string): Promise<string> {
 /** The CLI's words for a finding, for an assertion message. */
 /** The message: how many holders grow, then one line per culprit (at most 3) with its counts and its place. */
 function shortMessage(leaks: Finding[], iterations: number, warmup: number): string {
-  const out = [`expected no leak, but ${leaks.length === 1 ? 'one holder grows' : `${leaks.length} holders grow`} with the calls (${iterations} calls per round, after ${warmup} warm-up round${warmup === 1 ? '' : 's'}; the full account is on err.details):`];
+  const out = [
+    `expected no leak, but ${leaks.length === 1 ? 'one holder grows' : `${leaks.length} holders grow`} with ` +
+      `the calls (${iterations} calls per round, after ${warmup} warm-up round${warmup === 1 ? '' : 's'}; the ` +
+      `full account is on err.details):`,
+  ];
   for (const f of leaks.slice(0, 3)) {
     // a line that adds: traced calls, or the line found in the allocating function (not a bare declaration line)
     const first = f.addedAt?.sites[0];
-    const site = f.addedAt?.source === 'instrumentation' || (f.addedAt?.source === 'allocation-tracking' && first?.declaredAt) ? first : undefined;
-    const place = site ? `added at ${shortLocation(site)}` : f.location ? `declared at ${formatLocation(f.location)}` : f.pathText ? `held by ${f.pathText}` : '';
-    out.push(`  ${f.name} (${f.holderClass}${f.itemClass ? ` of ${f.itemClass}` : ''}): ${f.countByStep.map((c) => formatCount(c)).join(' → ')} by round${place ? `, ${place}` : ''}`);
+    const site =
+      f.addedAt?.source === 'instrumentation' || (f.addedAt?.source === 'allocation-tracking' && first?.declaredAt) ? first : undefined;
+    const place = site
+      ? `added at ${shortLocation(site)}`
+      : f.location
+        ? `declared at ${formatLocation(f.location)}`
+        : f.pathText
+          ? `held by ${f.pathText}`
+          : '';
+    out.push(
+      `  ${f.name} (${f.holderClass}${f.itemClass ? ` of ${f.itemClass}` : ''}): ${f.countByStep.map((c) => formatCount(c)).join(' → ')} by round${place ? `, ${place}` : ''}`,
+    );
   }
   if (leaks.length > 3) out.push(`  and ${leaks.length - 3} more`);
   return out.join('\n');
@@ -229,9 +244,16 @@ function shortMessage(leaks: Finding[], iterations: number, warmup: number): str
 
 /** `.details`: every culprit as the CLI names it. */
 function leakMessage(leaks: Finding[], iterations: number, warmup: number): string {
-  const out = [`expected no leak, but ${leaks.length === 1 ? 'one holder grows' : `${leaks.length} holders grow`} with the calls (${iterations} calls per round, after ${warmup} warm-up round${warmup === 1 ? '' : 's'}):`];
+  const out = [
+    `expected no leak, but ${leaks.length === 1 ? 'one holder grows' : `${leaks.length} holders grow`} with ` +
+      `the calls (${iterations} calls per round, after ${warmup} warm-up round${warmup === 1 ? '' : 's'}):`,
+  ];
   leaks.forEach((f, k) => {
-    out.push(`  ${k + 1}. [${KINDS[f.kind].title}] ${f.name} (${f.holderClass}${f.itemClass ? ` of ${f.itemClass}` : ''}): ${f.countByStep.map((c) => formatCount(c)).join(' → ')} by round, retaining ${formatBytes(f.newBytes)} new`);
+    out.push(
+      `  ${k + 1}. [${KINDS[f.kind].title}] ${f.name} (${f.holderClass}${f.itemClass ? ` of ${f.itemClass}` : ''}): ` +
+        `${f.countByStep.map((c) => formatCount(c)).join(' → ')} by round, retaining ${formatBytes(f.newBytes)} ` +
+        `new`,
+    );
     if (f.location) out.push(`     declared at: ${formatLocation(f.location)}`);
     if (f.addedAt) addedAtLines(f.addedAt).forEach((l, j) => out.push(`     ${j === 0 ? 'added at:' : '         '} ${l}`));
     if (f.pathText) out.push(`     held by:     ${f.pathText}`);

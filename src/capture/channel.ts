@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import CDP from 'chrome-remote-interface';
 
 type Client = Awaited<ReturnType<typeof CDP>>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the protocol's parameters are checked by the domains that send them
 type Params = any;
 
 export interface Channel {
@@ -124,10 +124,12 @@ export class WorkerChannel implements Channel {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.parent.send('NodeWorker.sendMessageToWorker', { sessionId: this.sessionId, message: JSON.stringify({ id, method, params }) }).catch((err: Error) => {
-        this.pending.delete(id);
-        reject(this.disconnected ? new WorkerGone(this.label) : err);
-      });
+      this.parent
+        .send('NodeWorker.sendMessageToWorker', { sessionId: this.sessionId, message: JSON.stringify({ id, method, params }) })
+        .catch((err: Error) => {
+          this.pending.delete(id);
+          reject(this.disconnected ? new WorkerGone(this.label) : err);
+        });
     });
   }
 

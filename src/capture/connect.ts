@@ -8,11 +8,23 @@
  * session can crash Node), and leakscope connects to the new port. 9229 is free again within a second.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError } from '../common/errors.js';
 import { SocketChannel } from './channel.js';
 import { InspectorSession } from './session.js';
 import { lifelinePort, lifelineScript } from './lifeline.js';
-import { acquireTargetLock, findInspector, inspectProcess, listensOnAllInterfaces, inspectorClients, isLoopback, openInspector, probeInspector, withSigusr1Lock, type InspectorAddress, type TargetInfo } from './target.js';
+import {
+  acquireTargetLock,
+  findInspector,
+  inspectProcess,
+  listensOnAllInterfaces,
+  inspectorClients,
+  isLoopback,
+  openInspector,
+  probeInspector,
+  withSigusr1Lock,
+  type InspectorAddress,
+  type TargetInfo,
+} from './target.js';
 
 export interface TargetSpec {
   pid?: number;
@@ -52,15 +64,24 @@ async function moveInspector(address: InspectorAddress, pid: number): Promise<In
   try {
     channel = await SocketChannel.open(address.webSocketDebuggerUrl);
   } catch (err) {
-    throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, { exitCode: ExitCode.inspector });
+    throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, {
+      exitCode: ExitCode.inspector,
+    });
   }
   try {
     // `inspector` is taken now: `require` exists only while the command line API evaluates. Nothing in the timer
     // may throw (an uncaught exception would end the target).
     // the dead man's switch first (lifeline.ts): from now on, if leakscope dies the target closes the inspector
     const { port, token } = await lifelinePort();
-    await channel.send('Runtime.evaluate', { expression: lifelineScript(port, token, process.pid), includeCommandLineAPI: true, returnByValue: true, silent: true });
-    const expression = `((inspector) => { setTimeout(() => { try { process._debugEnd(); inspector.open(0, '127.0.0.1', false); } catch {} }, ${MOVE_DELAY_MS}).unref(); return 'moving'; })(require('node:inspector'))`;
+    await channel.send('Runtime.evaluate', {
+      expression: lifelineScript(port, token, process.pid),
+      includeCommandLineAPI: true,
+      returnByValue: true,
+      silent: true,
+    });
+    const expression =
+      `((inspector) => { setTimeout(() => { try { process._debugEnd(); inspector.open(0, '127.0.0.1', false); ` +
+      `} catch {} }, ${MOVE_DELAY_MS}).unref(); return 'moving'; })(require('node:inspector'))`;
     await channel.send('Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true, silent: true });
   } finally {
     await channel.close();
@@ -73,10 +94,16 @@ async function moveInspector(address: InspectorAddress, pid: number): Promise<In
   }
   const old = await probeInspector(address.host, address.port, 500);
   if (old) return old;
-  throw new UserError(`pid ${pid} did not reopen its inspector on a free port`, { exitCode: ExitCode.inspector, suggestion: 'start the target with --inspect-port=0 and pass --port' });
+  throw new UserError(`pid ${pid} did not reopen its inspector on a free port`, {
+    exitCode: ExitCode.inspector,
+    suggestion: 'start the target with --inspect-port=0 and pass --port',
+  });
 }
 
-async function openByPid(target: TargetInfo, events: ConnectEvents): Promise<{ address: InspectorAddress; openedByUs: boolean; otherClients: number }> {
+async function openByPid(
+  target: TargetInfo,
+  events: ConnectEvents,
+): Promise<{ address: InspectorAddress; openedByUs: boolean; otherClients: number }> {
   const existing = await findInspector(target.pid);
   if (existing) return { address: existing, openedByUs: false, otherClients: inspectorClients(target.pid, existing.port) };
   return withSigusr1Lock(async () => {
@@ -106,14 +133,20 @@ export async function connectToTarget(spec: TargetSpec, events: ConnectEvents = 
     if (url.protocol !== 'ws:') throw new UserError(`--ws must be a ws:// URL, got ${url.protocol}`);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (!isLoopback(host) && host !== spec.host) {
-      throw new UserError(`${host} is not a loopback address: inspectors give full control of a process, so leakscope connects to loopback only`, { suggestion: `pass --host ${host} to allow it explicitly` });
+      throw new UserError(
+        `${host} is not a loopback address: inspectors give full control of a process, so leakscope connects to loopback only`,
+        { suggestion: `pass --host ${host} to allow it explicitly` },
+      );
     }
     address = { host, port: Number(url.port || 80), webSocketDebuggerUrl: spec.ws, title: '' };
   } else if (spec.port !== undefined) {
     // --host defaults to 127.0.0.1; any other host was given explicitly by the user
     const found = await probeInspector(spec.host, spec.port, 2000);
     if (!found) {
-      throw new UserError(`no inspector answers on ${spec.host}:${spec.port}`, { exitCode: ExitCode.inspector, suggestion: 'start the target with --inspect=127.0.0.1:<port>, or give its pid instead' });
+      throw new UserError(`no inspector answers on ${spec.host}:${spec.port}`, {
+        exitCode: ExitCode.inspector,
+        suggestion: 'start the target with --inspect=127.0.0.1:<port>, or give its pid instead',
+      });
     }
     address = found;
     if (target) otherClients = inspectorClients(target.pid, found.port);
@@ -135,7 +168,13 @@ export async function connectToTarget(spec: TargetSpec, events: ConnectEvents = 
   return finishConnect(session, target, address, openedByUs, otherClients);
 }
 
-async function finishConnect(session: InspectorSession, target: TargetInfo | null, address: InspectorAddress, openedByUs: boolean, otherClients: number): Promise<Connection> {
+async function finishConnect(
+  session: InspectorSession,
+  target: TargetInfo | null,
+  address: InspectorAddress,
+  openedByUs: boolean,
+  otherClients: number,
+): Promise<Connection> {
   // an inspector a dead leakscope opened (and its lifeline could not close) is ours to close now
   if (!openedByUs && target && (await session.adoptOrphanedInspector())) openedByUs = true;
   const exposed = target !== null && !openedByUs && listensOnAllInterfaces(target.pid, address.port);

@@ -122,7 +122,10 @@ const COLLECT = `function (keyName) {
 
 async function handleOf(session: InspectorSession, nodeId: number): Promise<string | null> {
   try {
-    const r = (await session.channel.send('HeapProfiler.getObjectByHeapObjectId', { objectId: String(nodeId), objectGroup: OBJECT_GROUP })) as { result?: { objectId?: string } };
+    const r = (await session.channel.send('HeapProfiler.getObjectByHeapObjectId', {
+      objectId: String(nodeId),
+      objectGroup: OBJECT_GROUP,
+    })) as { result?: { objectId?: string } };
     return r.result?.objectId ?? null;
   } catch {
     return null;
@@ -130,11 +133,18 @@ async function handleOf(session: InspectorSession, nodeId: number): Promise<stri
 }
 
 async function call<T>(session: InspectorSession, objectId: string, fn: string, args: unknown[]): Promise<T> {
-  const r = (await session.channel.send('Runtime.callFunctionOn', { objectId, functionDeclaration: fn, arguments: args.map((value) => ({ value })), returnByValue: true, silent: true })) as {
+  const r = (await session.channel.send('Runtime.callFunctionOn', {
+    objectId,
+    functionDeclaration: fn,
+    arguments: args.map((value) => ({ value })),
+    returnByValue: true,
+    silent: true,
+  })) as {
     result?: { value?: unknown };
     exceptionDetails?: { text?: string; exception?: { description?: string } };
   };
-  if (r.exceptionDetails) throw new Error(r.exceptionDetails.exception?.description?.split('\n')[0] ?? r.exceptionDetails.text ?? 'failed in the target');
+  if (r.exceptionDetails)
+    throw new Error(r.exceptionDetails.exception?.description?.split('\n')[0] ?? r.exceptionDetails.text ?? 'failed in the target');
   return r.result?.value as T;
 }
 
@@ -143,9 +153,25 @@ async function call<T>(session: InspectorSession, objectId: string, fn: string, 
  * wrappers. An abort (Ctrl-C) ends the window early; the wrappers are removed all the same. Holders that cannot be
  * traced say why.
  */
-export async function traceGrowth(session: InspectorSession, requests: TraceRequest[], windowMs: number, signal: AbortSignal, installed?: (ms: number) => void): Promise<TraceOutcome[]> {
+export async function traceGrowth(
+  session: InspectorSession,
+  requests: TraceRequest[],
+  windowMs: number,
+  signal: AbortSignal,
+  installed?: (ms: number) => void,
+): Promise<TraceOutcome[]> {
   const t0 = Date.now();
-  const out: TraceOutcome[] = requests.map((r) => ({ nodeId: r.nodeId, methods: r.methods, installed: false, traced: false, why: null, calls: 0, sampled: 0, sites: [], restored: false }));
+  const out: TraceOutcome[] = requests.map((r) => ({
+    nodeId: r.nodeId,
+    methods: r.methods,
+    installed: false,
+    traced: false,
+    why: null,
+    calls: 0,
+    sampled: 0,
+    sites: [],
+    restored: false,
+  }));
   const handles = new Map<number, string>();
   try {
     for (const [k, r] of requests.entries()) {
@@ -160,8 +186,7 @@ export async function traceGrowth(session: InspectorSession, requests: TraceRequ
         if (status === 'ok') {
           handles.set(k, handle);
           out[k].installed = true;
-        }
-        else out[k].why = status;
+        } else out[k].why = status;
       } catch (err) {
         out[k].why = `could not wrap it: ${(err as Error).message}`;
       }
@@ -171,17 +196,23 @@ export async function traceGrowth(session: InspectorSession, requests: TraceRequ
     if (handles.size > 0 && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, windowMs);
-        signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          resolve();
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
   } finally {
     // collect even after an abort: the wrappers go now, not at their deadline
     for (const [k, handle] of handles) {
       try {
-        const got = await call<{ calls: number; sampled: number; stacks: Array<[string, number]> } | null>(session, handle, COLLECT, [TRACE_KEY]);
+        const got = await call<{ calls: number; sampled: number; stacks: Array<[string, number]> } | null>(session, handle, COLLECT, [
+          TRACE_KEY,
+        ]);
         out[k].restored = true;
         out[k].traced = got !== null;
         if (got) {
@@ -192,7 +223,8 @@ export async function traceGrowth(session: InspectorSession, requests: TraceRequ
           out[k].why = 'the wrappers had already removed themselves';
         }
       } catch (err) {
-        out[k].why = `could not collect (the wrappers remove themselves ${Math.round(SELF_REMOVE_GRACE_MS / 1000)} s after the window): ${(err as Error).message}`;
+        out[k].why =
+          `could not collect (the wrappers remove themselves ${Math.round(SELF_REMOVE_GRACE_MS / 1000)} s after the window): ${(err as Error).message}`;
       }
     }
     await session.channel.send('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => {});

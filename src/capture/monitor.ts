@@ -4,10 +4,10 @@
  * it gathered) when aborted (Ctrl-C) or when the target goes away; always detaches.
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../files.js';
+import { writeFileAtomic } from '../common/files.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError } from '../common/errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
 import type { HeapUsage, InspectorSession, ThreadInfo } from './session.js';
 import { Isolates, workerExited, type ThreadSelection } from './threads.js';
@@ -97,35 +97,61 @@ export function checkHeadroom(u: HeapUsage, pid: number | undefined, limits: { a
   // the old generation's own limit (--max-old-space-size): its young generation sits on top, so heap_size_limit
   // would put a full old space at half the limit
   if (u.oldLimit && u.oldUsed !== undefined && u.oldUsed / u.oldLimit > HEADROOM_LIMIT) {
-    throw new UserError(`the target uses ${mb(u.oldUsed)} of its ${mb(u.oldLimit)} old-space limit (--max-old-space-size): ${cost}, and could run out of heap (nodejs/node#50711); not taking one`, { exitCode: ExitCode.usage, suggestion });
+    throw new UserError(
+      `the target uses ${mb(u.oldUsed)} of its ${mb(u.oldLimit)} old-space limit (--max-old-space-size): ${cost}, and could run out of heap (nodejs/node#50711); not taking one`,
+      { exitCode: ExitCode.usage, suggestion },
+    );
   }
   if (u.used / u.limit > HEADROOM_LIMIT) {
-    throw new UserError(`the target uses ${mb(u.used)} of its ${mb(u.limit)} heap limit (heap_size_limit): ${cost}, and could run out of heap (nodejs/node#50711); not taking one`, { exitCode: ExitCode.usage, suggestion });
+    throw new UserError(
+      `the target uses ${mb(u.used)} of its ${mb(u.limit)} heap limit (heap_size_limit): ${cost}, and could run out of heap (nodejs/node#50711); not taking one`,
+      { exitCode: ExitCode.usage, suggestion },
+    );
   }
   const as = limits.addressSpace !== undefined ? limits.addressSpace : pid !== undefined ? addressSpace(pid) : null;
   if (as && as.size + u.used > as.limit) {
-    throw new UserError(`the target's address space is limited (RLIMIT_AS, ulimit -v) to ${mb(as.limit)} and it uses ${mb(as.size)}: ${cost}, and would die of it (std::bad_alloc); not taking one`, { exitCode: ExitCode.usage, suggestion });
+    throw new UserError(
+      `the target's address space is limited (RLIMIT_AS, ulimit -v) to ${mb(as.limit)} and it uses ${mb(as.size)}: ${cost}, and would die of it (std::bad_alloc); not taking one`,
+      { exitCode: ExitCode.usage, suggestion },
+    );
   }
   const cgroup = pid !== undefined ? cgroupMemory(pid) : null;
   if (cgroup && cgroup.current + u.used > cgroup.limit) {
-    throw new UserError(`the target's cgroup uses ${mb(cgroup.current)} of its ${mb(cgroup.limit)} memory limit (${cgroup.source}): ${cost}, and the OOM killer could end it; not taking one`, { exitCode: ExitCode.usage, suggestion });
+    throw new UserError(
+      `the target's cgroup uses ${mb(cgroup.current)} of its ${mb(cgroup.limit)} memory limit (${cgroup.source}): ${cost}, and the OOM killer could end it; not taking one`,
+      { exitCode: ExitCode.usage, suggestion },
+    );
   }
 }
-
 
 /** Snapshot files: <prefix>-<k> for the main thread, <prefix>-t<threadId>-<k> for a worker. */
 export function isolateFile(plan: CapturePlan, thread: ThreadInfo, k: number, ext: 'heapsnapshot' | 'heapprofile'): string {
   return path.join(plan.outDir, `${plan.prefix}${thread.kind === 'main' ? '' : `-t${thread.id}`}-${k}.${ext}`);
 }
 
-export async function runCapture(session: InspectorSession, plan: CapturePlan, events: CaptureEvents, signal: AbortSignal): Promise<CaptureResult> {
+export async function runCapture(
+  session: InspectorSession,
+  plan: CapturePlan,
+  events: CaptureEvents,
+  signal: AbortSignal,
+): Promise<CaptureResult> {
   const result: CaptureResult = { isolates: [], interrupted: false, error: null, detach: { inspectorClosed: null, errors: [] } };
   const byThread = new Map<number, IsolateCapture>();
   let round = 0;
   const record = (s: InspectorSession): IsolateCapture => {
     let c = byThread.get(s.thread.id);
     if (!c) {
-      c = { thread: s.thread, snapshots: [], profiles: [], profileData: [], usage: [], snapshotMs: [], snapshotT: [], firstRound: Math.max(1, round), exited: null };
+      c = {
+        thread: s.thread,
+        snapshots: [],
+        profiles: [],
+        profileData: [],
+        usage: [],
+        snapshotMs: [],
+        snapshotT: [],
+        firstRound: Math.max(1, round),
+        exited: null,
+      };
       byThread.set(s.thread.id, c);
       result.isolates.push(c);
     }
@@ -230,7 +256,9 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
   } catch (err) {
     if (session.isDisconnected) {
       const n = result.isolates[0]?.snapshots.length ?? 0;
-      result.error = new UserError(`the target went away during the run (kept ${n} snapshot${n === 1 ? '' : 's'})`, { exitCode: ExitCode.targetFailed });
+      result.error = new UserError(`the target went away during the run (kept ${n} snapshot${n === 1 ? '' : 's'})`, {
+        exitCode: ExitCode.targetFailed,
+      });
     } else if (err instanceof UserError) {
       result.error = err;
     } else {
@@ -245,7 +273,10 @@ export async function runCapture(session: InspectorSession, plan: CapturePlan, e
     // success: the report keeps what was gathered and says so (exit 3)
     if (!result.error && !result.interrupted && (droppedBeforeDetach || (plan.pid !== undefined && !processAlive(plan.pid)))) {
       const n = result.isolates[0]?.snapshots.length ?? 0;
-      result.error = new UserError(`the target${plan.pid !== undefined ? ` (pid ${plan.pid})` : ''} went away during the capture, after ${n} snapshot${n === 1 ? '' : 's'} (the report is what was gathered)`, { exitCode: ExitCode.targetFailed });
+      result.error = new UserError(
+        `the target${plan.pid !== undefined ? ` (pid ${plan.pid})` : ''} went away during the capture, after ${n} snapshot${n === 1 ? '' : 's'} (the report is what was gathered)`,
+        { exitCode: ExitCode.targetFailed },
+      );
     }
   }
   return result;

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError } from '../common/errors.js';
 import { descendants, probeInspector, type InspectorAddress } from './target.js';
 
 const KEEP = 64 * 1024;
@@ -58,7 +58,10 @@ export class ManagedProcess {
   readonly exited: Promise<ExitStatus>;
   private readonly listeners: Array<(text: string) => void> = [];
 
-  constructor(readonly child: ChildProcess, readonly label: string) {
+  constructor(
+    readonly child: ChildProcess,
+    readonly label: string,
+  ) {
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
     child.stdout?.on('data', (d: string) => {
@@ -169,7 +172,9 @@ async function stopStragglers(pids: number[], graceMs: number): Promise<void> {
  * snapshots carry them; it slows allocation-heavy code, so it is asked for, never on by default.
  */
 export function startProgram(command: string[], env: NodeJS.ProcessEnv, o: { trackAllocations?: boolean } = {}): ManagedProcess {
-  const nodeOptions = [process.env.NODE_OPTIONS, '--inspect=127.0.0.1:0', o.trackAllocations ? '--track-heap-objects' : ''].filter(Boolean).join(' ');
+  const nodeOptions = [process.env.NODE_OPTIONS, '--inspect=127.0.0.1:0', o.trackAllocations ? '--track-heap-objects' : '']
+    .filter(Boolean)
+    .join(' ');
   const child = spawn(command[0], command.slice(1), {
     env: { ...process.env, ...env, NODE_OPTIONS: nodeOptions },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -180,7 +185,11 @@ export function startProgram(command: string[], env: NodeJS.ProcessEnv, o: { tra
 
 export function startLoad(command: string, env: NodeJS.ProcessEnv): ManagedProcess {
   // the load generator must not get the program's inspector option
-  const child = spawn('sh', ['-c', command], { env: { ...process.env, ...env, NODE_OPTIONS: process.env.NODE_OPTIONS ?? '' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('sh', ['-c', command], {
+    env: { ...process.env, ...env, NODE_OPTIONS: process.env.NODE_OPTIONS ?? '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   return new ManagedProcess(child, command);
 }
 
@@ -212,16 +221,32 @@ export async function programInspector(p: ManagedProcess, timeoutMs: number): Pr
   if (p.exit && seen.length === 0) {
     // Node prints "Debugger listening" before it runs a line of the program: no such line, no Node ran at all
     const died = programDied(p, 'before it was ready');
-    throw new UserError(`${p.label.split(' ')[0]} is not a Node.js program, or starts none: no process of it opened an inspector (leakscope run starts Node programs: node app.js, npm start, npx tsx app.ts; something may strip NODE_OPTIONS). ${died.message}`, { exitCode: ExitCode.usage });
+    throw new UserError(
+      `${p.label.split(' ')[0]} is not a Node.js program, or starts none: no process of it opened an inspector ` +
+        `(leakscope run starts Node programs: node app.js, npm start, npx tsx app.ts; something may strip NODE_OPTIONS). ` +
+        `${died.message}`,
+      { exitCode: ExitCode.usage },
+    );
   }
   if (p.exit) throw programDied(p, 'before it was ready');
   if (fallback) return fallback;
-  throw new UserError(`the program did not open an inspector within ${timeoutMs / 1000} s (is it a Node.js program? does something strip NODE_OPTIONS?)`, { exitCode: ExitCode.targetFailed });
+  throw new UserError(
+    `the program did not open an inspector within ${timeoutMs / 1000} s (is it a Node.js program? does something strip NODE_OPTIONS?)`,
+    { exitCode: ExitCode.targetFailed },
+  );
 }
 
 export function programDied(p: ManagedProcess, when: string): UserError {
-  const tail = p.stderr.lastLines(20).replace(/^Debugger listening on .*\n?|^For help, see: .*\n?|^Waiting for the debugger to disconnect\.*\n?|^Debugger ending on .*\n?/gm, '').trim();
-  return new UserError(`the program exited (${describeExit(p.exit)}) ${when}${tail ? `; its stderr ended with:\n${tail}` : ''}`, { exitCode: ExitCode.targetFailed });
+  const tail = p.stderr
+    .lastLines(20)
+    .replace(
+      /^Debugger listening on .*\n?|^For help, see: .*\n?|^Waiting for the debugger to disconnect\.*\n?|^Debugger ending on .*\n?/gm,
+      '',
+    )
+    .trim();
+  return new UserError(`the program exited (${describeExit(p.exit)}) ${when}${tail ? `; its stderr ended with:\n${tail}` : ''}`, {
+    exitCode: ExitCode.targetFailed,
+  });
 }
 
 export interface Readiness {
@@ -241,7 +266,10 @@ export function boundedExec(re: RegExp, text: string, deadline: number): RegExpE
     return vm.runInNewContext('re.exec(text)', { re, text }, { timeout }) as RegExpExecArray | null;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
-    throw new UserError(`--ready-log /${re.source}/ took more than ${timeout} ms to match the program's output (it backtracks catastrophically): simplify it`, { exitCode: ExitCode.usage });
+    throw new UserError(
+      `--ready-log /${re.source}/ took more than ${timeout} ms to match the program's output (it backtracks catastrophically): simplify it`,
+      { exitCode: ExitCode.usage },
+    );
   }
 }
 
@@ -257,7 +285,8 @@ export async function waitReady(p: ManagedProcess, r: Readiness): Promise<{ url?
       const m = boundedExec(re, p.stdout.value, deadline) ?? boundedExec(re, p.stderr.value, deadline);
       if (m) return { match: m[1] ?? m[0], url: r.url ?? (/^https?:\/\//.test(m[1] ?? '') ? m[1] : undefined) };
       if (p.exit) throw programDied(p, 'before it logged that it was ready');
-      if (Date.now() > deadline) throw new UserError(`the program did not log /${re.source}/ within ${r.timeoutMs / 1000} s`, { exitCode: ExitCode.targetFailed });
+      if (Date.now() > deadline)
+        throw new UserError(`the program did not log /${re.source}/ within ${r.timeoutMs / 1000} s`, { exitCode: ExitCode.targetFailed });
       await sleep(50);
     }
   }
@@ -268,7 +297,8 @@ export async function waitReady(p: ManagedProcess, r: Readiness): Promise<{ url?
         return { url: r.url };
       } catch {
         if (p.exit) throw programDied(p, `before ${r.url} answered`);
-        if (Date.now() > deadline) throw new UserError(`${r.url} did not answer within ${r.timeoutMs / 1000} s`, { exitCode: ExitCode.targetFailed });
+        if (Date.now() > deadline)
+          throw new UserError(`${r.url} did not answer within ${r.timeoutMs / 1000} s`, { exitCode: ExitCode.targetFailed });
         await sleep(100);
       }
     }

@@ -6,8 +6,8 @@
 import { CUT_LIFELINE, WHO_OPENED, lifelinePort, lifelineScript } from './lifeline.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SocketChannel, WorkerGone, type Channel } from './channel.js';
-import { beginFile } from '../files.js';
-import { ExitCode, UserError } from '../errors.js';
+import { beginFile } from '../common/files.js';
+import { ExitCode, UserError } from '../common/errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
 import { probeInspector, type InspectorAddress } from './target.js';
 
@@ -83,7 +83,9 @@ export class InspectorSession {
     try {
       channel = await SocketChannel.open(address.webSocketDebuggerUrl);
     } catch (err) {
-      throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, { exitCode: ExitCode.inspector });
+      throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, {
+        exitCode: ExitCode.inspector,
+      });
     }
     return new InspectorSession(channel, address, openedByUs);
   }
@@ -149,11 +151,21 @@ export class InspectorSession {
 
   async heapUsage(): Promise<HeapUsage> {
     this.oldLimit ??= this.evaluate<number | null>(
-      `(() => { const flag = process.execArgv.concat(String(process.env.NODE_OPTIONS || '').split(/\\s+/)).map((a) => /^--max[-_]old[-_]space[-_]size=(\\d+)$/.exec(a)).filter(Boolean).pop(); return flag ? Number(flag[1]) * 1048576 : null; })()`,
+      `(() => { const flag = process.execArgv.concat(String(process.env.NODE_OPTIONS || '').split(/\\s+/)).map((a) ` +
+        `=> /^--max[-_]old[-_]space[-_]size=(\\d+)$/.exec(a)).filter(Boolean).pop(); return flag ? Number(flag[1]) ` +
+        `* 1048576 : null; })()`,
     );
     const oldLimit = await this.oldLimit;
     // the probe itself: what it allocates in the target is counted as the program's work (see allocationRate)
-    const v = await this.evaluate<{ used: number; total: number; external: number; arrayBuffers?: number; rss: number; limit: number; oldUsed: number }>(
+    const v = await this.evaluate<{
+      used: number;
+      total: number;
+      external: number;
+      arrayBuffers?: number;
+      rss: number;
+      limit: number;
+      oldUsed: number;
+    }>(
       `(() => { const v8 = require('v8'); const m = process.memoryUsage(); const h = v8.getHeapStatistics(); let young = 0;` +
         ` for (const s of v8.getHeapSpaceStatistics()) if (s.space_name.startsWith('new_')) young += s.space_used_size;` +
         ` return { used: m.heapUsed, total: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, limit: h.heap_size_limit, oldUsed: h.used_heap_size - young }; })()`,
@@ -179,14 +191,22 @@ export class InspectorSession {
    * (a timer, a garbage collection, leakscope's own probes) ever completes.
    */
   async assertRunning(timeoutMs = RUNNING_ANSWER_MS): Promise<void> {
-    const tick = this.channel.send('Runtime.evaluate', { expression: 'new Promise((r) => setTimeout(() => r(1), 0))', awaitPromise: true, returnByValue: true, silent: true });
+    const tick = this.channel.send('Runtime.evaluate', {
+      expression: 'new Promise((r) => setTimeout(() => r(1), 0))',
+      awaitPromise: true,
+      returnByValue: true,
+      silent: true,
+    });
     if (await answersWithin(tick, timeoutMs)) return;
     tick.catch(() => {});
     const where = this.thread.kind === 'main' ? 'the target' : `worker ${this.thread.id}`;
-    throw new UserError(`${where} does not run its event loop: it is paused in a debugger (another inspector client — DevTools, an IDE — stopped it at a breakpoint) or blocked; leakscope lets it go`, {
-      exitCode: ExitCode.inspector,
-      suggestion: 'resume it in that debugger (or close it) and try again',
-    });
+    throw new UserError(
+      `${where} does not run its event loop: it is paused in a debugger (another inspector client — DevTools, an IDE — stopped it at a breakpoint) or blocked; leakscope lets it go`,
+      {
+        exitCode: ExitCode.inspector,
+        suggestion: 'resume it in that debugger (or close it) and try again',
+      },
+    );
   }
 
   private async enableHeapProfiler(): Promise<void> {
@@ -234,7 +254,9 @@ export class InspectorSession {
     } catch (err) {
       out.abandon();
       if (err instanceof UserError || err instanceof TransferAbandoned || err instanceof WorkerGone) throw err;
-      throw new UserError(`the snapshot transfer broke: ${(err as Error).message}`, { exitCode: this.isDisconnected ? ExitCode.targetFailed : ExitCode.transfer });
+      throw new UserError(`the snapshot transfer broke: ${(err as Error).message}`, {
+        exitCode: this.isDisconnected ? ExitCode.targetFailed : ExitCode.transfer,
+      });
     } finally {
       this.channel.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
       this.channel.off('HeapProfiler.reportHeapSnapshotProgress', onProgressEvent);
@@ -259,7 +281,9 @@ export class InspectorSession {
    * it and checks that its port no longer listens. Never throws: the target may already be gone. `before` runs
    * first, while the session is still up (the process's workers are let go there).
    */
-  async detach(before?: (step: (what: string, fn: () => Promise<unknown>) => Promise<void>) => Promise<void>): Promise<{ inspectorClosed: boolean | null; errors: string[] }> {
+  async detach(
+    before?: (step: (what: string, fn: () => Promise<unknown>) => Promise<void>) => Promise<void>,
+  ): Promise<{ inspectorClosed: boolean | null; errors: string[] }> {
     if (this.closed) return { inspectorClosed: null, errors: [] };
     this.closed = true;
     const errors: string[] = [];
@@ -279,7 +303,8 @@ export class InspectorSession {
     // the target is asked to close it a moment later, after this session has disconnected.
     // the lifeline is cut first: the close below is ours, not the dead man's switch's
     if (this.openedByUs) await step('cut the lifeline', () => this.evaluate(CUT_LIFELINE));
-    if (this.openedByUs) await step('close the inspector', () => this.evaluate(`setTimeout(() => process._debugEnd(), ${CLOSE_DELAY_MS}).unref(), 'closing'`));
+    if (this.openedByUs)
+      await step('close the inspector', () => this.evaluate(`setTimeout(() => process._debugEnd(), ${CLOSE_DELAY_MS}).unref(), 'closing'`));
     const wasConnected = !this.isDisconnected;
     await this.channel.close();
     let inspectorClosed: boolean | null = null;
@@ -314,7 +339,13 @@ function isRunning(pid: number): boolean {
 async function answersWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   const timer = new AbortController();
   try {
-    return await Promise.race([p.then(() => true, () => true), sleep(ms, false, { signal: timer.signal }).catch(() => false)]);
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      sleep(ms, false, { signal: timer.signal }).catch(() => false),
+    ]);
   } finally {
     timer.abort();
   }

@@ -5,9 +5,20 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCapture, type CaptureEvents, type CapturePlan, type CaptureResult } from './monitor.js';
-import { describeExit, programDied, withoutInspectorBanner, programInspector, startLoad, startProgram, waitReady, type ExitStatus, type ManagedProcess, type Readiness } from './program.js';
+import {
+  describeExit,
+  programDied,
+  withoutInspectorBanner,
+  programInspector,
+  startLoad,
+  startProgram,
+  waitReady,
+  type ExitStatus,
+  type ManagedProcess,
+  type Readiness,
+} from './program.js';
 import { InspectorSession, MAIN_THREAD, type HeapUsage } from './session.js';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError } from '../common/errors.js';
 
 export interface SoakOptions {
   command: string[];
@@ -42,7 +53,15 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
   const program = startProgram(opts.command, {}, { trackAllocations: opts.trackAllocations === true });
   let load: ManagedProcess | null = null;
   const loadInfo = opts.load ? { command: opts.load, runs: 0, exits: [] as ExitStatus[], failed: false, output: '' } : null;
-  const result: SoakResult = { capture: null, warmup: [], programExit: null, programStoppedByUs: false, programOutput: { stdout: '', stderr: '' }, load: loadInfo, error: null };
+  const result: SoakResult = {
+    capture: null,
+    warmup: [],
+    programExit: null,
+    programStoppedByUs: false,
+    programOutput: { stdout: '', stderr: '' },
+    load: loadInfo,
+    error: null,
+  };
   const controller = new AbortController();
   const stopAll = () => controller.abort();
   signal.addEventListener('abort', stopAll, { once: true });
@@ -62,7 +81,11 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
     const ready = await waitReady(program, opts.readiness);
     session = await InspectorSession.connect(address, false);
     if (opts.load && loadInfo) {
-      const env = { LEAKSCOPE_PID: String(program.pid), ...(ready.url ? { LEAKSCOPE_URL: ready.url } : {}), ...(ready.match ? { LEAKSCOPE_READY_MATCH: ready.match } : {}) };
+      const env = {
+        LEAKSCOPE_PID: String(program.pid),
+        ...(ready.url ? { LEAKSCOPE_URL: ready.url } : {}),
+        ...(ready.match ? { LEAKSCOPE_READY_MATCH: ready.match } : {}),
+      };
       const launch = () => {
         load = startLoad(opts.load as string, env);
         loadInfo.runs++;
@@ -98,7 +121,10 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
       session = null; // runCapture detached it
     }
   } catch (err) {
-    result.error = err instanceof UserError ? err : new UserError(`the soak test failed: ${(err as Error).message}`, { exitCode: ExitCode.targetFailed });
+    result.error =
+      err instanceof UserError
+        ? err
+        : new UserError(`the soak test failed: ${(err as Error).message}`, { exitCode: ExitCode.targetFailed });
   } finally {
     runEnded = true;
     signal.removeEventListener('abort', stopAll);
@@ -111,7 +137,10 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
     if (diedOnItsOwn && !result.error) result.error = programDied(program, 'during the run');
     if (loadInfo?.failed && !result.error) {
       const last = loadInfo.exits[loadInfo.exits.length - 1];
-      result.error = new UserError(`the --load command failed (${describeExit(last)})${loadInfo.output ? `; its output ended with:\n${loadInfo.output}` : ''}`, { exitCode: ExitCode.targetFailed });
+      result.error = new UserError(
+        `the --load command failed (${describeExit(last)})${loadInfo.output ? `; its output ended with:\n${loadInfo.output}` : ''}`,
+        { exitCode: ExitCode.targetFailed },
+      );
     }
     if (result.capture?.error && !result.error) result.error = result.capture.error;
   }

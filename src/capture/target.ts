@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, readlinkSync, readdirSync, statSync,
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError } from '../common/errors.js';
 
 export interface TargetInfo {
   pid: number;
@@ -127,7 +127,8 @@ export function inspectProcess(pid: number): TargetInfo {
   }
   // a process that has exited but that its parent has not reaped yet (a zombie) has no command line left
   try {
-    if (/^State:\s+Z/m.test(readProc(pid, 'status'))) throw new UserError(`process ${pid} has exited (a zombie its parent has not reaped)`, { exitCode: ExitCode.targetFailed });
+    if (/^State:\s+Z/m.test(readProc(pid, 'status')))
+      throw new UserError(`process ${pid} has exited (a zombie its parent has not reaped)`, { exitCode: ExitCode.targetFailed });
   } catch (err) {
     if (err instanceof UserError) throw err;
   }
@@ -138,7 +139,11 @@ export function inspectProcess(pid: number): TargetInfo {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`no process with pid ${pid}`, { exitCode: ExitCode.usage });
-    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`permission denied reading process ${pid}`, { exitCode: ExitCode.permission, suggestion: 'run as the same user as the target, or as root' });
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new UserError(`permission denied reading process ${pid}`, {
+        exitCode: ExitCode.permission,
+        suggestion: 'run as the same user as the target, or as root',
+      });
     throw err;
   }
   try {
@@ -148,7 +153,9 @@ export function inspectProcess(pid: number): TargetInfo {
   }
   if (!looksLikeNode(executable, commandLine)) {
     const what = commandLine.length ? commandLine.join(' ').slice(0, 80) : executable;
-    throw new UserError(`pid ${pid} is not a Node.js process (${what}): not sending SIGUSR1, which would terminate it`, { exitCode: ExitCode.usage });
+    throw new UserError(`pid ${pid} is not a Node.js process (${what}): not sending SIGUSR1, which would terminate it`, {
+      exitCode: ExitCode.usage,
+    });
   }
   return { pid, executable, commandLine };
 }
@@ -177,7 +184,11 @@ function socketInodes(pid: number | 'self'): Set<string> {
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`permission denied reading process ${pid}'s sockets`, { exitCode: ExitCode.permission, suggestion: 'run as the same user as the target, or as root' });
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new UserError(`permission denied reading process ${pid}'s sockets`, {
+        exitCode: ExitCode.permission,
+        suggestion: 'run as the same user as the target, or as root',
+      });
   }
   return inodes;
 }
@@ -244,7 +255,9 @@ export function inspectorClients(pid: number, port: number): number {
 /** Asks http://host:port/json/list whether an inspector answers there. */
 export async function probeInspector(host: string, port: number, timeoutMs = 1000): Promise<InspectorAddress | null> {
   try {
-    const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/json/list`, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/json/list`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (!res.ok) return null;
     const list = (await res.json()) as Array<{ webSocketDebuggerUrl?: string; url?: string; title?: string }>;
     const target = Array.isArray(list) ? list.find((t) => typeof t.webSocketDebuggerUrl === 'string') : undefined;
@@ -286,7 +299,10 @@ export interface OpenedInspector {
 export async function acquireTargetLock(pid: number, onWait?: (holder: number) => void, dir = tmpdir()): Promise<() => void> {
   let start = '0';
   try {
-    start = readProc(pid, 'stat').replace(/^.*\) /s, '').split(' ')[19] ?? '0';
+    start =
+      readProc(pid, 'stat')
+        .replace(/^.*\) /s, '')
+        .split(' ')[19] ?? '0';
   } catch {
     // unreadable: the pid alone names it
   }
@@ -308,7 +324,10 @@ export async function acquireTargetLock(pid: number, onWait?: (holder: number) =
         }
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot create the lock ${lockFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { exitCode: ExitCode.inspector });
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new UserError(`cannot create the lock ${lockFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+          exitCode: ExitCode.inspector,
+        });
     }
     let holder = 0;
     try {
@@ -339,7 +358,8 @@ export async function acquireTargetLock(pid: number, onWait?: (holder: number) =
     try {
       process.kill(pid, 0);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new UserError(`process ${pid} exited while waiting for another leakscope to let it go`, { exitCode: ExitCode.targetFailed });
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH')
+        throw new UserError(`process ${pid} exited while waiting for another leakscope to let it go`, { exitCode: ExitCode.targetFailed });
     }
     await sleep(200);
   }
@@ -354,7 +374,12 @@ export async function acquireTargetLock(pid: number, onWait?: (holder: number) =
 export const SIGUSR1_LOCK = path.join(tmpdir(), 'leakscope-sigusr1.lock');
 const LOCK_STALE_MS = 60_000;
 
-export async function withSigusr1Lock<T>(fn: () => Promise<T>, onWait?: (holder: number) => void, timeoutMs = 30_000, lockFile = SIGUSR1_LOCK): Promise<T> {
+export async function withSigusr1Lock<T>(
+  fn: () => Promise<T>,
+  onWait?: (holder: number) => void,
+  timeoutMs = 30_000,
+  lockFile = SIGUSR1_LOCK,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let told = false;
   let fd = -1;
@@ -364,7 +389,10 @@ export async function withSigusr1Lock<T>(fn: () => Promise<T>, onWait?: (holder:
       writeSync(fd, `${process.pid}\n`);
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot create the lock ${lockFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { exitCode: ExitCode.inspector });
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new UserError(`cannot create the lock ${lockFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+          exitCode: ExitCode.inspector,
+        });
     }
     let holder = 0;
     let age = 0;
@@ -390,7 +418,10 @@ export async function withSigusr1Lock<T>(fn: () => Promise<T>, onWait?: (holder:
       }
     }
     if (Date.now() > deadline) {
-      throw new UserError(`another leakscope (pid ${holder}) has been opening an inspector for ${Math.round(age / 1000)} s (lock ${lockFile})`, { exitCode: ExitCode.inspector, suggestion: `remove ${lockFile} if no other leakscope runs` });
+      throw new UserError(
+        `another leakscope (pid ${holder}) has been opening an inspector for ${Math.round(age / 1000)} s (lock ${lockFile})`,
+        { exitCode: ExitCode.inspector, suggestion: `remove ${lockFile} if no other leakscope runs` },
+      );
     }
     if (!told && holder !== process.pid) {
       onWait?.(holder);
@@ -442,16 +473,26 @@ export function sigusr1Disposition(pid: number, procRoot = '/proc'): { caught: b
 export async function openInspector(target: TargetInfo, timeoutMs = 5000): Promise<InspectorAddress> {
   const usr1 = sigusr1Disposition(target.pid);
   const ask = 'start it with --inspect-port=0 (or --inspect) and pass --port, or use --ws';
-  if (!usr1) throw new UserError(`cannot read /proc/${target.pid}/status to check that pid ${target.pid} handles SIGUSR1: not sending it`, { exitCode: ExitCode.usage, suggestion: ask });
+  if (!usr1)
+    throw new UserError(`cannot read /proc/${target.pid}/status to check that pid ${target.pid} handles SIGUSR1: not sending it`, {
+      exitCode: ExitCode.usage,
+      suggestion: ask,
+    });
   if (!usr1.caught) {
-    const why = usr1.ignored ? 'ignores SIGUSR1, so it cannot open its inspector that way' : 'does not handle SIGUSR1 (no handler in SigCgt), so SIGUSR1 would terminate it';
+    const why = usr1.ignored
+      ? 'ignores SIGUSR1, so it cannot open its inspector that way'
+      : 'does not handle SIGUSR1 (no handler in SigCgt), so SIGUSR1 would terminate it';
     throw new UserError(`pid ${target.pid} ${why}: not sending it`, { exitCode: ExitCode.usage, suggestion: ask });
   }
   try {
     process.kill(target.pid, 'SIGUSR1');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EPERM') throw new UserError(`permission denied sending SIGUSR1 to pid ${target.pid}`, { exitCode: ExitCode.permission, suggestion: 'run as the same user as the target, or as root' });
+    if (code === 'EPERM')
+      throw new UserError(`permission denied sending SIGUSR1 to pid ${target.pid}`, {
+        exitCode: ExitCode.permission,
+        suggestion: 'run as the same user as the target, or as root',
+      });
     if (code === 'ESRCH') throw new UserError(`process ${target.pid} exited`, { exitCode: ExitCode.targetFailed });
     throw err;
   }

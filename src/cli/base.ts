@@ -3,8 +3,8 @@
  * and one error policy — a one-line message on stderr and a distinct exit code, a stack trace only with --debug.
  */
 import { Command, Flags } from '@oclif/core';
-import { ExitCode, UserError } from '../errors.js';
-import { writeFileAtomic } from '../files.js';
+import { ExitCode, UserError } from '../common/errors.js';
+import { writeFileAtomic } from '../common/files.js';
 import { allowExposingGc } from '../analysis/heap/release.js';
 
 export abstract class BaseCommand extends Command {

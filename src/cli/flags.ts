@@ -11,10 +11,10 @@
  */
 import { Flags } from '@oclif/core';
 import ms from 'ms';
-import { UserError } from '../errors.js';
-import { DEFAULT_SIGNIFICANCE, type SignificanceOptions } from '../analysis/significance.js';
-import { ALL_KINDS, isFindingKind, type FindingKind } from '../analysis/kinds.js';
-import { printable } from '../text.js';
+import { UserError } from '../common/errors.js';
+import { DEFAULT_SIGNIFICANCE, type SignificanceOptions } from '../analysis/findings/significance.js';
+import { ALL_KINDS, isFindingKind, type FindingKind } from '../analysis/findings/kinds.js';
+import { printable } from '../common/text.js';
 
 /** "30s", "5m", "1500ms", or a bare number of seconds -> milliseconds; null when it is not a duration. */
 export function parseDuration(value: string): number | null {
@@ -55,7 +55,8 @@ export const durationFlag = Flags.custom<number>({
   parse: async (input, _ctx, opts) => {
     const v = parseDuration(input);
     if (v === null) throw invalid(opts.name, input, 'a duration', '30s, 5m, 1500ms');
-    if (v <= 0) throw new UserError(`--${opts.name}: ${printable(input)} is a duration, but this one must be more than 0 (e.g. 30s, 5m, 1500ms)`);
+    if (v <= 0)
+      throw new UserError(`--${opts.name}: ${printable(input)} is a duration, but this one must be more than 0 (e.g. 30s, 5m, 1500ms)`);
     return v;
   },
 });
@@ -115,7 +116,10 @@ export function parseKinds(text: string): Set<FindingKind> | null {
   if (t === 'all') return new Set(ALL_KINDS);
   if (t === 'none' || t === '') return new Set();
   const out = new Set<FindingKind>();
-  for (const k of t.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const k of t
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!isFindingKind(k)) return null;
     out.add(k);
   }
@@ -125,7 +129,10 @@ export function parseKinds(text: string): Set<FindingKind> | null {
 export const kindsFlag = Flags.custom<Set<FindingKind>>({
   parse: async (input, _ctx, opts) => {
     const v = parseKinds(input);
-    if (v === null) throw new UserError(`--${opts.name}: "${printable(input)}" names an unknown kind`, { suggestion: `all, none, or some of ${ALL_KINDS.join(', ')}` });
+    if (v === null)
+      throw new UserError(`--${opts.name}: "${printable(input)}" names an unknown kind`, {
+        suggestion: `all, none, or some of ${ALL_KINDS.join(', ')}`,
+      });
     return v;
   },
 });
@@ -149,7 +156,11 @@ export function captureDirFlag(defaultText: string) {
 }
 
 /** `--no-html`: attach and run write report.html next to the captured snapshots unless told not to. */
-export const htmlFlag = Flags.boolean({ description: 'write report.html (the self-contained HTML report) next to the captured snapshots', default: true, allowNo: true });
+export const htmlFlag = Flags.boolean({
+  description: 'write report.html (the self-contained HTML report) next to the captured snapshots',
+  default: true,
+  allowNo: true,
+});
 
 /** A rate flag whose help shows its default as written (`64KiB/min`), not as bytes per minute. */
 export function rate(description: string, value: number, text: string) {
@@ -162,22 +173,46 @@ export function percent(description: string, value: number) {
 }
 
 /** `--source-root DIR`: a folder the program's source files may be read from (besides the project: see source-files.ts). */
-export const sourceRootFlag = Flags.string({ description: "a folder the program's source files may be read from, for code lines and source maps (repeatable; default: the working directory only — paths a snapshot names are never read outside these)", multiple: true, multipleNonGreedy: true });
+export const sourceRootFlag = Flags.string({
+  description:
+    "a folder the program's source files may be read from, for code lines and source maps (repeatable; default: the working directory only — paths a snapshot names are never read outside these)",
+  multiple: true,
+  multipleNonGreedy: true,
+});
 
 /** `--no-source-maps`: print the compiled locations as V8 recorded them. */
-export const sourceMapsFlag = Flags.boolean({ description: "read every location through its script's source map (the original .ts line first, the compiled one beside it); --no-source-maps prints the compiled ones", default: true, allowNo: true });
+export const sourceMapsFlag = Flags.boolean({
+  description:
+    "read every location through its script's source map (the original .ts line first, the compiled one beside it); --no-source-maps prints the compiled ones",
+  default: true,
+  allowNo: true,
+});
 
 /** --trace-growth / --trace-window: which lines add to the flagged holders (attach, run) */
 export function traceGrowthFlags(windowText: string) {
   return {
-    'trace-growth': Flags.boolean({ description: 'after the last snapshot, wrap the methods that add to each flagged holder (that instance only) for a window, to report which lines add the entries; the wrappers are removed after it (and remove themselves if leakscope dies)', default: true, allowNo: true }),
+    'trace-growth': Flags.boolean({
+      description:
+        'after the last snapshot, wrap the methods that add to each flagged holder (that instance only) for a ' +
+        'window, to report which lines add the entries; the wrappers are removed after it (and remove themselves ' +
+        'if leakscope dies)',
+      default: true,
+      allowNo: true,
+    }),
     'trace-window': duration('how long the growth trace watches the flagged holders', windowText),
   };
 }
 
 export const significanceFlags = {
-  'min-relative-growth': percent('a steady finding is a leak only if it grew at least this share of its first size (else a watch item)', DEFAULT_SIGNIFICANCE.minRelative),
-  'min-rate': rate('a steady finding is a leak only if its bytes grow at least this fast (0 = off)', DEFAULT_SIGNIFICANCE.minRate, '64KiB/min'),
+  'min-relative-growth': percent(
+    'a steady finding is a leak only if it grew at least this share of its first size (else a watch item)',
+    DEFAULT_SIGNIFICANCE.minRelative,
+  ),
+  'min-rate': rate(
+    'a steady finding is a leak only if its bytes grow at least this fast (0 = off)',
+    DEFAULT_SIGNIFICANCE.minRate,
+    '64KiB/min',
+  ),
 };
 
 export function significanceOptions(flags: { 'min-relative-growth': number; 'min-rate': number }): SignificanceOptions {
@@ -186,7 +221,11 @@ export function significanceOptions(flags: { 'min-relative-growth': number; 'min
 
 /** --fail-on for the commands that only report by default (diff, attach); --fail-on-leak is the old spelling of `all`. */
 export const reportFailFlags = {
-  'fail-on': kindsFlag({ description: `exit 1 on a leak verdict with a leak of these kinds: all, none, or some of ${ALL_KINDS.join(',')}`, default: new Set<FindingKind>(), defaultHelp: async () => 'none' }),
+  'fail-on': kindsFlag({
+    description: `exit 1 on a leak verdict with a leak of these kinds: all, none, or some of ${ALL_KINDS.join(',')}`,
+    default: new Set<FindingKind>(),
+    defaultHelp: async () => 'none',
+  }),
   'fail-on-leak': Flags.boolean({ description: 'the same as --fail-on all', default: false, hidden: true }),
 };
 
@@ -198,8 +237,42 @@ export function failingKinds(flags: { 'fail-on': Set<FindingKind>; 'fail-on-leak
 /** The help's groups of flags: what to watch, how to capture, when to fail, how to report. */
 const GROUPS: Record<string, readonly string[]> = {
   TARGET: ['port', 'ws', 'host', 'children', 'thread'],
-  CAPTURE: ['interval', 'snapshots', 'duration', 'usage-every', 'warmup', 'quick', 'gc', 'sampling', 'force', 'dir', 'trace-growth', 'trace-window', 'track-allocations', 'load', 'load-restart', 'ready-url', 'ready-log', 'ready-delay', 'ready-timeout', 'grace', 'keep-snapshots'],
-  VERDICT: ['fail-on', 'fail-on-leak', 'max-growth', 'min-heap-rate', 'min-heap-share', 'min-relative-growth', 'min-rate', 'min-objects', 'min-bytes', 'baseline', 'update-baseline'],
+  CAPTURE: [
+    'interval',
+    'snapshots',
+    'duration',
+    'usage-every',
+    'warmup',
+    'quick',
+    'gc',
+    'sampling',
+    'force',
+    'dir',
+    'trace-growth',
+    'trace-window',
+    'track-allocations',
+    'load',
+    'load-restart',
+    'ready-url',
+    'ready-log',
+    'ready-delay',
+    'ready-timeout',
+    'grace',
+    'keep-snapshots',
+  ],
+  VERDICT: [
+    'fail-on',
+    'fail-on-leak',
+    'max-growth',
+    'min-heap-rate',
+    'min-heap-share',
+    'min-relative-growth',
+    'min-rate',
+    'min-objects',
+    'min-bytes',
+    'baseline',
+    'update-baseline',
+  ],
   OUTPUT: ['format', 'output', 'html', 'top', 'verbose', 'source-maps', 'source-root'],
 };
 

@@ -1,16 +1,16 @@
-/** Flags and helpers shared by the commands that talk to a live process (attach, snapshot). */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { UserError } from '../errors.js';
-import { checkFolder, checkNotLinkedFolder, cleanDeadPartials, writeFileAtomic } from '../files.js';
-import { printable } from '../text.js';
+import { UserError } from '../common/errors.js';
+import { printable } from '../common/text.js';
 import type { ThreadSelection } from '../capture/threads.js';
 
 /** A process id: digits only; anything else is a usage error (exit 2). */
 export function parsePid(input: string): number {
   const n = /^\d{1,10}$/.test(input.trim()) ? Number(input.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UserError(`"${printable(input)}" is not a process id`, { suggestion: 'give the pid of a running Node.js process, or --port / --ws' });
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new UserError(`"${printable(input)}" is not a process id`, {
+      suggestion: 'give the pid of a running Node.js process, or --port / --ws',
+    });
   return n;
 }
 
@@ -28,7 +28,9 @@ export const threadFlag = Flags.custom<ThreadSelection>({
     const v = input.trim();
     if (v === 'all' || v === 'main') return v;
     if (/^\d{1,9}$/.test(v) && Number(v) > 0) return Number(v);
-    throw new UserError(`--thread: "${printable(input)}" is not main, all or a worker's thread id`, { suggestion: 'thread ids are listed in the report (worker 1, worker 2 …)' });
+    throw new UserError(`--thread: "${printable(input)}" is not main, all or a worker's thread id`, {
+      suggestion: 'thread ids are listed in the report (worker 1, worker 2 …)',
+    });
   },
 });
 
@@ -37,47 +39,6 @@ export const targetFlags = {
   ws: Flags.string({ description: 'inspector WebSocket URL (ws://127.0.0.1:9229/<id>)', exclusive: ['port'] }),
   host: Flags.string({ description: 'inspector host; anything but loopback must be given explicitly', default: '127.0.0.1' }),
 };
-
-/** The output folder for a capture: ./.leakscope/<pid, or a label>-<date-time>/ unless given. */
-export function captureDirName(out: string | undefined, who: number | string | null): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..+$/, '').replace('T', '-');
-  return out ?? path.join('.leakscope', `${who ?? 'inspector'}-${stamp}`);
-}
-
-/** Creates a capture folder (0700: snapshots hold the process's secrets). */
-export function makeCaptureDir(dir: string): string {
-  checkNotLinkedFolder(dir);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new UserError(`cannot create ${printable(dir)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  checkFolder(dir); // an existing folder anyone may write to is refused
-  // a dead run's temporary snapshots, in this folder or (for .leakscope/<run>/) its sibling runs' folders
-  cleanDeadPartials(dir);
-  const parent = path.dirname(path.resolve(dir));
-  if (path.basename(parent) === '.leakscope') {
-    // snapshots hold every secret of the program: `git add .` must never take them
-    const ignore = path.join(parent, '.gitignore');
-    if (!existsSync(ignore)) {
-      try {
-        writeFileAtomic(ignore, '# leakscope: snapshots and reports hold every secret of the process they came from\n*\n');
-      } catch {
-        // a folder we cannot write in fails the capture below anyway
-      }
-    }
-    try {
-      for (const e of readdirSync(parent, { withFileTypes: true })) if (e.isDirectory()) cleanDeadPartials(path.join(parent, e.name));
-    } catch {
-      // unreadable: nothing to clean
-    }
-  }
-  return dir;
-}
-
-export function captureDir(out: string | undefined, who: number | string | null): string {
-  return makeCaptureDir(captureDirName(out, who));
-}
 
 /**
  * The folders a series of snapshot files vouches for as the program's sources: each file's own folder, and for a

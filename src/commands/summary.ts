@@ -1,4 +1,4 @@
-import { addSourceRoots } from '../source-files.js';
+import { addSourceRoots } from '../common/source-files.js';
 import { snapshotProjects } from '../cli/targeting.js';
 import { Args } from '@oclif/core';
 import { loadSnapshot } from '../analysis/heap/loader.js';
@@ -6,17 +6,20 @@ import { HeapGraph } from '../analysis/graph/heap-graph.js';
 import { summarize, type SummaryResult } from '../analysis/summary.js';
 import { createProgress } from '../reporters/progress.js';
 import { summaryMarkdown, summaryTable } from '../reporters/summary.js';
-import { printable, printableDeep } from '../text.js';
+import { printable, printableDeep } from '../common/text.js';
 import { BaseCommand } from '../cli/base.js';
 import { formatFlag, outputFlag, sourceMapsFlag, topFlag, sourceRootFlag, grouped } from '../cli/flags.js';
-import { SourceMapper } from '../sourcemaps.js';
-import { checkDestination } from '../files.js';
-import { summaryReport, type SummaryReport } from '../reports/offline.js';
+import { SourceMapper } from '../common/sourcemaps.js';
+import { checkDestination } from '../common/files.js';
+import { summaryReport, type SummaryReport } from '../contracts/offline.js';
 
 export default class Summary extends BaseCommand {
   static override summary = 'The heap at a glance: totals, top classes, largest objects and who holds them.';
 
-  static override description = `Reads a V8 .heapsnapshot of any size (streamed, never held as one string) and prints: totals (nodes, edges, self and reachable size), the top classes by retained size (count, self, retained), and the largest objects with their shortest retainer path from the GC roots and their source location.`;
+  static override description =
+    `Reads a V8 .heapsnapshot of any size (streamed, never held as one string) and prints: totals (nodes, ` +
+    `edges, self and reachable size), the top classes by retained size (count, self, retained), and the largest ` +
+    `objects with their shortest retainer path from the GC roots and their source location.`;
 
   static override examples = [
     '<%= config.bin %> summary app.heapsnapshot',
@@ -52,7 +55,11 @@ export default class Summary extends BaseCommand {
     }
     if (!this.jsonEnabled()) {
       const shown = printableDeep(result);
-      this.emit(flags.format === 'markdown' ? summaryMarkdown(shown) : summaryTable(shown), flags.output, `leakscope: summary of ${shown.file} written to ${printable(flags.output ?? '')}`);
+      this.emit(
+        flags.format === 'markdown' ? summaryMarkdown(shown) : summaryTable(shown),
+        flags.output,
+        `leakscope: summary of ${shown.file} written to ${printable(flags.output ?? '')}`,
+      );
     }
     return summaryReport(result);
   }

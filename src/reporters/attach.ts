@@ -1,11 +1,11 @@
 /** Renders a live capture's report: target, verdict and findings (via the diff reporter), allocation sites, chart. */
 import asciichart from 'asciichart';
-import type { AllocationSite } from '../analysis/allocations.js';
-import { isolateName, type AttachReport, type IsolateReport, type ProcessReport, type UsageSample } from '../reports/attach.js';
+import type { AllocationSite } from '../analysis/findings/allocations.js';
+import { isolateName, type AttachReport, type IsolateReport, type ProcessReport, type UsageSample } from '../contracts/attach.js';
 import { diffMarkdown, diffTable, heapRange } from './diff.js';
 import { clipEnd, outputWidth, rows, wrap } from './layout.js';
 import { headLines } from './terminal.js';
-import { formatBytes, formatLocation } from '../format.js';
+import { formatBytes, formatLocation } from '../common/format.js';
 import { mdCulprit, mdEscape, mdTable } from './markdown.js';
 
 /** A small live chart of heap used (MB), for the live view on stderr. */
@@ -26,7 +26,9 @@ function sitesLines(sites: AllocationSite[]): string[] {
   if (sites.length === 0) return [];
   const out = ['Allocation sites whose live memory grew (sampling heap profiler, first → last window)'];
   sites.forEach((s, i) => {
-    out.push(`  ${i + 1}. ${s.functionName} ${formatLocation(s)}  ${s.bytesByStep.map((b) => formatBytes(b)).join(' → ')} (${formatBytes(s.deltaBytes, true)})`);
+    out.push(
+      `  ${i + 1}. ${s.functionName} ${formatLocation(s)}  ${s.bytesByStep.map((b) => formatBytes(b)).join(' → ')} (${formatBytes(s.deltaBytes, true)})`,
+    );
     if (s.stack.length) out.push(`     called from ${s.stack.join(' ← ')}`);
   });
   return out;
@@ -49,18 +51,34 @@ function targetText(p: ProcessReport, verbose: boolean): string {
 /** What the reader must not miss about a process: other clients, an exposed inspector, errors, detach warnings. */
 function processNotes(p: ProcessReport): string[] {
   const out: string[] = [];
-  if (p.target.otherClients > 0) out.push(`note: ${p.target.otherClients} other inspector client${p.target.otherClients === 1 ? ' is' : 's are'} connected to this process (DevTools, an IDE…): they see the pauses of the snapshots too; its inspector stays open, as found`);
-  if (p.target.exposed) out.push(`warning: its inspector listens on every interface (${p.target.inspector.replace(/^127\.0\.0\.1/, '0.0.0.0')}): anyone who can reach that port can run code in the process; start it with --inspect=127.0.0.1 (leakscope leaves it as found)`);
+  if (p.target.otherClients > 0)
+    out.push(
+      `note: ${p.target.otherClients} other inspector client${p.target.otherClients === 1 ? ' is' : 's are'} ` +
+        `connected to this process (DevTools, an IDE…): they see the pauses of the snapshots too; its inspector ` +
+        `stays open, as found`,
+    );
+  if (p.target.exposed)
+    out.push(
+      `warning: its inspector listens on every interface (${p.target.inspector.replace(/^127\.0\.0\.1/, '0.0.0.0')}): ` +
+        `anyone who can reach that port can run code in the process; start it with --inspect=127.0.0.1 (leakscope ` +
+        `leaves it as found)`,
+    );
   if (p.error) out.push(`error: ${p.error}`);
   for (const e of p.detach.errors) out.push(`warning: ${e}`);
   return out;
 }
 
 /** A worker's life during the capture: "started during the watch: …", "exited during the run, 4 s in, …". */
-export function lifecycleNotes(i: { firstRound: number; exited: { t: number; afterSnapshots: number } | null }, during: 'watch' | 'run'): string[] {
+export function lifecycleNotes(
+  i: { firstRound: number; exited: { t: number; afterSnapshots: number } | null },
+  during: 'watch' | 'run',
+): string[] {
   const out: string[] = [];
   if (i.firstRound > 1) out.push(`started during the ${during}: first snapshot in round ${i.firstRound}`);
-  if (i.exited) out.push(`exited during the ${during}, ${Math.round(i.exited.t / 1000)} s in, after ${i.exited.afterSnapshots} snapshot${i.exited.afterSnapshots === 1 ? '' : 's'} (reported, not an error)`);
+  if (i.exited)
+    out.push(
+      `exited during the ${during}, ${Math.round(i.exited.t / 1000)} s in, after ${i.exited.afterSnapshots} snapshot${i.exited.afterSnapshots === 1 ? '' : 's'} (reported, not an error)`,
+    );
   return out;
 }
 
@@ -124,17 +142,42 @@ export function attachTable(r: AttachReport, top: number, o: { verbose?: boolean
 export function attachMarkdown(r: AttachReport, top: number): string {
   const several = r.processes.length > 1 || r.processes.some((p) => p.isolates.length > 1);
   const out: string[] = [];
-  const culprit = mdCulprit(r.verdict, r.processes.flatMap((p) => p.isolates.flatMap((i) => i.diff?.findings ?? [])));
-  out.push(`# leakscope attach: ${r.verdict}`, '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '', ...(culprit ? [culprit, ''] : []));
+  const culprit = mdCulprit(
+    r.verdict,
+    r.processes.flatMap((p) => p.isolates.flatMap((i) => i.diff?.findings ?? [])),
+  );
+  out.push(
+    `# leakscope attach: ${r.verdict}`,
+    '',
+    `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`,
+    '',
+    ...(culprit ? [culprit, ''] : []),
+  );
   for (const p of r.processes) {
     out.push(`${mdEscape(processLine(p))}  `, ...processNotes(p).map((l) => `${mdEscape(l)}  `), '');
     for (const i of p.isolates) {
-      if (several) out.push(`## ${mdEscape(isolateName(p, i, r.processes.length > 1))}`, '', ...lifecycleNotes(i, 'watch').map((l) => `${mdEscape(l)}  `), '');
+      if (several)
+        out.push(
+          `## ${mdEscape(isolateName(p, i, r.processes.length > 1))}`,
+          '',
+          ...lifecycleNotes(i, 'watch').map((l) => `${mdEscape(l)}  `),
+          '',
+        );
       if (several) out.push(`**${i.verdict.toUpperCase()}** — ${mdEscape(i.reason)}`, '');
       if (i.diff) out.push(diffMarkdown(i.diff, top, { embedded: true }));
       if (i.allocationSites.length) {
         out.push('### Allocation sites whose live memory grew', '');
-        out.push(mdTable(['Function', 'Location', 'Live bytes by window', 'Growth'], i.allocationSites.map((s) => [s.functionName, formatLocation(s), s.bytesByStep.map((b) => formatBytes(b)).join(' → '), formatBytes(s.deltaBytes, true)])));
+        out.push(
+          mdTable(
+            ['Function', 'Location', 'Live bytes by window', 'Growth'],
+            i.allocationSites.map((s) => [
+              s.functionName,
+              formatLocation(s),
+              s.bytesByStep.map((b) => formatBytes(b)).join(' → '),
+              formatBytes(s.deltaBytes, true),
+            ]),
+          ),
+        );
       }
       const chart = heapChart(i.usage);
       if (chart) out.push('', '```', chart, '```', '');
@@ -147,5 +190,7 @@ export function attachMarkdown(r: AttachReport, top: number): string {
 /** "detached, the inspector we opened is closed" */
 export function detachText(d: { inspectorClosed: boolean | null; errors: string[] }, openedByUs: boolean): string {
   if (!openedByUs) return 'detached (its own inspector stays open, as found)';
-  return d.inspectorClosed === true ? 'detached, and the inspector leakscope opened is closed' : `detached; the inspector may still be open (${d.errors.join('; ')})`;
+  return d.inspectorClosed === true
+    ? 'detached, and the inspector leakscope opened is closed'
+    : `detached; the inspector may still be open (${d.errors.join('; ')})`;
 }

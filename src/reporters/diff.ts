@@ -1,13 +1,12 @@
 /** Renders a DiffResult: verdict, findings (worst first, each with path, location and hint), class growth. */
 import Table from 'cli-table3';
-import type { DiffResult, Finding } from '../analysis/diff.js';
-import { KINDS } from '../analysis/kinds.js';
+import type { DiffResult, Finding } from '../analysis/diff/diff.js';
+import { KINDS } from '../analysis/findings/kinds.js';
 import path from 'node:path';
-import { addedAtLines, formatBytes, formatCount, formatLocation } from '../format.js';
+import { addedAtLines, formatBytes, formatCount, formatLocation } from '../common/format.js';
 import { clipEnd, clipMiddle, outputWidth, rows, wrap } from './layout.js';
 import { findingsLines, headLines } from './terminal.js';
 import { mdCode, mdCulprit, mdEscape, mdTable } from './markdown.js';
-
 
 function byKind(findings: Finding[]): Array<[Finding['kind'], Finding[]]> {
   const groups = new Map<Finding['kind'], Finding[]>();
@@ -18,23 +17,6 @@ function byKind(findings: Finding[]): Array<[Finding['kind'], Finding[]]> {
   }
   // worst first: groups by their worst finding's bytes
   return [...groups.entries()].sort((a, b) => b[1][0].newBytes - a[1][0].newBytes);
-}
-
-/** `6.3 MB file, 10.8 MB heap`: the file's size and the heap's, labelled (they differ by 1.5-2x) */
-function snapshotSizes(s: DiffResult['snapshots'][number]): string {
-  return `${formatBytes(s.bytes)} file, ${formatBytes(s.totalSize)} heap`;
-}
-
-function findingLines(f: Finding, head: string): string[] {
-  const out = [`  ${head} ${f.summary}`];
-  if (f.status === 'watch' && f.statusReason) out.push(`     why not a leak: ${f.statusReason}`);
-  if (f.pathText) out.push(`     path:     ${f.pathText}`);
-  if (f.location) out.push(`     location: ${formatLocation(f.location)}`);
-  if (f.owner) out.push(`     owned by: ${formatLocation(f.owner)} (your code; the leak is inside a dependency)`);
-  if (f.addedAt) addedAtLines(f.addedAt).forEach((l, k) => out.push(`     ${k === 0 ? 'added at:' : '         '} ${l}`));
-  for (const e of f.evidence) out.push(`     also:     ${e}`);
-  out.push(`     fix:      ${f.hint}`);
-  return out;
 }
 
 function steps(values: number[], fmt: (n: number) => string): string {
@@ -104,7 +86,13 @@ function classLines(r: DiffResult, top: number, width: number): string[] {
   const list = [...growing].sort((a, b) => own(a.name) - own(b.name) || b.deltaBytes - a.deltaBytes).slice(0, top);
   if (list.length === 0) return [];
   // five columns and their borders in the width: the counts as wide as they need (within reason), the class the rest
-  const cells = list.map((c) => [c.name, steps(c.countByStep, (n) => formatCount(n)), formatCount(c.deltaCount, true), formatBytes(c.deltaBytes, true), c.monotonic ? 'yes' : '']);
+  const cells = list.map((c) => [
+    c.name,
+    steps(c.countByStep, (n) => formatCount(n)),
+    formatCount(c.deltaCount, true),
+    formatBytes(c.deltaBytes, true),
+    c.monotonic ? 'yes' : '',
+  ]);
   const fixed = 10 + 10 + 8;
   const avail = width - 6 - fixed;
   const counts = Math.min(Math.max(12, ...cells.map((c) => c[1].length + 2)), Math.floor(avail * 0.6));
@@ -116,7 +104,7 @@ function classLines(r: DiffResult, top: number, width: number): string[] {
     colWidths: [cls, counts, 10, 10, 8],
   });
   for (const c of cells) t.push([clipEnd(c[0], cls - 2), clipMiddle(c[1], counts - 2), c[2], c[3], c[4]]);
-  return ['', 'Per-class growth, first → last (the program\'s classes first)', t.toString()];
+  return ['', "Per-class growth, first → last (the program's classes first)", t.toString()];
 }
 
 /** Objects leakscope itself leaves in the target for a moment (the answers of its usage probes). */
@@ -126,8 +114,20 @@ function isProbeClass(name: string): boolean {
 
 export function diffMarkdown(r: DiffResult, top: number, o: DiffRenderOptions = {}): string {
   const out: string[] = [];
-  if (!o.embedded) out.push(`# leakscope diff: ${r.verdict}`, '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '', ...(mdCulprit(r.verdict, r.findings) ? [mdCulprit(r.verdict, r.findings), ''] : []));
-  out.push(mdTable(['#', 'Snapshot', 'File size', 'Heap size', 'Nodes'], r.snapshots.map((s, i) => [String(i + 1), s.file, formatBytes(s.bytes), formatBytes(s.totalSize), formatCount(s.nodes)])));
+  if (!o.embedded)
+    out.push(
+      `# leakscope diff: ${r.verdict}`,
+      '',
+      `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`,
+      '',
+      ...(mdCulprit(r.verdict, r.findings) ? [mdCulprit(r.verdict, r.findings), ''] : []),
+    );
+  out.push(
+    mdTable(
+      ['#', 'Snapshot', 'File size', 'Heap size', 'Nodes'],
+      r.snapshots.map((s, i) => [String(i + 1), s.file, formatBytes(s.bytes), formatBytes(s.totalSize), formatCount(s.nodes)]),
+    ),
+  );
   for (const w of r.warnings) out.push('', `> warning: ${mdEscape(w)}`);
   const section = (title: string, list: Finding[]) => {
     out.push('', `## ${title}`, '');
@@ -149,7 +149,18 @@ export function diffMarkdown(r: DiffResult, top: number, o: DiffRenderOptions = 
   const growing = r.classes.filter((c) => c.deltaCount > 0).slice(0, top);
   if (growing.length) {
     out.push('', '## Per-class growth', '');
-    out.push(mdTable(['Class', 'Count by snapshot', 'Δ count', 'Δ self size', 'Every step'], growing.map((c) => [c.name, steps(c.countByStep, (n) => formatCount(n)), formatCount(c.deltaCount, true), formatBytes(c.deltaBytes, true), c.monotonic ? 'yes' : ''])));
+    out.push(
+      mdTable(
+        ['Class', 'Count by snapshot', 'Δ count', 'Δ self size', 'Every step'],
+        growing.map((c) => [
+          c.name,
+          steps(c.countByStep, (n) => formatCount(n)),
+          formatCount(c.deltaCount, true),
+          formatBytes(c.deltaBytes, true),
+          c.monotonic ? 'yes' : '',
+        ]),
+      ),
+    );
   }
   return out.join('\n') + '\n';
 }

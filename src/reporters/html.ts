@@ -5,15 +5,15 @@
  * through printableDeep (control characters already visible as \xNN), so a class name from a hostile heap can
  * neither break the markup nor hide in it. Light and dark mode follow the reader's system setting.
  */
-import { culpritOf } from '../analysis/verdict.js';
+import { culpritOf } from '../analysis/findings/verdict.js';
 import { findingName } from './terminal.js';
-import type { DiffResult } from '../analysis/diff.js';
-import type { Finding } from '../analysis/findings.js';
-import type { AllocationSite } from '../analysis/allocations.js';
-import { KINDS } from '../analysis/kinds.js';
-import { addedAtLines, formatBytes, formatCount, formatLocation, threadLabel } from '../format.js';
-import type { AttachReport, UsageSample } from '../reports/attach.js';
-import type { RunReport } from '../reports/run.js';
+import type { DiffResult } from '../analysis/diff/diff.js';
+import type { Finding } from '../analysis/findings/findings.js';
+import type { AllocationSite } from '../analysis/findings/allocations.js';
+import { KINDS } from '../analysis/findings/kinds.js';
+import { addedAtLines, formatBytes, formatCount, formatLocation, threadLabel } from '../common/format.js';
+import type { AttachReport, UsageSample } from '../contracts/attach.js';
+import type { RunReport } from '../contracts/run.js';
 
 /** The one escape function: text and attribute values alike. */
 export function esc(value: unknown): string {
@@ -40,18 +40,32 @@ details summary{cursor:pointer;color:var(--muted)}ol.path{margin:6px 0;padding-l
 `;
 
 // sorts a table by the clicked column: numbers by their data-v, text otherwise; a second click reverses
-const SCRIPT = `document.querySelectorAll('th[data-sort]').forEach(function(th){th.addEventListener('click',function(){var t=th.closest('table'),b=t.tBodies[0],i=Array.prototype.indexOf.call(th.parentNode.children,th),d=th.dataset.dir==='asc'?'desc':'asc';th.dataset.dir=d;var rows=Array.prototype.slice.call(b.rows);rows.sort(function(x,y){var a=x.cells[i],c=y.cells[i],p=a.dataset.v,q=c.dataset.v,r=p!==undefined&&q!==undefined?Number(p)-Number(q):a.textContent.localeCompare(c.textContent);return d==='asc'?r:-r});rows.forEach(function(r){b.appendChild(r)})})});`;
+const SCRIPT =
+  `document.querySelectorAll('th[data-sort]').forEach(function(th){th.addEventListener('click',function(){var ` +
+  `t=th.closest('table'),b=t.tBodies[0],i=Array.prototype.indexOf.call(th.parentNode.children,th),d=th.dataset.dir==='asc'?'desc':'asc';th.dataset.dir=d;var ` +
+  `rows=Array.prototype.slice.call(b.rows);rows.sort(function(x,y){var ` +
+  `a=x.cells[i],c=y.cells[i],p=a.dataset.v,q=c.dataset.v,r=p!==undefined&&q!==undefined?Number(p)-Number(q):a.textContent.localeCompare(c.textContent);return ` +
+  `d==='asc'?r:-r});rows.forEach(function(r){b.appendChild(r)})})});`;
 
 /** The culprit under the verdict, above the fold: its place (what a reader opens) and its name. */
 function culpritLine(verdict: string, findings: Finding[]): string {
   const c = verdict === 'leak' ? culpritOf(findings) : null;
   if (!c) return '';
-  const loc = c.kind === 'listener' || c.kind === 'timer' || c.kind === 'closure' ? (c.location ?? c.declaration) : (c.declaration ?? c.location);
+  const loc =
+    c.kind === 'listener' || c.kind === 'timer' || c.kind === 'closure' ? (c.location ?? c.declaration) : (c.declaration ?? c.location);
   const added = c.addedAt?.sites[0];
   return `<div class="culprit"><code>${esc(loc ? formatLocation(loc) : '')}</code> <strong>${esc(findingName(c))}</strong>${added ? `<br><span class="muted">added at</span> <code>${esc(formatLocation(added))}</code>${added.text ? ` <code>${esc(added.text)}</code>` : ''}` : ''}</div>`;
 }
 
-function page(o: { title: string; heading: string; verdict: string; reason: string; body: string; generator: string; findings?: Finding[] }): string {
+function page(o: {
+  title: string;
+  heading: string;
+  verdict: string;
+  reason: string;
+  body: string;
+  generator: string;
+  findings?: Finding[];
+}): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
@@ -82,7 +96,14 @@ function niceMax(v: number): number {
 }
 
 /** A line chart (MB over seconds, or over snapshots) with the snapshot moments marked. */
-function lineChart(o: { title: string; series: Series[]; marks: number[]; xLabel: (x: number) => string; xTicks?: number[]; height?: number }): string {
+function lineChart(o: {
+  title: string;
+  series: Series[];
+  marks: number[];
+  xLabel: (x: number) => string;
+  xTicks?: number[];
+  height?: number;
+}): string {
   const series = o.series.filter((s) => s.points.length > 0);
   if (series.length === 0) return '';
   const W = 720;
@@ -100,15 +121,25 @@ function lineChart(o: { title: string; series: Series[]; marks: number[]; xLabel
   const parts: string[] = [];
   for (let k = 0; k <= 4; k++) {
     const y = (yMax * k) / 4;
-    parts.push(`<line class="grid" x1="${L}" x2="${W - R}" y1="${Y(y).toFixed(1)}" y2="${Y(y).toFixed(1)}"/><text x="${L - 6}" y="${(Y(y) + 4).toFixed(1)}" text-anchor="end">${esc(formatBytes(y))}</text>`);
+    parts.push(
+      `<line class="grid" x1="${L}" x2="${W - R}" y1="${Y(y).toFixed(1)}" y2="${Y(y).toFixed(1)}"/><text x="${L - 6}" y="${(Y(y) + 4).toFixed(1)}" text-anchor="end">${esc(formatBytes(y))}</text>`,
+    );
   }
   const ticks = o.xTicks ?? [x0, (x0 + x1) / 2, x1];
   for (const x of ticks) parts.push(`<text x="${X(x).toFixed(1)}" y="${H - 8}" text-anchor="middle">${esc(o.xLabel(x))}</text>`);
-  o.marks.forEach((m, k) => parts.push(`<line class="snap" x1="${X(m).toFixed(1)}" x2="${X(m).toFixed(1)}" y1="${T}" y2="${H - B}"><title>snapshot ${k + 1}</title></line><text x="${(X(m) > W - R - 24 ? X(m) - 3 : X(m) + 3).toFixed(1)}" y="${T + 10}" text-anchor="${X(m) > W - R - 24 ? 'end' : 'start'}">S${k + 1}</text>`));
+  o.marks.forEach((m, k) =>
+    parts.push(
+      `<line class="snap" x1="${X(m).toFixed(1)}" x2="${X(m).toFixed(1)}" y1="${T}" y2="${H - B}"><title>snapshot ` +
+        `${k + 1}</title></line><text x="${(X(m) > W - R - 24 ? X(m) - 3 : X(m) + 3).toFixed(1)}" y="${T + 10}" ` +
+        `text-anchor="${X(m) > W - R - 24 ? 'end' : 'start'}">S${k + 1}</text>`,
+    ),
+  );
   for (const s of series) {
     const pts = s.points.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ');
     parts.push(`<polyline class="${s.cls}" fill="none" stroke-width="2" points="${pts}"><title>${esc(s.name)}</title></polyline>`);
-    if (s.points.length <= 12) for (const [x, y] of s.points) parts.push(`<circle class="${s.cls}" cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3" fill="var(--bg)" stroke-width="2"/>`);
+    if (s.points.length <= 12)
+      for (const [x, y] of s.points)
+        parts.push(`<circle class="${s.cls}" cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3" fill="var(--bg)" stroke-width="2"/>`);
   }
   const legend = series.map((s) => `<span><i style="background:var(--c${s.cls.slice(1)})"></i>${esc(s.name)}</span>`).join('');
   return `<figure class="chart" style="margin:8px 0"><figcaption class="muted">${esc(o.title)}</figcaption><svg role="img" aria-label="${esc(o.title)}" viewBox="0 0 ${W} ${H}" width="100%" preserveAspectRatio="xMidYMid meet">${parts.join('')}</svg><div class="legend muted">${legend}</div></figure>`;
@@ -121,18 +152,31 @@ function lineChart(o: { title: string; series: Series[]; marks: number[]; xLabel
 function usageChart(title: string, usage: UsageSample[], snapshotT: number[]): string {
   if (usage.length < 2) return '';
   const t0 = usage[0].t;
-  const pick = (f: (u: UsageSample) => number | undefined) => usage.flatMap((u): Array<[number, number]> => (typeof f(u) === 'number' ? [[(u.t - t0) / 1000, f(u) as number]] : []));
+  const pick = (f: (u: UsageSample) => number | undefined) =>
+    usage.flatMap((u): Array<[number, number]> => (typeof f(u) === 'number' ? [[(u.t - t0) / 1000, f(u) as number]] : []));
   const external = pick((u) => u.external);
   const rss = pick((u) => (u.rss > 0 ? u.rss : undefined));
   const marks = snapshotT.map((t) => (t - t0) / 1000);
   const xLabel = (x: number) => `${Math.round(x)} s`;
   const heap = lineChart({
     title,
-    series: [{ name: 'heap used', cls: 's1', points: pick((u) => u.used) }, ...(external.some((p) => p[1] > 0) ? [{ name: 'external (Buffers, …)', cls: 's2' as const, points: external }] : [])],
+    series: [
+      { name: 'heap used', cls: 's1', points: pick((u) => u.used) },
+      ...(external.some((p) => p[1] > 0) ? [{ name: 'external (Buffers, …)', cls: 's2' as const, points: external }] : []),
+    ],
     marks,
     xLabel,
   });
-  return rss.length ? heap + lineChart({ title: 'Resident set size (the whole process)', series: [{ name: 'RSS', cls: 's3', points: rss }], marks, xLabel, height: 150 }) : heap;
+  return rss.length
+    ? heap +
+        lineChart({
+          title: 'Resident set size (the whole process)',
+          series: [{ name: 'RSS', cls: 's3', points: rss }],
+          marks,
+          xLabel,
+          height: 150,
+        })
+    : heap;
 }
 
 /** A small inline sparkline of a finding's counts per snapshot. */
@@ -142,7 +186,11 @@ function sparkline(values: number[]): string {
   const H = 22;
   const max = Math.max(...values);
   const min = Math.min(...values);
-  const pts = values.map((v, k) => `${((k / (values.length - 1)) * (W - 4) + 2).toFixed(1)},${(H - 3 - ((v - min) / (max - min || 1)) * (H - 6)).toFixed(1)}`).join(' ');
+  const pts = values
+    .map(
+      (v, k) => `${((k / (values.length - 1)) * (W - 4) + 2).toFixed(1)},${(H - 3 - ((v - min) / (max - min || 1)) * (H - 6)).toFixed(1)}`,
+    )
+    .join(' ');
   return `<svg class="spark" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" aria-hidden="true"><polyline class="s1" fill="none" stroke-width="2" points="${pts}"/></svg>`;
 }
 
@@ -150,13 +198,31 @@ function sparkline(values: number[]): string {
 
 function findingCard(f: Finding, n: number): string {
   const rows: Array<[string, string]> = [];
-  rows.push(['counts', `${sparkline(f.countByStep)} <span class="mono">${esc(f.countByStep.map((c) => formatCount(c)).join(' → '))}</span>`]);
-  rows.push(['retains', `${esc(formatBytes(f.newBytes))} new${f.bytesByStep.length ? ` <span class="muted">(${esc(f.bytesByStep.map((b) => formatBytes(b)).join(' → '))})</span>` : ''}`]);
+  rows.push([
+    'counts',
+    `${sparkline(f.countByStep)} <span class="mono">${esc(f.countByStep.map((c) => formatCount(c)).join(' → '))}</span>`,
+  ]);
+  rows.push([
+    'retains',
+    `${esc(formatBytes(f.newBytes))} new${f.bytesByStep.length ? ` <span class="muted">(${esc(f.bytesByStep.map((b) => formatBytes(b)).join(' → '))})</span>` : ''}`,
+  ]);
   if (f.location) rows.push(['declared at', `<code>${esc(formatLocation(f.location))}</code>`]);
-  if (f.owner) rows.push(['owned by', `<code>${esc(formatLocation(f.owner))}</code> <span class="muted">(your code; the leak is inside a dependency)</span>`]);
-  if (f.addedAt) rows.push(['added at', addedAtLines(f.addedAt).map((l) => `<div><code>${esc(l)}</code></div>`).join('')]);
+  if (f.owner)
+    rows.push([
+      'owned by',
+      `<code>${esc(formatLocation(f.owner))}</code> <span class="muted">(your code; the leak is inside a dependency)</span>`,
+    ]);
+  if (f.addedAt)
+    rows.push([
+      'added at',
+      addedAtLines(f.addedAt)
+        .map((l) => `<div><code>${esc(l)}</code></div>`)
+        .join(''),
+    ]);
   if (f.pathText) {
-    const whole = f.retainerPath.length ? `<details><summary>the whole path (${f.retainerPath.length} steps)</summary><ol class="path">${f.retainerPath.map((s) => `<li><code>${esc(s)}</code></li>`).join('')}</ol></details>` : '';
+    const whole = f.retainerPath.length
+      ? `<details><summary>the whole path (${f.retainerPath.length} steps)</summary><ol class="path">${f.retainerPath.map((s) => `<li><code>${esc(s)}</code></li>`).join('')}</ol></details>`
+      : '';
     rows.push(['held by', `<code>${esc(f.pathText)}</code>${whole}`]);
   }
   if (f.status === 'watch' && f.statusReason) rows.push(['not a leak', esc(f.statusReason)]);
@@ -172,7 +238,10 @@ function findingsSection(r: DiffResult): string {
   if (r.findings.length === 0) out.push('<p class="muted">No finding: no single holder grew at every snapshot above the thresholds.</p>');
   reported.forEach((f, k) => out.push(findingCard(f, k + 1)));
   if (watch.length) {
-    out.push(`<details class="watch"><summary><strong>Watch: ${watch.length} item${watch.length === 1 ? '' : 's'}</strong> <span class="muted">— steady growth too small to matter; not a leak verdict</span></summary>`);
+    out.push(
+      `<details class="watch"><summary><strong>Watch: ${watch.length} item${watch.length === 1 ? '' : 's'}</strong> ` +
+        `<span class="muted">— steady growth too small to matter; not a leak verdict</span></summary>`,
+    );
     watch.forEach((f, k) => out.push(findingCard(f, k + 1)));
     out.push('</details>');
   }
@@ -184,7 +253,9 @@ function classTable(r: DiffResult, top: number): string {
   if (growing.length === 0) return '';
   const rows = growing.map(
     (c) =>
-      `<tr><td><code>${esc(c.name)}</code></td><td class="mono">${esc(c.countByStep.map((n) => formatCount(n)).join(' → '))}</td><td class="n" data-v="${c.deltaCount}">${esc(formatCount(c.deltaCount, true))}</td><td class="n" data-v="${c.deltaBytes}">${esc(formatBytes(c.deltaBytes, true))}</td><td data-v="${c.monotonic ? 1 : 0}">${c.monotonic ? 'yes' : ''}</td></tr>`,
+      `<tr><td><code>${esc(c.name)}</code></td><td class="mono">${esc(c.countByStep.map((n) => formatCount(n)).join(' → '))}</td><td ` +
+      `class="n" data-v="${c.deltaCount}">${esc(formatCount(c.deltaCount, true))}</td><td class="n" data-v="${c.deltaBytes}">${esc(formatBytes(c.deltaBytes, true))}</td><td ` +
+      `data-v="${c.monotonic ? 1 : 0}">${c.monotonic ? 'yes' : ''}</td></tr>`,
   );
   return `<h2>Per-class growth</h2><p class="muted">First → last snapshot; click a column to sort.</p><table class="sortable" id="classes"><thead><tr><th data-sort>Class</th><th>Count by snapshot</th><th class="n" data-sort>Δ count</th><th class="n" data-sort>Δ self size</th><th data-sort>Every step</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -194,21 +265,25 @@ function sitesTable(sites: AllocationSite[]): string {
   const max = Math.max(...sites.map((s) => Math.abs(s.deltaBytes)), 1);
   const rows = sites.map(
     (s) =>
-      `<tr><td><code>${esc(s.functionName)}</code></td><td><code>${esc(formatLocation(s))}</code></td><td class="mono">${esc(s.bytesByStep.map((b) => formatBytes(b)).join(' → '))}</td><td class="n" data-v="${s.deltaBytes}"><svg width="80" height="10" aria-hidden="true"><rect class="s1" x="0" y="1" height="8" width="${Math.max(1, (Math.abs(s.deltaBytes) / max) * 80).toFixed(1)}" style="fill:var(--c1)"/></svg> ${esc(formatBytes(s.deltaBytes, true))}</td></tr>`,
+      `<tr><td><code>${esc(s.functionName)}</code></td><td><code>${esc(formatLocation(s))}</code></td><td class="mono">${esc(s.bytesByStep.map((b) => formatBytes(b)).join(' → '))}</td><td ` +
+      `class="n" data-v="${s.deltaBytes}"><svg width="80" height="10" aria-hidden="true"><rect class="s1" x="0" ` +
+      `y="1" height="8" width="${Math.max(1, (Math.abs(s.deltaBytes) / max) * 80).toFixed(1)}" style="fill:var(--c1)"/></svg> ` +
+      `${esc(formatBytes(s.deltaBytes, true))}</td></tr>`,
   );
   return `<h2>Allocation sites whose live memory grew</h2><p class="muted">Sampling heap profiler, first → last window.</p><table class="sortable" id="sites"><thead><tr><th data-sort>Function</th><th data-sort>Location</th><th>Live bytes by window</th><th class="n" data-sort>Growth</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function diffBody(r: DiffResult, top: number, usage?: { title: string; usage: UsageSample[]; snapshotT: number[] }): string {
-  const chart = usage && usage.usage.length >= 2
-    ? usageChart(usage.title, usage.usage, usage.snapshotT)
-    : lineChart({
-        title: 'Heap size per snapshot',
-        series: [{ name: 'heap (snapshot total)', cls: 's1', points: r.snapshots.map((s, k) => [k + 1, s.totalSize]) }],
-        marks: [],
-        xLabel: (x) => `S${Math.round(x)}`,
-        xTicks: r.snapshots.map((_, k) => k + 1),
-      });
+  const chart =
+    usage && usage.usage.length >= 2
+      ? usageChart(usage.title, usage.usage, usage.snapshotT)
+      : lineChart({
+          title: 'Heap size per snapshot',
+          series: [{ name: 'heap (snapshot total)', cls: 's1', points: r.snapshots.map((s, k) => [k + 1, s.totalSize]) }],
+          marks: [],
+          xLabel: (x) => `S${Math.round(x)}`,
+          xTicks: r.snapshots.map((_, k) => k + 1),
+        });
   const files = `<details><summary>${r.snapshots.length} snapshots</summary><ol>${r.snapshots.map((s) => `<li><code>${esc(s.file)}</code> <span class="muted">(${esc(formatBytes(s.bytes))} file, ${esc(formatBytes(s.totalSize))} heap)</span></li>`).join('')}</ol></details>`;
   const warnings = r.warnings.map((w) => `<p class="muted">warning: ${esc(w)}</p>`).join('');
   // the findings first (the culprit, where, what to do), then the evidence
@@ -218,7 +293,15 @@ function diffBody(r: DiffResult, top: number, usage?: { title: string; usage: Us
 // ---- the three reports ----
 
 export function diffHtml(r: DiffResult, top: number, version: string): string {
-  return page({ title: `leakscope diff: ${r.verdict}`, heading: 'leakscope diff', verdict: r.verdict, reason: r.reason, body: diffBody(r, top), generator: `leakscope ${version}`, findings: r.findings });
+  return page({
+    title: `leakscope diff: ${r.verdict}`,
+    heading: 'leakscope diff',
+    verdict: r.verdict,
+    reason: r.reason,
+    body: diffBody(r, top),
+    generator: `leakscope ${version}`,
+    findings: r.findings,
+  });
 }
 
 export function attachHtml(r: AttachReport, top: number, version: string): string {
@@ -232,17 +315,29 @@ export function attachHtml(r: AttachReport, top: number, version: string): strin
     for (const i of p.isolates) {
       if (p.isolates.length > 1) body.push(`<h2>${esc(i.label)}: ${esc(i.verdict)}</h2><p>${esc(i.reason)}</p>`);
       if (i.memory) body.push(`<p class="muted">Memory: ${esc(i.memory.text)}</p>`);
-      if (i.diff) body.push(diffBody(i.diff, top, { title: `Memory of ${i.label} over the watch`, usage: i.usage, snapshotT: i.snapshotT }));
+      if (i.diff)
+        body.push(diffBody(i.diff, top, { title: `Memory of ${i.label} over the watch`, usage: i.usage, snapshotT: i.snapshotT }));
       else body.push(usageChart(`Memory of ${i.label}`, i.usage, i.snapshotT));
       body.push(sitesTable(i.allocationSites));
     }
   }
-  return page({ title: `leakscope attach: ${r.verdict}`, heading: 'leakscope attach', verdict: r.verdict, reason: r.reason, body: body.join('\n'), generator: `leakscope ${version}`, findings: r.processes.flatMap((p) => p.isolates.flatMap((i) => i.diff?.findings ?? [])) });
+  return page({
+    title: `leakscope attach: ${r.verdict}`,
+    heading: 'leakscope attach',
+    verdict: r.verdict,
+    reason: r.reason,
+    body: body.join('\n'),
+    generator: `leakscope ${version}`,
+    findings: r.processes.flatMap((p) => p.isolates.flatMap((i) => i.diff?.findings ?? [])),
+  });
 }
 
 export function runHtml(r: RunReport, top: number, version: string): string {
   const body: string[] = [`<p class="muted">Command: <code>${esc(r.command.join(' '))}</code></p>`];
-  if (r.trend) body.push(`<p class="muted">Heap trend (post-GC): ${esc(`${(r.trend.slope / 1e6).toFixed(2)} MB/min (95% CI ${(r.trend.low / 1e6).toFixed(2)} … ${(r.trend.high / 1e6).toFixed(2)})`)}</p>`);
+  if (r.trend)
+    body.push(
+      `<p class="muted">Heap trend (post-GC): ${esc(`${(r.trend.slope / 1e6).toFixed(2)} MB/min (95% CI ${(r.trend.low / 1e6).toFixed(2)} … ${(r.trend.high / 1e6).toFixed(2)})`)}</p>`,
+    );
   if (r.memory) body.push(`<p class="muted">Memory: ${esc(r.memory.text)}</p>`);
   if (r.growthTrace) body.push(`<p class="muted">${esc(r.growthTrace.text)}</p>`);
   if (r.error) body.push(`<p class="verdict inconclusive">${esc(r.error)}</p>`);
@@ -252,5 +347,13 @@ export function runHtml(r: RunReport, top: number, version: string): string {
     body.push(`<h2>${esc(threadLabel(w.thread))}: ${esc(w.verdict)}</h2><p>${esc(w.reason)}</p>`);
     if (w.diff) body.push(diffBody(w.diff, top, { title: `Memory of ${w.label}`, usage: w.usage, snapshotT: w.snapshotT }));
   }
-  return page({ title: `leakscope run: ${r.verdict}`, heading: 'leakscope run', verdict: r.verdict, reason: r.reason, body: body.join('\n'), generator: `leakscope ${version}`, findings: r.failing });
+  return page({
+    title: `leakscope run: ${r.verdict}`,
+    heading: 'leakscope run',
+    verdict: r.verdict,
+    reason: r.reason,
+    body: body.join('\n'),
+    generator: `leakscope ${version}`,
+    findings: r.failing,
+  });
 }

@@ -3,7 +3,7 @@
  * (snapshot transfer %, next snapshot in N s, heap used), both redrawn in place; event lines scroll above them.
  * Only on a TTY and never with --json.
  */
-import { formatBytes, threadLabel } from '../format.js';
+import { formatBytes, threadLabel } from '../common/format.js';
 import type { ThreadInfo } from '../capture/session.js';
 import type { CaptureEvents } from '../capture/monitor.js';
 
@@ -111,10 +111,14 @@ export function captureEvents(live: LiveView, snapshots: number, opts: { chart?:
       live.status(usageText(u));
     },
     waiting: (k, left) => chart && live.status(`next snapshot (${k}/${snapshots}) in ${Math.ceil(left / 1000)} s`),
-    snapshotStart: (k, pause, t) => live.status(`snapshot ${k}/${snapshots}${tag(t)}: the target pauses for about ${(pause / 1000).toFixed(1)} s...`),
-    snapshotProgress: (k, done, total, t) => live.status(`snapshot ${k}/${snapshots}${tag(t)}: ${total ? Math.round((done / total) * 100) : 0}%`),
-    snapshotDone: (k, file, bytes, ms, t) => live.line(`snapshot ${k}/${snapshots}${tag(t)}: ${file} (${formatBytes(bytes)}, ${(ms / 1000).toFixed(1)} s)`),
+    snapshotStart: (k, pause, t) =>
+      live.status(`snapshot ${k}/${snapshots}${tag(t)}: the target pauses for about ${(pause / 1000).toFixed(1)} s...`),
+    snapshotProgress: (k, done, total, t) =>
+      live.status(`snapshot ${k}/${snapshots}${tag(t)}: ${total ? Math.round((done / total) * 100) : 0}%`),
+    snapshotDone: (k, file, bytes, ms, t) =>
+      live.line(`snapshot ${k}/${snapshots}${tag(t)}: ${file} (${formatBytes(bytes)}, ${(ms / 1000).toFixed(1)} s)`),
     threadStarted: (t) => live.line(`${opts.who ? `${opts.who}: ` : ''}watching ${threadLabel(t)}`),
-    threadExited: (t, n) => live.line(`${opts.who ? `${opts.who}: ` : ''}${threadLabel(t)} exited after ${n} snapshot${n === 1 ? '' : 's'}`),
+    threadExited: (t, n) =>
+      live.line(`${opts.who ? `${opts.who}: ` : ''}${threadLabel(t)} exited after ${n} snapshot${n === 1 ? '' : 's'}`),
   };
 }

@@ -1,6 +1,6 @@
-import type { Finding } from '../analysis/findings.js';
-import { culpritOf } from '../analysis/verdict.js';
-import { formatLocation } from '../format.js';
+import type { Finding } from '../analysis/findings/findings.js';
+import { culpritOf } from '../analysis/findings/verdict.js';
+import { formatLocation } from '../common/format.js';
 import { findingName } from './terminal.js';
 
 /**
@@ -34,7 +34,8 @@ export function mdCode(s: string): string {
 export function mdCulprit(verdict: string, findings: Finding[]): string {
   const c = verdict === 'leak' ? culpritOf(findings) : null;
   if (!c) return '';
-  const loc = c.kind === 'listener' || c.kind === 'timer' || c.kind === 'closure' ? (c.location ?? c.declaration) : (c.declaration ?? c.location);
+  const loc =
+    c.kind === 'listener' || c.kind === 'timer' || c.kind === 'closure' ? (c.location ?? c.declaration) : (c.declaration ?? c.location);
   const added = c.addedAt?.sites[0];
   return `${loc ? `at ${mdCode(formatLocation(loc))}: ` : ''}**${mdEscape(findingName(c))}**${added ? ` — added at ${mdCode(formatLocation(added))}${added.text ? ` ${mdCode(added.text)}` : ''}` : ''}`;
 }

@@ -1,10 +1,10 @@
 /**
  * The progress bar on stderr for long phases (reading a snapshot, building the graph): an implementation of the
- * Progress interface (src/progress.ts) the commands inject. Shown only on a TTY and never with --json, so stdout
+ * Progress interface (src/common/progress.ts) the commands inject. Shown only on a TTY and never with --json, so stdout
  * stays parseable and CI logs stay clean.
  */
 import cliProgress from 'cli-progress';
-import type { FileOfMany, PhaseName, Progress } from '../progress.js';
+import type { FileOfMany, PhaseName, Progress } from '../common/progress.js';
 
 export interface ProgressBar extends Progress {
   stop(): void;

@@ -1,10 +1,10 @@
 /** Renders a soak test (`leakscope run`): a quiet line when it passes, the whole story when it fails. */
-import type { FindingKind } from '../analysis/kinds.js';
-import type { SoakJudgement } from '../analysis/soak.js';
+import type { FindingKind } from '../analysis/findings/kinds.js';
+import type { SoakJudgement } from '../analysis/series/soak.js';
 import type { ExitStatus } from '../capture/program.js';
-import { formatRate } from '../format.js';
-import type { RunReport } from '../reports/run.js';
-import { printableDeep } from '../text.js';
+import { formatRate } from '../common/format.js';
+import type { RunReport } from '../contracts/run.js';
+import { printableDeep } from '../common/text.js';
 import { heapChart, lifecycleNotes } from './attach.js';
 import { junitReport, sarifReport } from './ci.js';
 import path from 'node:path';
@@ -40,7 +40,10 @@ export function runOneLine(r: RunReport, width = outputWidth()): string {
 /** The memory lines: the heap's trend after GC (what is judged), then where the memory went (stated, not judged). */
 function memoryRows(r: Pick<RunReport, 'trend' | 'heapFloor' | 'maxGrowth' | 'memory'>): Array<[string, string]> {
   const t = r.trend;
-  const heap = t ? `${formatRate(t.slope)} after GC (95% CI ${formatRate(t.low)} … ${formatRate(t.high)}, ${t.samples} samples); grows materially above ${formatRate(r.heapFloor)}, fails alone above ${formatRate(r.maxGrowth)}` : 'too few samples for a trend';
+  const heap = t
+    ? `${formatRate(t.slope)} after GC (95% CI ${formatRate(t.low)} … ${formatRate(t.high)}, ${t.samples} samples); ` +
+      `grows materially above ${formatRate(r.heapFloor)}, fails alone above ${formatRate(r.maxGrowth)}`
+    : 'too few samples for a trend';
   return [
     ['heap', heap],
     ['memory', r.memory?.text ?? ''],
@@ -49,7 +52,12 @@ function memoryRows(r: Pick<RunReport, 'trend' | 'heapFloor' | 'maxGrowth' | 'me
 
 /** Where the report and the snapshots are. */
 function filesRow(r: RunReport): Array<[string, string]> {
-  const snaps = r.snapshots.length === 0 ? '' : r.snapshotsDropped ? 'dropped (a passing run keeps its report only; --keep-snapshots keeps them)' : `${r.snapshots.length} in ${path.dirname(r.snapshots[0])}${heapRange(r.diff)}`;
+  const snaps =
+    r.snapshots.length === 0
+      ? ''
+      : r.snapshotsDropped
+        ? 'dropped (a passing run keeps its report only; --keep-snapshots keeps them)'
+        : `${r.snapshots.length} in ${path.dirname(r.snapshots[0])}${heapRange(r.diff)}`;
   return [
     ['report', r.reportFile ?? ''],
     ['snapshots', snaps],
@@ -75,7 +83,12 @@ export function runTable(r: RunReport, top: number, o: { verbose?: boolean; widt
       [
         ...memoryRows(r),
         // the program: worth a line when it ended by itself (or under --verbose), not when leakscope stopped it
-        ['program', verbose || !r.program.stoppedByUs ? `${r.command.join(' ')}: ${r.program.stoppedByUs ? `stopped at the end (${exitText(r.program.exit)})` : `ended on its own (${exitText(r.program.exit)})`}` : ''],
+        [
+          'program',
+          verbose || !r.program.stoppedByUs
+            ? `${r.command.join(' ')}: ${r.program.stoppedByUs ? `stopped at the end (${exitText(r.program.exit)})` : `ended on its own (${exitText(r.program.exit)})`}`
+            : '',
+        ],
         ['load', r.load ? `${r.load.command} — ${r.load.runs} run${r.load.runs === 1 ? '' : 's'}${r.load.failed ? ', FAILED' : ''}` : ''],
         ['baseline', r.accepted.length ? `accepted: ${r.accepted.map((f) => `${f.kind} ${f.name}`).join(', ')}` : ''],
         ['not failing', r.ignored.length ? `kinds outside --fail-on: ${r.ignored.map((f) => `${f.kind} ${f.name}`).join(', ')}` : ''],
@@ -90,7 +103,10 @@ export function runTable(r: RunReport, top: number, o: { verbose?: boolean; widt
     if (chart) out.push('', chart);
   }
   if (r.error || (verbose && r.verdict === 'leak')) {
-    const tail = r.program.stderrTail.trim().split('\n').slice(verbose ? -30 : -8);
+    const tail = r.program.stderrTail
+      .trim()
+      .split('\n')
+      .slice(verbose ? -30 : -8);
     if (tail.join('').trim()) out.push('', 'Program stderr (last lines):', ...tail.map((l) => clipEnd(l, width)));
     if (r.load?.output) out.push('', 'Load output (last lines):', ...r.load.output.split('\n').map((l) => clipEnd(l, width)));
     // the last lines of another program's output end with a blank line: "More" is leakscope's again
@@ -101,7 +117,17 @@ export function runTable(r: RunReport, top: number, o: { verbose?: boolean; widt
 }
 
 export function runMarkdown(r: RunReport, top: number): string {
-  const out: string[] = [`# leakscope run: ${r.verdict}`, '', mdCode(`leakscope run -- ${r.command.join(' ')}`), '', `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`, '', ...(mdCulprit(r.verdict, r.failing) ? [mdCulprit(r.verdict, r.failing), ''] : []), `- ${mdEscape(trendLine(r))}`, ...memoryLine(r).map((l) => `- ${mdEscape(l)}`)];
+  const out: string[] = [
+    `# leakscope run: ${r.verdict}`,
+    '',
+    mdCode(`leakscope run -- ${r.command.join(' ')}`),
+    '',
+    `**${r.verdict.toUpperCase()}** — ${mdEscape(r.reason)}`,
+    '',
+    ...(mdCulprit(r.verdict, r.failing) ? [mdCulprit(r.verdict, r.failing), ''] : []),
+    `- ${mdEscape(trendLine(r))}`,
+    ...memoryLine(r).map((l) => `- ${mdEscape(l)}`),
+  ];
   out.push(`- Program: ${r.program.stoppedByUs ? 'stopped at the end' : 'ended on its own'} (${mdEscape(exitText(r.program.exit))})`);
   if (r.load) out.push(`- Load: ${mdCode(r.load.command)} — ${r.load.runs} run(s)${r.load.failed ? ', **failed**' : ''}`);
   if (r.growthTrace) out.push(`- Trace: ${mdEscape(r.growthTrace.text)}`);
@@ -127,10 +153,17 @@ export type RunFormat = 'table' | 'markdown' | 'junit' | 'sarif' | 'html';
  */
 /** The terminal's report: one line when nothing leaked (CI stays quiet), the whole account otherwise or with --verbose. */
 export function runTerminal(shown: RunReport, o: { top: number; verbose: boolean; width?: number }): string {
-  return shown.verdict === 'no-leak' && !o.verbose ? runOneLine(shown, o.width) : runTable(shown, o.top, { verbose: o.verbose, width: o.width });
+  return shown.verdict === 'no-leak' && !o.verbose
+    ? runOneLine(shown, o.width)
+    : runTable(shown, o.top, { verbose: o.verbose, width: o.width });
 }
 
-export function renderRun(report: RunReport, judgement: SoakJudgement, failOn: Set<FindingKind>, o: { format: RunFormat; top: number; verbose: boolean; version: string; width?: number }): string {
+export function renderRun(
+  report: RunReport,
+  judgement: SoakJudgement,
+  failOn: Set<FindingKind>,
+  o: { format: RunFormat; top: number; verbose: boolean; version: string; width?: number },
+): string {
   const shown = printableDeep(report);
   const judged = printableDeep(judgement);
   switch (o.format) {

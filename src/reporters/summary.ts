@@ -1,7 +1,7 @@
 /** Renders a SummaryResult as a terminal table or as Markdown. */
 import Table from 'cli-table3';
 import type { SummaryResult } from '../analysis/summary.js';
-import { formatBytes, formatCount, formatLocation } from '../format.js';
+import { formatBytes, formatCount, formatLocation } from '../common/format.js';
 import { mdEscape, mdTable } from './markdown.js';
 
 function plainTable(head: string[]): Table.Table {
@@ -14,7 +14,9 @@ function clip(s: string, max: number): string {
 
 /** " (of which 9.9 MB in 240 ArrayBuffers outside the JS heap)", when that is at least a twentieth of it */
 function offHeapText(t: SummaryResult['totals']): string {
-  return t.offHeapSize >= 0.05 * t.selfSize ? ` (of which ${formatBytes(t.offHeapSize)} in ${formatCount(t.offHeapStores)} ArrayBuffers outside the JS heap)` : '';
+  return t.offHeapSize >= 0.05 * t.selfSize
+    ? ` (of which ${formatBytes(t.offHeapSize)} in ${formatCount(t.offHeapStores)} ArrayBuffers outside the JS heap)`
+    : '';
 }
 
 export function summaryTable(r: SummaryResult): string {
@@ -39,7 +41,13 @@ export function summaryTable(r: SummaryResult): string {
     colWidths: [30, 11, 10, 64, 30],
   });
   for (const o of r.largest) {
-    lt.push([`${clip(o.className, 40)} @${o.id}`, formatBytes(o.retainedSize), formatBytes(o.selfSize), o.pathText, formatLocation(o.location)]);
+    lt.push([
+      `${clip(o.className, 40)} @${o.id}`,
+      formatBytes(o.retainedSize),
+      formatBytes(o.selfSize),
+      o.pathText,
+      formatLocation(o.location),
+    ]);
   }
   out.push(lt.toString());
   for (const w of r.warnings) out.push(`warning: ${w}`);
@@ -56,12 +64,23 @@ export function summaryMarkdown(r: SummaryResult): string {
     '',
   );
   out.push('## Top classes by retained size', '');
-  out.push(mdTable(['Class', 'Count', 'Self size', 'Retained size'], r.classes.map((c) => [c.name, formatCount(c.count), formatBytes(c.selfSize), formatBytes(c.retainedSize)])));
+  out.push(
+    mdTable(
+      ['Class', 'Count', 'Self size', 'Retained size'],
+      r.classes.map((c) => [c.name, formatCount(c.count), formatBytes(c.selfSize), formatBytes(c.retainedSize)]),
+    ),
+  );
   out.push('', '## Largest objects', '');
   out.push(
     mdTable(
       ['Object', 'Retained', 'Self', 'Retainer path', 'Location'],
-      r.largest.map((o) => [`${o.className} @${o.id}`, formatBytes(o.retainedSize), formatBytes(o.selfSize), o.pathText, formatLocation(o.location)]),
+      r.largest.map((o) => [
+        `${o.className} @${o.id}`,
+        formatBytes(o.retainedSize),
+        formatBytes(o.selfSize),
+        o.pathText,
+        formatLocation(o.location),
+      ]),
     ),
   );
   for (const w of r.warnings) out.push('', `> warning: ${mdEscape(w)}`);

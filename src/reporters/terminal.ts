@@ -4,9 +4,9 @@
  * What a reader does not need at first (per-class tables, charts, watch items in full, evidence) is behind
  * --verbose, in the HTML report and in --json.
  */
-import type { Finding, Verdict } from '../analysis/findings.js';
-import { culpritOf } from '../analysis/verdict.js';
-import { formatBytes, formatCount, formatLocation, formatSmallRate, shortLocation } from '../format.js';
+import type { Finding, Verdict } from '../analysis/findings/findings.js';
+import { culpritOf } from '../analysis/findings/verdict.js';
+import { formatBytes, formatCount, formatLocation, formatSmallRate, shortLocation } from '../common/format.js';
 import { clipEnd, rows, wrap } from './layout.js';
 
 /** What a finding's counts count. */
@@ -39,7 +39,8 @@ export function findingName(f: Finding): string {
 
 /** Where a finding is, in one place: the holder's declaration, else what the detector located (a callback). */
 function placeOf(f: Finding): string {
-  const loc = f.kind === 'listener' || f.kind === 'timer' || f.kind === 'closure' ? (f.location ?? f.declaration) : (f.declaration ?? f.location);
+  const loc =
+    f.kind === 'listener' || f.kind === 'timer' || f.kind === 'closure' ? (f.location ?? f.declaration) : (f.declaration ?? f.location);
   return loc ? shortLocation(loc) : '';
 }
 
@@ -70,7 +71,11 @@ function countsOf(f: Finding): string {
   const c = f.countByStep;
   const steps = Math.max(1, c.length - 1);
   const per = Math.round((c[c.length - 1] - c[0]) / steps);
-  const shards = f.shards ? `, ${formatCount(f.shards.count)} shards (${f.shards.holderClass}${f.itemClass ? ` of ${f.itemClass}` : ''})` : f.itemClass && f.kind === 'growing-collection' ? ` of ${f.itemClass}` : '';
+  const shards = f.shards
+    ? `, ${formatCount(f.shards.count)} shards (${f.shards.holderClass}${f.itemClass ? ` of ${f.itemClass}` : ''})`
+    : f.itemClass && f.kind === 'growing-collection'
+      ? ` of ${f.itemClass}`
+      : '';
   return `${c.map((n) => formatCount(n)).join(' → ')} ${NOUN[f.kind]}${f.shards ? ' in all' : ''} (${per >= 0 ? '+' : ''}${formatCount(per)} per snapshot)${shards}, retaining ${formatBytes(f.newBytes)}`;
 }
 
@@ -81,7 +86,12 @@ function addedText(f: Finding): string {
   const s = a.sites[0];
   if (!s) return a.source === 'none' ? `not traced: ${a.why ?? 'no call seen'}` : '';
   const code = s.text ? ` \`${s.text}\`` : '';
-  const how = a.source === 'instrumentation' ? `${formatCount(s.calls)} call${s.calls === 1 ? '' : 's'} in ${Math.round(a.windowMs / 1000)} s` : a.source === 'allocation-tracking' ? 'from the allocation stacks' : 'from the allocation sampler';
+  const how =
+    a.source === 'instrumentation'
+      ? `${formatCount(s.calls)} call${s.calls === 1 ? '' : 's'} in ${Math.round(a.windowMs / 1000)} s`
+      : a.source === 'allocation-tracking'
+        ? 'from the allocation stacks'
+        : 'from the allocation sampler';
   const from = s.from.length ? `, from ${[s.function, ...s.from].slice(0, 2).join(' ← ')}` : '';
   const via = s.via ? `; through ${s.via.package ?? 'a dependency'} at ${shortLocation(s.via)}` : '';
   return `${shortLocation(s)}${code} (${how}${from})${via}`;
@@ -91,9 +101,14 @@ function addedText(f: Finding): string {
 export function findingBlock(f: Finding, n: number, width: number, windowMs: number | null): string[] {
   const status = f.status === 'leak' ? '' : f.status === 'watch' ? ', watch' : ', suspect';
   const out = wrap(`${findingName(f)} — ${KIND_LABEL[f.kind]}${status}`, width, `${n}. `, 3);
-  const decl = f.declaration ?? (f.kind === 'growing-collection' || f.kind === 'class-growth' || f.kind === 'pending-promise' ? f.location : null);
+  const decl =
+    f.declaration ?? (f.kind === 'growing-collection' || f.kind === 'class-growth' || f.kind === 'pending-promise' ? f.location : null);
   const callback = f.kind === 'listener' || f.kind === 'timer' || f.kind === 'closure' ? f.location : null;
-  const inPackage = f.package ? `${f.package.version ? `${f.package.name}@${f.package.version}` : f.package.name}${f.owner ? `, owned by your code at ${shortLocation(f.owner)}` : ''}` : f.owner ? `owned by your code at ${shortLocation(f.owner)}` : '';
+  const inPackage = f.package
+    ? `${f.package.version ? `${f.package.name}@${f.package.version}` : f.package.name}${f.owner ? `, owned by your code at ${shortLocation(f.owner)}` : ''}`
+    : f.owner
+      ? `owned by your code at ${shortLocation(f.owner)}`
+      : '';
   out.push(
     ...rows(
       [
@@ -127,11 +142,22 @@ export function findingsLines(findings: Finding[], width: number, o: { top: numb
     out.push('', ...findingBlock(f, i + 1, width, o.windowMs));
     if (o.verbose) for (const e of f.evidence) out.push(...wrap(e, width, '   also  ', 9));
   });
-  if (reported.length > shown.length) out.push('', ...wrap(`+ ${reported.length - shown.length} more finding${reported.length - shown.length === 1 ? '' : 's'}: see --verbose, the HTML report or --json`, width));
+  if (reported.length > shown.length)
+    out.push(
+      '',
+      ...wrap(
+        `+ ${reported.length - shown.length} more finding${reported.length - shown.length === 1 ? '' : 's'}: see --verbose, the HTML report or --json`,
+        width,
+      ),
+    );
   if (watch.length > 0) {
-    out.push('', ...wrap(`Watch (steady growth too small to matter; not a leak): ${watch.length} item${watch.length === 1 ? '' : 's'}`, width));
+    out.push(
+      '',
+      ...wrap(`Watch (steady growth too small to matter; not a leak): ${watch.length} item${watch.length === 1 ? '' : 's'}`, width),
+    );
     const list = o.verbose ? watch : watch.slice(0, 2);
-    for (const w of list) out.push(...wrap(`${findingName(w)}: ${w.countByStep.map((c) => formatCount(c)).join(' → ')} — ${w.statusReason}`, width, '  - ', 4));
+    for (const w of list)
+      out.push(...wrap(`${findingName(w)}: ${w.countByStep.map((c) => formatCount(c)).join(' → ')} — ${w.statusReason}`, width, '  - ', 4));
     if (list.length < watch.length) out.push(`  + ${watch.length - list.length} more (--verbose)`);
   }
   return out;

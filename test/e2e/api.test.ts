@@ -35,11 +35,15 @@ describe('the library entry', () => {
 
   it('package.json exports the API for import and require, with types, and the entry loads no CLI code', () => {
     const entry = pkg.exports['.'];
-    for (const f of [entry.import.default, entry.import.types, entry.require.default, entry.require.types]) assert.ok(existsSync(path.join(repoRoot, f)), f);
+    for (const f of [entry.import.default, entry.import.types, entry.require.default, entry.require.types])
+      assert.ok(existsSync(path.join(repoRoot, f)), f);
     const { files, packages } = importGraph(path.join(repoRoot, entry.import.default));
     assert.ok(files.size > 10, 'the analysis is loaded');
     assert.ok(!packages.has('@oclif/core'), `packages: ${[...packages].join(', ')}`);
-    assert.ok(![...files].some((f) => f.includes(`${path.sep}commands${path.sep}`) || f.includes(`${path.sep}cli${path.sep}`)), 'no command or CLI module');
+    assert.ok(
+      ![...files].some((f) => f.includes(`${path.sep}commands${path.sep}`) || f.includes(`${path.sep}cli${path.sep}`)),
+      'no command or CLI module',
+    );
   });
 
   it('resolves by name from ESM and CommonJS, and leaves no temporary folder behind', () => {
@@ -48,9 +52,21 @@ describe('the library entry', () => {
     try {
       const env = { ...process.env, TMPDIR: tmp };
       // and no V8 flag of the caller's process is changed: gc is not exposed to new contexts afterwards
-      const esm = execFileSync(process.execPath, ['--input-type=module', '-e', "import { expectNoLeak } from 'leakscope'; import vm from 'node:vm'; const r = await expectNoLeak(() => ({ a: 1 }), { iterations: 20 }); console.log(r.verdict, vm.runInNewContext('typeof gc'))"], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env });
+      const esm = execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          "import { expectNoLeak } from 'leakscope'; import vm from 'node:vm'; const r = await expectNoLeak(() => ({ a: 1 }), { iterations: 20 }); console.log(r.verdict, vm.runInNewContext('typeof gc'))",
+        ],
+        { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env },
+      );
       assert.equal(esm.trim(), 'no-leak undefined');
-      const cjs = execFileSync(process.execPath, ['-e', "require('leakscope').expectNoLeak(() => 1, { iterations: 20, rounds: 2 }).then((r) => console.log(r.verdict, r.rounds))"], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env });
+      const cjs = execFileSync(
+        process.execPath,
+        ['-e', "require('leakscope').expectNoLeak(() => 1, { iterations: 20, rounds: 2 }).then((r) => console.log(r.verdict, r.rounds))"],
+        { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env },
+      );
       assert.equal(cjs.trim(), 'no-leak 2');
       assert.deepEqual(readdirSync(tmp), [], 'the snapshots and their folder are removed');
     } finally {
@@ -61,8 +77,14 @@ describe('the library entry', () => {
   it('a function that never settles: a TimeoutError within the timeout option, and no folder left', () => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'leakscope-api-'));
     try {
-      const script = "import { expectNoLeak } from 'leakscope'; const t0 = Date.now(); await expectNoLeak(() => new Promise(() => {}), { iterations: 5, timeout: 1500 }).catch((e) => console.log(e.name, Date.now() - t0 < 10000, e.message)); console.log('done');";
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env: { ...process.env, TMPDIR: tmp } });
+      const script =
+        "import { expectNoLeak } from 'leakscope'; const t0 = Date.now(); await expectNoLeak(() => new Promise(() => {}), { iterations: 5, timeout: 1500 }).catch((e) => console.log(e.name, Date.now() - t0 < 10000, e.message)); console.log('done');";
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, TMPDIR: tmp },
+      });
       const [first, second] = out.trim().split('\n');
       assert.match(first, /^TimeoutError true expectNoLeak: the check did not finish within 1500 ms \(call 0 had not settled\)/);
       assert.equal(second, 'done', 'the test process goes on (nothing left waiting)');
@@ -73,7 +95,19 @@ describe('the library entry', () => {
   });
 
   it('bad options are a clear error, not a hang', () => {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', "import { expectNoLeak } from 'leakscope'; for (const o of [{ iterations: 0 }, { rounds: 1.5 }]) await expectNoLeak(() => 1, o).catch((e) => console.log(e.name, e.message)); await expectNoLeak('x').catch((e) => console.log(e.name));"], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
-    assert.deepEqual(out.trim().split('\n'), ['RangeError expectNoLeak: iterations must be a positive integer (got 0)', 'RangeError expectNoLeak: rounds must be a positive integer (got 1.5)', 'TypeError']);
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { expectNoLeak } from 'leakscope'; for (const o of [{ iterations: 0 }, { rounds: 1.5 }]) await expectNoLeak(() => 1, o).catch((e) => console.log(e.name, e.message)); await expectNoLeak('x').catch((e) => console.log(e.name));",
+      ],
+      { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.deepEqual(out.trim().split('\n'), [
+      'RangeError expectNoLeak: iterations must be a positive integer (got 0)',
+      'RangeError expectNoLeak: rounds must be a positive integer (got 1.5)',
+      'TypeError',
+    ]);
   });
 });

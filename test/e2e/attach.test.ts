@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import CDP from 'chrome-remote-interface';
-import { chmodSync, copyFileSync, existsSync, lstatSync, symlinkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  symlinkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,7 +49,11 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       assert.equal(p.target.pid, t.pid);
       assert.equal(p.target.openedByUs, true);
       assert.equal(p.target.otherClients, 0);
-      assert.deepEqual(p.isolates.map((i: { label: string }) => i.label), ['main thread'], 'a program without workers has one isolate');
+      assert.deepEqual(
+        p.isolates.map((i: { label: string }) => i.label),
+        ['main thread'],
+        'a program without workers has one isolate',
+      );
       const j = p.isolates[0];
       assert.equal(j.verdict, 'leak');
       const f = j.diff.findings[0];
@@ -48,10 +63,18 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       assert.match(f.location.file, /fixtures\/programs\/session-leak\.mjs$/);
       assert.equal(f.location.line, 15);
       // tracemalloc's view: the constructor line of Session allocates the memory that stays
-      assert.ok(j.allocationSites.some((s: { file: string; line: number }) => s.file.endsWith('session-leak.mjs') && (s.line === 7 || s.line === 17)), JSON.stringify(j.allocationSites));
+      assert.ok(
+        j.allocationSites.some(
+          (s: { file: string; line: number }) => s.file.endsWith('session-leak.mjs') && (s.line === 7 || s.line === 17),
+        ),
+        JSON.stringify(j.allocationSites),
+      );
       assert.equal(j.snapshots.length, 3);
       for (const file of [...j.snapshots, ...j.profiles]) assert.equal(statSync(file).mode & 0o777, 0o600, file);
-      assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.partial')), []);
+      assert.deepEqual(
+        readdirSync(out).filter((f) => f.endsWith('.partial')),
+        [],
+      );
       assert.ok(j.usage.length >= 3);
       assert.equal(p.detach.inspectorClosed, true);
       assert.ok(isAlive(t.pid), 'the target is still alive');
@@ -62,7 +85,18 @@ describe('leakscope attach / snapshot against real Node processes', () => {
 
   it('attach <pid> on the healthy twin: no-leak and no finding', async () => {
     await withTarget('bounded-cache', INSPECT_ANY_PORT, async (t) => {
-      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--out', path.join(tmp, 'healthy'), '--json', '--fail-on-leak']);
+      const r = cli([
+        'attach',
+        String(t.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '3',
+        '--out',
+        path.join(tmp, 'healthy'),
+        '--json',
+        '--fail-on-leak',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const j = JSON.parse(r.stdout);
       assert.equal(j.verdict, 'no-leak');
@@ -92,7 +126,10 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       assert.equal(r.status, 0, r.stderr);
       const j = JSON.parse(r.stdout);
       assert.equal(j.schema, 'leakscope.snapshot/v2');
-      assert.deepEqual(j.files.map((f: { file: string; label: string }) => [f.file, f.label]), [[file, 'main thread']]);
+      assert.deepEqual(
+        j.files.map((f: { file: string; label: string }) => [f.file, f.label]),
+        [[file, 'main thread']],
+      );
       assert.equal(statSync(file).mode & 0o777, 0o600);
       const snap = await loadSnapshot(file);
       assert.ok(snap.nodeCount > 10000);
@@ -141,37 +178,60 @@ describe('leakscope attach / snapshot against real Node processes', () => {
   });
 
   it('refuses to snapshot a target close to its heap limit (unless --force), and leaves it alive and detached', async () => {
-    await withTarget('near-limit', ['--max-semi-space-size=1', '--max-old-space-size=64', ...INSPECT_ANY_PORT], async (t) => {
-      const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'near', 'x.heapsnapshot')]);
-      assert.equal(r.status, 2, r.stderr);
-      assert.match(r.stderr, /the target uses \d+ MB of its \d+ MB (old-space limit \(--max-old-space-size\)|heap limit \(heap_size_limit\)): a snapshot needs about \d+ MB more memory and pauses it about \d+ s, and could run out of heap \(nodejs\/node#50711\); not taking one \(pass --force to take it anyway\)/);
-      assert.ok(!existsSync(path.join(tmp, 'near', 'x.heapsnapshot')));
-      assert.ok(isAlive(t.pid));
-      assert.equal(await findInspector(t.pid), null);
-    }, { LEAKSCOPE_SELF_LOAD: '0' });
+    await withTarget(
+      'near-limit',
+      ['--max-semi-space-size=1', '--max-old-space-size=64', ...INSPECT_ANY_PORT],
+      async (t) => {
+        const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'near', 'x.heapsnapshot')]);
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(
+          r.stderr,
+          /the target uses \d+ MB of its \d+ MB (old-space limit \(--max-old-space-size\)|heap limit \(heap_size_limit\)): a snapshot needs about \d+ MB more memory and pauses it about \d+ s, and could run out of heap \(nodejs\/node#50711\); not taking one \(pass --force to take it anyway\)/,
+        );
+        assert.ok(!existsSync(path.join(tmp, 'near', 'x.heapsnapshot')));
+        assert.ok(isAlive(t.pid));
+        assert.equal(await findInspector(t.pid), null);
+      },
+      { LEAKSCOPE_SELF_LOAD: '0' },
+    );
   });
 
   it('the old space, not heap_size_limit, decides with --max-old-space-size: 90 % of it is refused (it is half the heap limit)', async () => {
-    await withTarget('near-limit', ['--max-old-space-size=64', ...INSPECT_ANY_PORT], async (t) => {
-      const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'near-old', 'x.heapsnapshot')]);
-      assert.equal(r.status, 2, r.stderr);
-      assert.match(r.stderr, /the target uses \d+ MB of its 67 MB old-space limit \(--max-old-space-size\)/);
-      assert.ok(isAlive(t.pid));
-      assert.equal(await findInspector(t.pid), null);
-    }, { LEAKSCOPE_SELF_LOAD: '0', NEAR_LIMIT_OLD_SHARE: '0.9' });
+    await withTarget(
+      'near-limit',
+      ['--max-old-space-size=64', ...INSPECT_ANY_PORT],
+      async (t) => {
+        const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'near-old', 'x.heapsnapshot')]);
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, /the target uses \d+ MB of its 67 MB old-space limit \(--max-old-space-size\)/);
+        assert.ok(isAlive(t.pid));
+        assert.equal(await findInspector(t.pid), null);
+      },
+      { LEAKSCOPE_SELF_LOAD: '0', NEAR_LIMIT_OLD_SHARE: '0.9' },
+    );
   });
 
-  it('an address-space limit (RLIMIT_AS, set on the running target with prlimit) too small for a snapshot is refused, and it lives', { skip: spawnSync('prlimit', ['--version']).status === 0 ? false : 'prlimit (util-linux) is not installed' }, async () => {
-    await withTarget('big-heap', INSPECT_ANY_PORT, async (t) => {
-      const vm = Number(/^VmSize:\s+(\d+)/m.exec(readFileSync(`/proc/${t.pid}/status`, 'utf8'))?.[1]) * 1024;
-      const set = spawnSync('prlimit', ['--pid', String(t.pid), `--as=${vm + 60e6}`], { encoding: 'utf8' });
-      assert.equal(set.status, 0, set.stderr);
-      const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'rlimit', 'x.heapsnapshot')]);
-      assert.equal(r.status, 2, r.stderr);
-      assert.match(r.stderr, /the target's address space is limited \(RLIMIT_AS, ulimit -v\) to \d+ MB and it uses \d+ MB: a snapshot needs about \d+ MB more memory .* not taking one/);
-      assert.ok(isAlive(t.pid));
-      assert.equal(await findInspector(t.pid), null);
-    }, { BIG_HEAP_MB: '70', LEAKSCOPE_SELF_LOAD: '0' });
+  it('an address-space limit (RLIMIT_AS, set on the running target with prlimit) too small for a snapshot is refused, and it lives', {
+    skip: spawnSync('prlimit', ['--version']).status === 0 ? false : 'prlimit (util-linux) is not installed',
+  }, async () => {
+    await withTarget(
+      'big-heap',
+      INSPECT_ANY_PORT,
+      async (t) => {
+        const vm = Number(/^VmSize:\s+(\d+)/m.exec(readFileSync(`/proc/${t.pid}/status`, 'utf8'))?.[1]) * 1024;
+        const set = spawnSync('prlimit', ['--pid', String(t.pid), `--as=${vm + 60e6}`], { encoding: 'utf8' });
+        assert.equal(set.status, 0, set.stderr);
+        const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'rlimit', 'x.heapsnapshot')]);
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(
+          r.stderr,
+          /the target's address space is limited \(RLIMIT_AS, ulimit -v\) to \d+ MB and it uses \d+ MB: a snapshot needs about \d+ MB more memory .* not taking one/,
+        );
+        assert.ok(isAlive(t.pid));
+        assert.equal(await findInspector(t.pid), null);
+      },
+      { BIG_HEAP_MB: '70', LEAKSCOPE_SELF_LOAD: '0' },
+    );
   });
 
   it('reads a cgroup memory limit (v2 and v1 layouts)', () => {
@@ -182,7 +242,11 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     writeFileSync(path.join(proc, '42', 'cgroup'), '0::/app\n');
     writeFileSync(path.join(root, 'sys', 'app', 'memory.max'), '536870912\n');
     writeFileSync(path.join(root, 'sys', 'app', 'memory.current'), '402653184\n');
-    assert.deepEqual(cgroupMemory(42, path.join(root, 'sys'), proc), { limit: 536870912, current: 402653184, source: path.join(root, 'sys', 'app', 'memory.max') });
+    assert.deepEqual(cgroupMemory(42, path.join(root, 'sys'), proc), {
+      limit: 536870912,
+      current: 402653184,
+      source: path.join(root, 'sys', 'app', 'memory.max'),
+    });
     writeFileSync(path.join(root, 'sys', 'app', 'memory.max'), 'max\n');
     assert.equal(cgroupMemory(42, path.join(root, 'sys'), proc), null, 'no limit');
     writeFileSync(path.join(proc, '42', 'cgroup'), '4:memory:/pod\n0::/\n');
@@ -208,7 +272,7 @@ describe('leakscope attach / snapshot against real Node processes', () => {
 
   for (const disguise of ['exec -a node', 'a copy named node']) {
     it(`a non-Node process disguised as node (${disguise}) is refused because it does not catch SIGUSR1, and survives`, () => {
-      let victim;
+      let victim: ReturnType<typeof spawn>;
       if (disguise === 'exec -a node') {
         victim = spawn('bash', ['-c', 'exec -a node sleep 60'], { stdio: 'ignore' });
       } else {
@@ -221,7 +285,10 @@ describe('leakscope attach / snapshot against real Node processes', () => {
         spawnSync('sleep', ['0.3']); // let bash exec into sleep
         const r = cli(['snapshot', String(victim.pid), '-o', path.join(tmpdir(), `leakscope-disguise-${victim.pid}.heapsnapshot`)]);
         assert.equal(r.status, 2, r.stderr);
-        assert.equal(r.stderr, `leakscope: pid ${victim.pid} does not handle SIGUSR1 (no handler in SigCgt), so SIGUSR1 would terminate it: not sending it (start it with --inspect-port=0 (or --inspect) and pass --port, or use --ws)\n`);
+        assert.equal(
+          r.stderr,
+          `leakscope: pid ${victim.pid} does not handle SIGUSR1 (no handler in SigCgt), so SIGUSR1 would terminate it: not sending it (start it with --inspect-port=0 (or --inspect) and pass --port, or use --ws)\n`,
+        );
         assert.ok(isAlive(victim.pid as number), 'the disguised process was not signalled');
       } finally {
         victim.kill('SIGKILL');
@@ -229,15 +296,34 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     });
   }
 
-  it('another user\'s process: permission denied, exit 4, and the target is left alone', { skip: process.getuid?.() !== 0 ? 'needs root to run leakscope as another user' : false }, async (ctx) => {
+  it("another user's process: permission denied, exit 4, and the target is left alone", {
+    skip: process.getuid?.() !== 0 ? 'needs root to run leakscope as another user' : false,
+  }, async (ctx) => {
     // the checkout must be readable by that user (it is not when it lives under a private home directory)
-    const probe = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, path.join(process.cwd(), 'bin', 'run.js'), '--version'], { encoding: 'utf8', timeout: 30_000 });
+    const probe = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, path.join(process.cwd(), 'bin', 'run.js'), '--version'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     if (probe.error || probe.status !== 0) {
       ctx.skip('runuser is missing, or the checkout is not readable by nobody');
       return;
     }
     await withTarget('session-leak', INSPECT_ANY_PORT, async (t) => {
-      const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, path.join(process.cwd(), 'bin', 'run.js'), 'snapshot', String(t.pid), '-o', path.join(tmpdir(), 'leakscope-perm', 'x.heapsnapshot')], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(
+        'runuser',
+        [
+          '-u',
+          'nobody',
+          '--',
+          process.execPath,
+          path.join(process.cwd(), 'bin', 'run.js'),
+          'snapshot',
+          String(t.pid),
+          '-o',
+          path.join(tmpdir(), 'leakscope-perm', 'x.heapsnapshot'),
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
       assert.ifError(r.error);
       assert.equal(r.status, 4, r.stderr);
       assert.match(r.stderr, /permission denied .*process \d+/);
@@ -250,7 +336,11 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     await withTarget('session-leak', [], async (t) => {
       const d = scratchDir('leakscope-dest-');
       symlinkSync('/etc/passwd', path.join(d, 'link.heapsnapshot'));
-      for (const [dest, kind] of [[d, 'a directory'], [path.join(d, 'link.heapsnapshot'), 'a symbolic link'], ['/dev/null', 'a device']]) {
+      for (const [dest, kind] of [
+        [d, 'a directory'],
+        [path.join(d, 'link.heapsnapshot'), 'a symbolic link'],
+        ['/dev/null', 'a device'],
+      ]) {
         const r = cli(['snapshot', String(t.pid), '-o', dest]);
         assert.equal(r.status, 2, r.stderr);
         assert.equal(r.stderr, `leakscope: refusing to write ${dest}: it is ${kind}, not a regular file (name a new or regular file)\n`);
@@ -276,7 +366,10 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       process.kill(run.pid, 'SIGINT'); // a second Ctrl-C must not cut the clean detach short
       const r = await run.done;
       assert.equal(r.status, 130, r.stderr);
-      assert.match(r.stderr, /^leakscope: interrupted by SIGINT after 1 of 3 snapshots; detached, and the inspector leakscope opened is closed; report from what was gathered \(files in .*interrupted\)$/m);
+      assert.match(
+        r.stderr,
+        /^leakscope: interrupted by SIGINT after 1 of 3 snapshots; detached, and the inspector leakscope opened is closed; report from what was gathered \(files in .*interrupted\)$/m,
+      );
       const j = JSON.parse(r.stdout);
       assert.equal(j.processes[0].interrupted, true);
       assert.equal(j.processes[0].isolates[0].snapshots.length, 1);
@@ -290,32 +383,43 @@ describe('leakscope attach / snapshot against real Node processes', () => {
   it('signals in the middle of snapshot transfers (Ctrl-C, twice, SIGTERM, SIGHUP): the target lives, its inspector is closed, no partial file, one line, 128+signal', async () => {
     const reps = Number(process.env.LEAKSCOPE_INTERRUPT_REPS ?? 4);
     const plan: Array<NodeJS.Signals[]> = [['SIGINT'], ['SIGINT', 'SIGINT'], ['SIGTERM'], ['SIGHUP', 'SIGINT']];
-    await withTarget('big-heap', [], async (t) => {
-      for (let k = 0; k < reps; k++) {
-        const signals = plan[k % plan.length];
-        const out = scratchDir('leakscope-interrupt-');
-        const file = path.join(out, 'x.heapsnapshot');
-        const run = cliAsync(['snapshot', String(t.pid), '-o', file]);
-        // wait until the transfer has started: the temporary file exists and has bytes
-        let partial = '';
-        for (let i = 0; i < 3000 && !partial; i++) {
-          await sleep(20);
-          partial = readdirSync(out).find((f) => f.endsWith('.partial') && statSync(path.join(out, f)).size > 0) ?? '';
+    await withTarget(
+      'big-heap',
+      [],
+      async (t) => {
+        for (let k = 0; k < reps; k++) {
+          const signals = plan[k % plan.length];
+          const out = scratchDir('leakscope-interrupt-');
+          const file = path.join(out, 'x.heapsnapshot');
+          const run = cliAsync(['snapshot', String(t.pid), '-o', file]);
+          // wait until the transfer has started: the temporary file exists and has bytes
+          let partial = '';
+          for (let i = 0; i < 3000 && !partial; i++) {
+            await sleep(20);
+            partial = readdirSync(out).find((f) => f.endsWith('.partial') && statSync(path.join(out, f)).size > 0) ?? '';
+          }
+          assert.ok(partial, `rep ${k}: the transfer started`);
+          for (const sig of signals) {
+            process.kill(run.pid, sig);
+            await sleep(50);
+          }
+          const r = await run.done;
+          const code = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[signals[0] as 'SIGINT' | 'SIGTERM' | 'SIGHUP'];
+          assert.equal(r.status, code, `rep ${k} (${signals.join(', ')}): ${r.stderr}`);
+          assert.match(
+            r.stderr,
+            new RegExp(
+              `^leakscope: interrupted by ${signals[0]}: no snapshot written \\(the partial file is removed\\); detached, and the inspector leakscope opened is closed$`,
+              'm',
+            ),
+          );
+          assert.deepEqual(readdirSync(out), [], `rep ${k}: nothing left in the folder`);
+          assert.ok(isAlive(t.pid), `rep ${k}: the target lives`);
+          assert.equal(await findInspector(t.pid), null, `rep ${k}: no inspector left open`);
         }
-        assert.ok(partial, `rep ${k}: the transfer started`);
-        for (const sig of signals) {
-          process.kill(run.pid, sig);
-          await sleep(50);
-        }
-        const r = await run.done;
-        const code = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[signals[0] as 'SIGINT' | 'SIGTERM' | 'SIGHUP'];
-        assert.equal(r.status, code, `rep ${k} (${signals.join(', ')}): ${r.stderr}`);
-        assert.match(r.stderr, new RegExp(`^leakscope: interrupted by ${signals[0]}: no snapshot written \\(the partial file is removed\\); detached, and the inspector leakscope opened is closed$`, 'm'));
-        assert.deepEqual(readdirSync(out), [], `rep ${k}: nothing left in the folder`);
-        assert.ok(isAlive(t.pid), `rep ${k}: the target lives`);
-        assert.equal(await findInspector(t.pid), null, `rep ${k}: no inspector left open`);
-      }
-    }, { BIG_HEAP_MB: '60' });
+      },
+      { BIG_HEAP_MB: '60' },
+    );
   });
 
   /** Waits up to `ms` for the target's inspector to be gone; returns how long it took, or -1. */
@@ -329,27 +433,32 @@ describe('leakscope attach / snapshot against real Node processes', () => {
   }
 
   it('SIGKILL of leakscope mid-transfer: the inspector it opened closes by itself, the target lives, the next run removes the .partial', async () => {
-    await withTarget('big-heap', [], async (t) => {
-      const out = scratchDir('leakscope-kill9-');
-      const run = cliAsync(['snapshot', String(t.pid), '-o', path.join(out, 'x.heapsnapshot')]);
-      let partial = '';
-      for (let i = 0; i < 3000 && !partial; i++) {
-        await sleep(20);
-        partial = readdirSync(out).find((f) => f.endsWith('.partial') && statSync(path.join(out, f)).size > 0) ?? '';
-      }
-      assert.ok(partial, 'the transfer started');
-      process.kill(run.pid, 'SIGKILL');
-      await run.done;
-      // the target finishes writing the snapshot nobody reads, then notices its lifeline is gone
-      const took = await inspectorGone(t.pid, 30_000);
-      assert.ok(took >= 0, 'the inspector leakscope opened is closed');
-      assert.ok(isAlive(t.pid));
-      assert.deepEqual(readdirSync(out), [partial], 'the dead run left its partial file');
-      const next = cli(['snapshot', String(t.pid), '-o', path.join(out, 'y.heapsnapshot')]);
-      assert.equal(next.status, 0, next.stderr);
-      assert.deepEqual(readdirSync(out), ['y.heapsnapshot'], 'the next run in that folder removed it');
-      assert.equal(await findInspector(t.pid), null);
-    }, { BIG_HEAP_MB: '60' });
+    await withTarget(
+      'big-heap',
+      [],
+      async (t) => {
+        const out = scratchDir('leakscope-kill9-');
+        const run = cliAsync(['snapshot', String(t.pid), '-o', path.join(out, 'x.heapsnapshot')]);
+        let partial = '';
+        for (let i = 0; i < 3000 && !partial; i++) {
+          await sleep(20);
+          partial = readdirSync(out).find((f) => f.endsWith('.partial') && statSync(path.join(out, f)).size > 0) ?? '';
+        }
+        assert.ok(partial, 'the transfer started');
+        process.kill(run.pid, 'SIGKILL');
+        await run.done;
+        // the target finishes writing the snapshot nobody reads, then notices its lifeline is gone
+        const took = await inspectorGone(t.pid, 30_000);
+        assert.ok(took >= 0, 'the inspector leakscope opened is closed');
+        assert.ok(isAlive(t.pid));
+        assert.deepEqual(readdirSync(out), [partial], 'the dead run left its partial file');
+        const next = cli(['snapshot', String(t.pid), '-o', path.join(out, 'y.heapsnapshot')]);
+        assert.equal(next.status, 0, next.stderr);
+        assert.deepEqual(readdirSync(out), ['y.heapsnapshot'], 'the next run in that folder removed it');
+        assert.equal(await findInspector(t.pid), null);
+      },
+      { BIG_HEAP_MB: '60' },
+    );
   });
 
   it('SIGKILL of leakscope between snapshots and during the growth trace: the inspector closes within seconds, the wrappers remove themselves', async () => {
@@ -382,7 +491,9 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       assert.ok(found, 'inspector open');
       const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
       const client = await CDP({ target: found.webSocketDebuggerUrl });
-      await client.Runtime.evaluate({ expression: `Object.defineProperty(globalThis, Symbol.for('leakscope.opened'), { value: { pid: ${dead}, at: Date.now() }, configurable: true })` });
+      await client.Runtime.evaluate({
+        expression: `Object.defineProperty(globalThis, Symbol.for('leakscope.opened'), { value: { pid: ${dead}, at: Date.now() }, configurable: true })`,
+      });
       await client.close();
       const r = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'orphan', 'x.heapsnapshot')]);
       assert.equal(r.status, 0, r.stderr);
@@ -400,7 +511,10 @@ describe('leakscope attach / snapshot against real Node processes', () => {
         const paused = new Promise((resolve) => devtools.Debugger.paused(resolve));
         await devtools.Debugger.pause();
         await paused;
-        for (const args of [['attach', '--port', String(port), '--interval', '1s', '--snapshots', '2', '--dir', path.join(tmp, 'paused')], ['snapshot', '--port', String(port), '-o', path.join(tmp, 'paused', 'x.heapsnapshot')]]) {
+        for (const args of [
+          ['attach', '--port', String(port), '--interval', '1s', '--snapshots', '2', '--dir', path.join(tmp, 'paused')],
+          ['snapshot', '--port', String(port), '-o', path.join(tmp, 'paused', 'x.heapsnapshot')],
+        ]) {
           const r = await cliAsync(args, 60_000).done;
           assert.equal(r.status, 5, `${args[0]}: ${r.stderr}`);
           assert.match(r.stderr, /^leakscope: the target does not run its event loop: it is paused in a debugger/m);
@@ -416,11 +530,36 @@ describe('leakscope attach / snapshot against real Node processes', () => {
 
   it('two attaches on one pid at once: the second waits for the first to let go, both succeed, the inspector is closed after', async () => {
     await withTarget('session-leak', [], async (t) => {
-      const a = cliAsync(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--no-sampling', '--dir', path.join(tmp, 'two-a'), '--json']);
+      const a = cliAsync([
+        'attach',
+        String(t.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '3',
+        '--no-sampling',
+        '--dir',
+        path.join(tmp, 'two-a'),
+        '--json',
+      ]);
       await sleep(300);
-      const b = cliAsync(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--no-sampling', '--dir', path.join(tmp, 'two-b'), '--json']);
+      const b = cliAsync([
+        'attach',
+        String(t.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '3',
+        '--no-sampling',
+        '--dir',
+        path.join(tmp, 'two-b'),
+        '--json',
+      ]);
       const [ra, rb] = await Promise.all([a.done, b.done]);
-      for (const [name, r] of [['first', ra], ['second', rb]] as const) {
+      for (const [name, r] of [
+        ['first', ra],
+        ['second', rb],
+      ] as const) {
         assert.equal(r.status, 0, `${name}: ${r.stderr}`);
         assert.equal(JSON.parse(r.stdout).verdict, 'leak', `${name} named the leak`);
       }
@@ -432,8 +571,29 @@ describe('leakscope attach / snapshot against real Node processes', () => {
 
   it('signals again and again after the let-go: the report of what was gathered is still printed, whole', async () => {
     await withTarget('session-leak', [], async (t) => {
-      for (const [first, then] of [['SIGINT', 'SIGTERM'], ['SIGTERM', 'SIGINT'], ['SIGHUP', 'SIGHUP']] as const) {
-        const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), 'attach', String(t.pid), '--interval', '1s', '--snapshots', '4', '--no-sampling', '--no-trace-growth', '--dir', scratchDir('leakscope-late-'), '--json'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      for (const [first, then] of [
+        ['SIGINT', 'SIGTERM'],
+        ['SIGTERM', 'SIGINT'],
+        ['SIGHUP', 'SIGHUP'],
+      ] as const) {
+        const child = spawn(
+          process.execPath,
+          [
+            path.join(repoRoot, 'bin', 'run.js'),
+            'attach',
+            String(t.pid),
+            '--interval',
+            '1s',
+            '--snapshots',
+            '4',
+            '--no-sampling',
+            '--no-trace-growth',
+            '--dir',
+            scratchDir('leakscope-late-'),
+            '--json',
+          ],
+          { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -460,12 +620,26 @@ describe('leakscope attach / snapshot against real Node processes', () => {
     });
   });
 
-  it("a target whose own inspector listens on every interface (0.0.0.0) is warned about, and left as found", async () => {
+  it('a target whose own inspector listens on every interface (0.0.0.0) is warned about, and left as found', async () => {
     await withTarget('session-leak', ['--inspect=0.0.0.0:0'], async (t) => {
-      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '2', '--no-sampling', '--no-trace-growth', '--dir', path.join(tmp, 'exposed')]);
+      const r = cli([
+        'attach',
+        String(t.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '2',
+        '--no-sampling',
+        '--no-trace-growth',
+        '--dir',
+        path.join(tmp, 'exposed'),
+      ]);
       assert.equal(r.status, 0, r.stderr);
       // (wrapped to the width: compared with its line breaks folded)
-      assert.match(r.stdout.replace(/\n +/g, ' '), /^warning: its inspector listens on every interface \(0\.0\.0\.0:\d+\): anyone who can reach that port can run code in the process; start it with --inspect=127\.0\.0\.1/m);
+      assert.match(
+        r.stdout.replace(/\n +/g, ' '),
+        /^warning: its inspector listens on every interface \(0\.0\.0\.0:\d+\): anyone who can reach that port can run code in the process; start it with --inspect=127\.0\.0\.1/m,
+      );
       assert.notEqual(await findInspector(t.pid), null, 'its own inspector stays open, as found');
       const s = cli(['snapshot', String(t.pid), '-o', path.join(tmp, 'exposed', 'x.heapsnapshot')]);
       assert.equal(s.status, 0, s.stderr);
@@ -496,10 +670,16 @@ describe('leakscope attach / snapshot against real Node processes', () => {
       assert.equal(r.status, 3, r.stderr);
       assert.match(r.stderr, /the target went away during the run \(kept 1 snapshot\)/);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
-      assert.match(r.stdout, /^INCONCLUSIVE {2}only 1 snapshot taken: at least 2 are needed to compare\nerror: the target went away during the run \(kept 1 snapshot\)\n/);
+      assert.match(
+        r.stdout,
+        /^INCONCLUSIVE {2}only 1 snapshot taken: at least 2 are needed to compare\nerror: the target went away during the run \(kept 1 snapshot\)\n/,
+      );
       assert.ok(r.stdout.includes(`\nsnapshots  1 in ${out}\n`), r.stdout);
       assert.ok(readdirSync(out).includes(`pid${t.pid}-1.heapsnapshot`));
-      assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.partial')), []);
+      assert.deepEqual(
+        readdirSync(out).filter((f) => f.endsWith('.partial')),
+        [],
+      );
     });
   });
 });

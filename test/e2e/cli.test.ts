@@ -20,13 +20,18 @@ describe('CLI conventions', () => {
     tmp = scratchDir('leakscope-cli-');
   });
 
-  it('help, -h and --help show the commands; `help run`, `run -h` and `run --help` show run\'s usage with `-- <command>` and its flag groups', () => {
+  it("help, -h and --help show the commands; `help run`, `run -h` and `run --help` show run's usage with `-- <command>` and its flag groups", () => {
     for (const args of [['help'], ['-h'], ['--help']]) {
       const r = cli(args);
       assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
-      for (const command of ['attach', 'diff', 'run', 'snapshot', 'summary']) assert.match(r.stdout, new RegExp(`^ {2}${command} +\\S`, 'm'), `${args.join(' ')} lists ${command}`);
+      for (const command of ['attach', 'diff', 'run', 'snapshot', 'summary'])
+        assert.match(r.stdout, new RegExp(`^ {2}${command} +\\S`, 'm'), `${args.join(' ')} lists ${command}`);
     }
-    for (const args of [['help', 'run'], ['run', '-h'], ['run', '--help']]) {
+    for (const args of [
+      ['help', 'run'],
+      ['run', '-h'],
+      ['run', '--help'],
+    ]) {
       const r = cli(args);
       assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /\$ leakscope run \[FLAGS\] -- <command> \[ARGS\.\.\.\]/, args.join(' '));
@@ -53,7 +58,9 @@ describe('CLI conventions', () => {
   it('a typo: one line with the closest command and exit 2; under --json the same as JSON on stdout', () => {
     const r = cli(['atach', '123']);
     assert.equal(r.status, 2);
-    assert.deepEqual(said(r.stderr), ["leakscope: unknown command 'atach'; did you mean 'attach'? (commands: attach, diff, run, snapshot, summary; see leakscope --help)"]);
+    assert.deepEqual(said(r.stderr), [
+      "leakscope: unknown command 'atach'; did you mean 'attach'? (commands: attach, diff, run, snapshot, summary; see leakscope --help)",
+    ]);
     assert.equal(r.stdout, '');
     const far = cli(['frobnicate']);
     assert.equal(far.status, 2);
@@ -91,7 +98,10 @@ describe('CLI conventions', () => {
     assert.equal(said(one.stderr).join('\n'), 'leakscope: --snapshots: Expected an integer greater than or equal to 2 but received: 1');
     const zero = cli(['run', '--duration', '0s', '--', 'node', '-e', '0']);
     assert.equal(zero.status, 2);
-    assert.equal(said(zero.stderr).join('\n'), 'leakscope: --duration: 0s is a duration, but this one must be more than 0 (e.g. 30s, 5m, 1500ms)');
+    assert.equal(
+      said(zero.stderr).join('\n'),
+      'leakscope: --duration: 0s is a duration, but this one must be more than 0 (e.g. 30s, 5m, 1500ms)',
+    );
   });
 
   it('a program that is not Node: says so (exit 2), not that it "exited before it was ready"', () => {
@@ -102,13 +112,17 @@ describe('CLI conventions', () => {
 
   it('a soak that saw no work is not a pass: INCONCLUSIVE, exit 7, saying to add --load', () => {
     // a Node program that is alive and does nothing: no server, no load, next to no allocation
-    const r = cli(['run', '--quick', '--json', '--dir', path.join(tmp, 'idle'), '--', 'node', '-e', 'setInterval(() => {}, 1000)'], { timeoutMs: 120_000 });
+    const r = cli(['run', '--quick', '--json', '--dir', path.join(tmp, 'idle'), '--', 'node', '-e', 'setInterval(() => {}, 1000)'], {
+      timeoutMs: 120_000,
+    });
     assert.equal(r.status, 7, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.equal(j.verdict, 'inconclusive');
     assert.equal(j.exitCode, 7);
     assert.match(j.reason, /did next to no work.*--load/);
-    const t = cli(['run', '--quick', '--dir', path.join(tmp, 'idle-text'), '--', 'node', '-e', 'setInterval(() => {}, 1000)'], { timeoutMs: 120_000 });
+    const t = cli(['run', '--quick', '--dir', path.join(tmp, 'idle-text'), '--', 'node', '-e', 'setInterval(() => {}, 1000)'], {
+      timeoutMs: 120_000,
+    });
     assert.equal(t.status, 7);
     assert.match(t.stdout.split('\n')[0] as string, /^INCONCLUSIVE {2}/);
     assert.match(t.stdout, /--load/);
@@ -124,7 +138,11 @@ describe('CLI conventions', () => {
     assert.equal(runs.length, 1);
     const files = readdirSync(path.join(cwd, '.leakscope', runs[0] as string));
     assert.ok(files.includes('report.html'), files.join(' '));
-    assert.deepEqual(files.filter((f) => f.endsWith('.heapsnapshot')), [], 'the snapshots of a passing run are dropped');
+    assert.deepEqual(
+      files.filter((f) => f.endsWith('.heapsnapshot')),
+      [],
+      'the snapshots of a passing run are dropped',
+    );
     assert.match(r.stdout, /report +\S+report\.html/);
     const kept = path.join(tmp, 'kept');
     const k = cli(['run', '--quick', '--keep-snapshots', '--out', kept, '--', 'node', program], { timeoutMs: 120_000 });

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
@@ -19,7 +18,9 @@ import { scratchDir } from '../helpers/scratch.js';
 
 const probe = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { encoding: 'utf8', timeout: 10_000 });
 const unshareWorks = probe.status === 0;
-const why = unshareWorks ? '' : `unshare --pid is not permitted here (${(probe.stderr || probe.error?.message || '').trim().split('\n')[0]})`;
+const why = unshareWorks
+  ? ''
+  : `unshare --pid is not permitted here (${(probe.stderr || probe.error?.message || '').trim().split('\n')[0]})`;
 
 function childOf(pid: number): number | null {
   try {
@@ -32,7 +33,11 @@ function childOf(pid: number): number | null {
 
 describe('containers: a target in its own pid namespace', { skip: why || false }, () => {
   it('from the host, by its host pid: attach works and leaves it as found', async () => {
-    const ns = spawn('unshare', ['--pid', '--fork', '--mount-proc', targetNode, path.join(repoRoot, 'fixtures/programs/session-leak.mjs')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const ns = spawn(
+      'unshare',
+      ['--pid', '--fork', '--mount-proc', targetNode, path.join(repoRoot, 'fixtures/programs/session-leak.mjs')],
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
     let node: number | null = null;
     try {
       let out = '';
@@ -41,7 +46,19 @@ describe('containers: a target in its own pid namespace', { skip: why || false }
       node = childOf(ns.pid as number);
       assert.ok(node, 'the node process inside the namespace, seen from the host');
       assert.match(readFileSync(`/proc/${node}/status`, 'utf8'), /^NSpid:\s+\d+\s+1$/m, 'it is pid 1 in its namespace');
-      const r = cli(['attach', String(node), '--interval', '1s', '--snapshots', '3', '--out', scratchDir('leakscope-ns-'), '--json', '--fail-on', 'all']);
+      const r = cli([
+        'attach',
+        String(node),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '3',
+        '--out',
+        scratchDir('leakscope-ns-'),
+        '--json',
+        '--fail-on',
+        'all',
+      ]);
       assert.equal(r.status, 1, r.stderr);
       const j = JSON.parse(r.stdout);
       assert.equal(j.processes[0].isolates[0].diff.findings[0].name, 'sessions');
@@ -69,7 +86,11 @@ describe('containers: a target in its own pid namespace', { skip: why || false }
       'kill -9 $T',
       'exit $S',
     ].join('\n');
-    const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', script], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', script], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     assert.equal(r.status, 1, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.ok(j.processes[0].target.pid < 10, `a namespace pid: ${j.processes[0].target.pid}`);

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_DIFF_OPTIONS, type Finding } from '../../src/analysis/diff.js';
-import { diffFiles } from '../../src/analysis/diff-files.js';
+import { DEFAULT_DIFF_OPTIONS, type Finding } from '../../src/analysis/diff/diff.js';
+import { diffFiles } from '../../src/analysis/diff/diff-files.js';
 import { fixtureSnapshots } from '../helpers/fixtures.js';
 import { targetMajor } from '../helpers/nodes.js';
 
@@ -98,7 +98,10 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     // 240 bodies of 16-64 KB: ~9.8 MB, nearly all of it in backing stores outside the JS heap
     assert.ok(f.offHeap, 'an off-heap share');
     assert.ok(f.offHeap.bytes >= 8e6 && f.offHeap.bytes >= 0.9 * f.newBytes, JSON.stringify(f.offHeap));
-    assert.match(f.summary, /^parkedUploads \(Map\) in fixtures\/programs\/upload-leak\.mjs:6:7 .*: 80 → 160 → 240 entries, retaining [\d.]+ MB, of which [\d.]+ MB in Buffers outside the JS heap \(\d+ ArrayBuffers\)/);
+    assert.match(
+      f.summary,
+      /^parkedUploads \(Map\) in fixtures\/programs\/upload-leak\.mjs:6:7 .*: 80 → 160 → 240 entries, retaining [\d.]+ MB, of which [\d.]+ MB in Buffers outside the JS heap \(\d+ ArrayBuffers\)/,
+    );
     if (targetMajor >= 24) {
       // Buffer.concat of a 16-32 KB body is a slice of a 64 KB pool block: a parked one keeps its whole block
       assert.ok(f.offHeap.poolBlocks > 0 && f.offHeap.blockSize >= 65536, JSON.stringify(f.offHeap));
@@ -119,10 +122,16 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     assert.deepEqual(f.countByStep, [400, 800, 1200]);
     at(f, 'abort-listener-leak.mjs', 12);
     assert.match(f.pathText, /module fixtures\/programs\/abort-listener-leak\.mjs → shutdownSignal \((AbortSignal|EventTarget)\)$/);
-    assert.match(f.summary, /^'abort' listeners on shutdownSignal \(AbortSignal\) in fixtures\/programs\/abort-listener-leak\.mjs:7:7: 400 → 800 → 1200, added by onShutdown at fixtures\/programs\/abort-listener-leak\.mjs:12:\d+/);
+    assert.match(
+      f.summary,
+      /^'abort' listeners on shutdownSignal \(AbortSignal\) in fixtures\/programs\/abort-listener-leak\.mjs:7:7: 400 → 800 → 1200, added by onShutdown at fixtures\/programs\/abort-listener-leak\.mjs:12:\d+/,
+    );
     assert.match(f.hint, /signal\.removeEventListener\("abort", fn\)/);
     // the Listener objects and the closures are the same cause, folded in as evidence
-    assert.ok(f.evidence.some((e) => /Listener/.test(e)), JSON.stringify(f.evidence));
+    assert.ok(
+      f.evidence.some((e) => /Listener/.test(e)),
+      JSON.stringify(f.evidence),
+    );
     assert.equal(r.verdict, 'leak');
   });
 
@@ -133,7 +142,10 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     const bc = listeners.find((x) => x.holderClass === 'BroadcastChannel');
     const port = listeners.find((x) => x.holderClass === 'MessagePort');
     assert.ok(bc && port, JSON.stringify(listeners.map((x) => x.holderClass)));
-    for (const [f, fn, line] of [[bc, 'onInvalidate', 14], [port, 'onControl', 17]] as const) {
+    for (const [f, fn, line] of [
+      [bc, 'onInvalidate', 14],
+      [port, 'onControl', 17],
+    ] as const) {
       assert.equal(f.name, 'message');
       assert.equal(f.itemClass, fn);
       assert.deepEqual(f.countByStep, [400, 800, 1200]);
@@ -152,7 +164,10 @@ describe('detectors: the leak each fixture makes is named, with kind, name and f
     at(f, 'closure-leak.mjs', 5);
     assert.match(f.summary, /its entries are closures/);
     assert.equal(f.evidence.length, 1, JSON.stringify(f.evidence));
-    assert.match(f.evidence[0], /^closure: closures formatter created at fixtures\/programs\/closure-leak\.mjs:10:\d+: .*scope keeps payload \(Object/);
+    assert.match(
+      f.evidence[0],
+      /^closure: closures formatter created at fixtures\/programs\/closure-leak\.mjs:10:\d+: .*scope keeps payload \(Object/,
+    );
   });
 
   it('pending promises that never settle', async () => {
@@ -179,8 +194,14 @@ describe('one root cause, one finding', () => {
     assert.doesNotMatch(f.summary, /dependency/);
     assert.deepEqual(f.countByStep, [100, 200, 300]);
     assert.match(f.pathText, /→ ledger \(LedgerClient\) → pending \(Map\)$/);
-    assert.ok(f.evidence.some((e) => /^closure: closures settle created at fixtures\/programs\/rpc-pending-leak\.mjs:16:\d+/.test(e)), JSON.stringify(f.evidence));
-    assert.ok(f.evidence.some((e) => /^pending-promise: .*pending promises/.test(e)), JSON.stringify(f.evidence));
+    assert.ok(
+      f.evidence.some((e) => /^closure: closures settle created at fixtures\/programs\/rpc-pending-leak\.mjs:16:\d+/.test(e)),
+      JSON.stringify(f.evidence),
+    );
+    assert.ok(
+      f.evidence.some((e) => /^pending-promise: .*pending promises/.test(e)),
+      JSON.stringify(f.evidence),
+    );
     assert.equal(new Set(f.evidence).size, f.evidence.length, 'no evidence line twice');
     assert.match(r.reason, /^pending \(Map\) holding promises that never settle grew at every one of 3 snapshots \(100 → 200 → 300\)/);
   });
@@ -195,7 +216,10 @@ describe('one root cause, one finding', () => {
     assert.equal(f.itemClass, '(closure chain)');
     at(f, 'flags-chain-leak.mjs', 16);
     assert.deepEqual(f.countByStep, [39, 79, 119]);
-    assert.match(f.summary, /^each reloadFlags\(\) call keeps the previous `previous` alive through a scope shared by isEnabled and describeChange \(fixtures\/programs\/flags-chain-leak\.mjs:19:\d+\); describeChange \(fixtures\/programs\/flags-chain-leak\.mjs:16:3\) uses `previous` and is never kept; chain 39 → 79 → 119 links$/);
+    assert.match(
+      f.summary,
+      /^each reloadFlags\(\) call keeps the previous `previous` alive through a scope shared by isEnabled and describeChange \(fixtures\/programs\/flags-chain-leak\.mjs:19:\d+\); describeChange \(fixtures\/programs\/flags-chain-leak\.mjs:16:3\) uses `previous` and is never kept; chain 39 → 79 → 119 links$/,
+    );
     assert.ok(f.pathText.split(' → ').length <= 12, f.pathText);
     assert.match(f.pathText, /module fixtures\/programs\/flags-chain-leak\.mjs → flags \(\{raw, isEnabled\}\)$/);
     assert.equal(r.verdict, 'leak');
@@ -203,15 +227,22 @@ describe('one root cause, one finding', () => {
 });
 
 describe('sharded caches (a Map of Maps) and leaks that share their objects', () => {
-  for (const [program, tenants] of [['tenant-cache-leak', 20], ['tenant-cache-leak-200', 200]] as const) {
+  for (const [program, tenants] of [
+    ['tenant-cache-leak', 20],
+    ['tenant-cache-leak-200', 200],
+  ] as const) {
     it(`${program}: one finding for tenantCaches, its ${tenants} inner Maps added up`, async () => {
       const r = await findingsOf(program);
-      assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name}`), ['growing-collection tenantCaches'], 'one finding, not one per tenant');
+      assert.deepEqual(
+        r.findings.map((f) => `${f.kind} ${f.name}`),
+        ['growing-collection tenantCaches'],
+        'one finding, not one per tenant',
+      );
       const f = r.findings[0];
       assert.equal(f.holderClass, 'Map');
       assert.equal(f.itemClass, 'PriceList');
       assert.equal(f.status, 'leak');
-      assert.deepEqual(f.countByStep, [400, 800, 1200], 'every inner Map\'s entries, added up');
+      assert.deepEqual(f.countByStep, [400, 800, 1200], "every inner Map's entries, added up");
       assert.equal(f.shards?.count, tenants);
       assert.equal(f.shards?.holderClass, 'Map');
       assert.match(f.shards?.top[0]?.key ?? '', /^'t\d+'$/, 'the keys that grew most are the tenants');
@@ -225,7 +256,10 @@ describe('sharded caches (a Map of Maps) and leaks that share their objects', ()
 
   it('a cache and a listener that keep the same price lists: each is a leak, judged on what it keeps', async () => {
     const r = await findingsOf('tenant-cache-listener-leak');
-    assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name} ${f.status}`).sort(), ['growing-collection tenantCaches leak', 'listener repriced leak']);
+    assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name} ${f.status}`).sort(), [
+      'growing-collection tenantCaches leak',
+      'listener repriced leak',
+    ]);
     const cache = only(r.findings, 'growing-collection');
     const listener = only(r.findings, 'listener');
     at(cache, 'lib/tenant-cache.cjs', 17);
@@ -262,15 +296,39 @@ describe('leaks held inside libraries, placed in the application', () => {
     assert.deepEqual(f.package, { name: 'tiny-metrics', version: '0.9.4' });
     assert.ok(f.owner?.file.endsWith('fixtures/programs/lib/metrics.mjs'), f.owner?.file);
     assert.equal(f.owner?.line, 4);
-    assert.match(f.summary, /held by requestCounter \(Counter\).*\(in tiny-metrics@0\.9\.4; owned by fixtures\/programs\/lib\/metrics\.mjs:4:14\)/);
+    assert.match(
+      f.summary,
+      /held by requestCounter \(Counter\).*\(in tiny-metrics@0\.9\.4; owned by fixtures\/programs\/lib\/metrics\.mjs:4:14\)/,
+    );
   });
 });
 
 describe('detectors: healthy twins produce no finding at all', () => {
-  for (const program of ['interceptor-healthy', 'metrics-label-healthy', 'tenant-cache-healthy', 'tenant-cache-healthy-200', 'tenant-cache-listener-healthy', 'bounded-cache', 'ttl-cache', 'timer-healthy', 'listener-healthy', 'abort-listener-healthy', 'upload-healthy', 'closure-healthy', 'promise-healthy', 'warm-cache', 'sawtooth', 'rpc-pending-healthy', 'flags-chain-healthy']) {
+  for (const program of [
+    'interceptor-healthy',
+    'metrics-label-healthy',
+    'tenant-cache-healthy',
+    'tenant-cache-healthy-200',
+    'tenant-cache-listener-healthy',
+    'bounded-cache',
+    'ttl-cache',
+    'timer-healthy',
+    'listener-healthy',
+    'abort-listener-healthy',
+    'upload-healthy',
+    'closure-healthy',
+    'promise-healthy',
+    'warm-cache',
+    'sawtooth',
+    'rpc-pending-healthy',
+    'flags-chain-healthy',
+  ]) {
     it(program, async () => {
       const r = await findingsOf(program);
-      assert.deepEqual(r.findings.map((f) => `${f.kind} ${f.name}`), []);
+      assert.deepEqual(
+        r.findings.map((f) => `${f.kind} ${f.name}`),
+        [],
+      );
       assert.equal(r.verdict, 'no-leak', r.reason);
     });
   }

@@ -75,7 +75,10 @@ describe('leakscope diff', () => {
     const r = cli(['diff', ...leak, '--fail-on-leak']);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^LEAK at fixtures\/programs\/session-leak\.mjs:15:7: sessions \(Map\)\n/);
-    assert.match(r.stdout, /^1\. sessions \(Map\) — growing collection\n {3}counts +400 → 800 → 1,200 entries \(\+400 per snapshot\) of Session,/m);
+    assert.match(
+      r.stdout,
+      /^1\. sessions \(Map\) — growing collection\n {3}counts +400 → 800 → 1,200 entries \(\+400 per snapshot\) of Session,/m,
+    );
     assert.match(r.stdout, /^ {3}declared +fixtures\/programs\/session-leak\.mjs:15:7$/m);
     assert.match(r.stdout, /^ {3}held by +… → module fixtures\/programs\/session-leak\.mjs → sessions \(Map\)$/m);
     // the evidence's sizes are the heap's (not the files')
@@ -84,7 +87,11 @@ describe('leakscope diff', () => {
 
   it('--fail-on names the kinds that fail; -o writes the report atomically and prints the verdict line', () => {
     const tmp = scratchDir('leakscope-diff-o-');
-    assert.equal(cli(['diff', ...leak, '--fail-on', 'timer,listener']).status, 0, 'a growing collection does not fail a build that fails on timers and listeners');
+    assert.equal(
+      cli(['diff', ...leak, '--fail-on', 'timer,listener']).status,
+      0,
+      'a growing collection does not fail a build that fails on timers and listeners',
+    );
     assert.equal(cli(['diff', ...leak, '--fail-on', 'none']).status, 0);
     const out = path.join(tmp, 'diff.md');
     const r = cli(['diff', ...leak, '--fail-on', 'growing-collection', '--format', 'markdown', '-o', out]);
@@ -138,12 +145,44 @@ describe('leakscope diff', () => {
     const cases: Array<[string, () => string[], RegExp]> = [
       ['one snapshot only', () => [leak[0]], /at least two snapshots/],
       ['the same file twice', () => [leak[0], leak[0]], /same snapshot file is given twice/],
-      ['the same file under a symlink', () => { const l = path.join(tmp, 'link.heapsnapshot'); if (!existsSync(l)) symlinkSync(path.resolve(leak[0]), l); return [leak[0], l, leak[1]]; }, /session-leak-1\.heapsnapshot and .*link\.heapsnapshot are the same file/],
-      ['the same file under a hard link', () => { const h = path.join(tmp, 'hard.heapsnapshot'); if (!existsSync(h)) linkSync(leak[1], h); return [leak[0], leak[1], h]; }, /session-leak-2\.heapsnapshot and .*hard\.heapsnapshot are the same file/],
+      [
+        'the same file under a symlink',
+        () => {
+          const l = path.join(tmp, 'link.heapsnapshot');
+          if (!existsSync(l)) symlinkSync(path.resolve(leak[0]), l);
+          return [leak[0], l, leak[1]];
+        },
+        /session-leak-1\.heapsnapshot and .*link\.heapsnapshot are the same file/,
+      ],
+      [
+        'the same file under a hard link',
+        () => {
+          const h = path.join(tmp, 'hard.heapsnapshot');
+          if (!existsSync(h)) linkSync(leak[1], h);
+          return [leak[0], leak[1], h];
+        },
+        /session-leak-2\.heapsnapshot and .*hard\.heapsnapshot are the same file/,
+      ],
       ['the same file, relative and absolute', () => [path.relative(repoRoot, leak[0]), path.resolve(leak[0])], /are the same file/],
-      ['a named pipe (it would block forever if opened)', () => { const f = path.join(tmp, 'pipe.heapsnapshot'); if (!existsSync(f)) execFileSync('mkfifo', [f]); return [leak[0], f]; }, /pipe\.heapsnapshot: a named pipe, not a heap snapshot file/],
+      [
+        'a named pipe (it would block forever if opened)',
+        () => {
+          const f = path.join(tmp, 'pipe.heapsnapshot');
+          if (!existsSync(f)) execFileSync('mkfifo', [f]);
+          return [leak[0], f];
+        },
+        /pipe\.heapsnapshot: a named pipe, not a heap snapshot file/,
+      ],
       ['snapshots out of order', () => [leak[2], leak[1], leak[0]], /was taken before .*oldest first/],
-      ['a non-snapshot in the list', () => { const f = path.join(tmp, 'notes.json'); writeFileSync(f, '{"a":1}'); return [leak[0], f]; }, /notes\.json: not a readable heap snapshot: no "snapshot" header/],
+      [
+        'a non-snapshot in the list',
+        () => {
+          const f = path.join(tmp, 'notes.json');
+          writeFileSync(f, '{"a":1}');
+          return [leak[0], f];
+        },
+        /notes\.json: not a readable heap snapshot: no "snapshot" header/,
+      ],
       ['a missing file in the list', () => [leak[0], path.join(tmp, 'gone.heapsnapshot')], /gone\.heapsnapshot: no such file/],
     ];
     for (const [what, files, re] of cases) {

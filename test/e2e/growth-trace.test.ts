@@ -25,7 +25,14 @@ const CASES = [
   { program: 'session-leak', kind: 'growing-collection', name: 'sessions', methods: ['set'], line: 20, declared: 15 },
   { program: 'ttl-read-leak', kind: 'growing-collection', name: 'rates', methods: ['set'], line: 26, declared: 13 },
   { program: 'log-leak', kind: 'growing-collection', name: 'requestLog', methods: ['push', 'unshift', 'splice'], line: 17, declared: 14 },
-  { program: 'listener-leak', kind: 'listener', name: 'config-changed', methods: ['on', 'addListener', 'prependListener'], line: 11, declared: 11 },
+  {
+    program: 'listener-leak',
+    kind: 'listener',
+    name: 'config-changed',
+    methods: ['on', 'addListener', 'prependListener'],
+    line: 11,
+    declared: 11,
+  },
   { program: 'rpc-pending-leak', kind: 'pending-promise', name: 'pending', methods: ['set'], line: 16, declared: 10 },
 ] as const;
 
@@ -41,7 +48,8 @@ async function assertNoWrapper(pid: number, file: string, methods: readonly stri
       const name = snap.edgeName(e);
       assert.notEqual(name, symbolEdge, `a ${snap.nodeName(n)} still has the trace symbol`);
       // an instance's own method named like an adding method is a wrapper left behind (prototypes hold the real ones)
-      if (methods.includes(name) && snap.nodeType(snap.edgeTo(e)) === snap.typeClosure && snap.nodeName(snap.edgeTo(e)) === 'wrapper') assert.fail(`${snap.nodeName(n)}.${name} is still our wrapper`);
+      if (methods.includes(name) && snap.nodeType(snap.edgeTo(e)) === snap.typeClosure && snap.nodeName(snap.edgeTo(e)) === 'wrapper')
+        assert.fail(`${snap.nodeName(n)}.${name} is still our wrapper`);
     }
   }
 }
@@ -55,7 +63,22 @@ describe(`growth trace: which line adds the entries, targets on Node ${targetVer
   for (const c of CASES) {
     it(`${c.program}: ${c.name} gets its adding line (${c.line}), then the instance is as it was`, async () => {
       await withTarget(c.program, [], async (t) => {
-        const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--trace-window', '2s', '--no-sampling', '--dir', path.join(tmp, c.program), '--json', '--fail-on', 'all']);
+        const r = cli([
+          'attach',
+          String(t.pid),
+          '--interval',
+          '1s',
+          '--snapshots',
+          '3',
+          '--trace-window',
+          '2s',
+          '--no-sampling',
+          '--dir',
+          path.join(tmp, c.program),
+          '--json',
+          '--fail-on',
+          'all',
+        ]);
         assert.equal(r.status, 1, r.stderr);
         const p = JSON.parse(r.stdout).processes[0];
         const f = p.isolates[0].diff.findings.find((x: { name: string }) => x.name === c.name);
@@ -81,7 +104,20 @@ describe(`growth trace: which line adds the entries, targets on Node ${targetVer
 
   it("a leak inside a dependency: added at the program's line that calls into it, through the package's own line", async () => {
     await withTarget('dependency-leak', [], async (t) => {
-      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--trace-window', '2s', '--no-sampling', '--dir', path.join(tmp, 'dependency'), '--json']);
+      const r = cli([
+        'attach',
+        String(t.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '3',
+        '--trace-window',
+        '2s',
+        '--no-sampling',
+        '--dir',
+        path.join(tmp, 'dependency'),
+        '--json',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const f = JSON.parse(r.stdout).processes[0].isolates[0].diff.findings.find((x: { name: string }) => x.name === 'cache');
       assert.ok(f, r.stdout.slice(0, 2000));
@@ -100,11 +136,27 @@ describe(`growth trace: which line adds the entries, targets on Node ${targetVer
 
   it('a sharded cache (a Map of Maps): the trace wraps the inner Maps that grew most, added at the inner set', async () => {
     await withTarget('tenant-cache-leak-200', [], async (t) => {
-      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--trace-window', '2s', '--no-sampling', '--dir', path.join(tmp, 'sharded'), '--json']);
+      const r = cli([
+        'attach',
+        String(t.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '3',
+        '--trace-window',
+        '2s',
+        '--no-sampling',
+        '--dir',
+        path.join(tmp, 'sharded'),
+        '--json',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const p = JSON.parse(r.stdout).processes[0];
       const findings = p.isolates[0].diff.findings;
-      assert.deepEqual(findings.map((x: { kind: string; name: string }) => `${x.kind} ${x.name}`), ['growing-collection tenantCaches']);
+      assert.deepEqual(
+        findings.map((x: { kind: string; name: string }) => `${x.kind} ${x.name}`),
+        ['growing-collection tenantCaches'],
+      );
       const site = findings[0].addedAt.sites[0];
       assert.equal(findings[0].addedAt.source, 'instrumentation');
       assert.equal(path.basename(site.file), 'tenant-cache.cjs');
@@ -117,7 +169,19 @@ describe(`growth trace: which line adds the entries, targets on Node ${targetVer
 
   it('--no-trace-growth: nothing is installed and the report says nothing of a trace', async () => {
     await withTarget('session-leak', [], async (t) => {
-      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '2', '--no-trace-growth', '--no-sampling', '--dir', path.join(tmp, 'off'), '--json']);
+      const r = cli([
+        'attach',
+        String(t.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '2',
+        '--no-trace-growth',
+        '--no-sampling',
+        '--dir',
+        path.join(tmp, 'off'),
+        '--json',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const p = JSON.parse(r.stdout).processes[0];
       assert.equal(p.growthTrace, null);
@@ -127,7 +191,20 @@ describe(`growth trace: which line adds the entries, targets on Node ${targetVer
 
   it('Ctrl-C during the trace window: the wrappers are removed at once, the target lives on', async () => {
     await withTarget('session-leak', [], async (t) => {
-      const run = cliAsync(['attach', String(t.pid), '--interval', '1s', '--snapshots', '2', '--trace-window', '60s', '--no-sampling', '--dir', path.join(tmp, 'ctrl-c'), '--json']);
+      const run = cliAsync([
+        'attach',
+        String(t.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '2',
+        '--trace-window',
+        '60s',
+        '--no-sampling',
+        '--dir',
+        path.join(tmp, 'ctrl-c'),
+        '--json',
+      ]);
       // two snapshots a second apart and the diff take a few seconds; the window is a minute
       await sleep(7000);
       process.kill(run.pid, 'SIGINT');
@@ -141,7 +218,15 @@ describe(`growth trace: which line adds the entries, targets on Node ${targetVer
 });
 
 /** The plain object written by index (`lastSeen[id] = …`, line 11 of dict-leak.mjs, in remember() declared at line 9). */
-const DICT = { program: 'dict-leak', kind: 'growing-collection', name: 'lastSeen', line: 11, declared: 6, function: 'remember', functionLine: 9 } as const;
+const DICT = {
+  program: 'dict-leak',
+  kind: 'growing-collection',
+  name: 'lastSeen',
+  line: 11,
+  declared: 6,
+  function: 'remember',
+  functionLine: 9,
+} as const;
 
 describe(`which line adds, where nothing can be wrapped: plain objects, and offline diff (Node ${targetVersion})`, () => {
   let tmp: string;
@@ -151,7 +236,21 @@ describe(`which line adds, where nothing can be wrapped: plain objects, and offl
 
   it('attach, a plain object used as a dictionary: not wrapped, the allocation site that grew is read for the line that adds', async () => {
     await withTarget(DICT.program, [], async (t) => {
-      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--trace-window', '2s', '--dir', path.join(tmp, DICT.program), '--json', '--fail-on', 'all']);
+      const r = cli([
+        'attach',
+        String(t.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '3',
+        '--trace-window',
+        '2s',
+        '--dir',
+        path.join(tmp, DICT.program),
+        '--json',
+        '--fail-on',
+        'all',
+      ]);
       assert.equal(r.status, 1, r.stderr);
       const p = JSON.parse(r.stdout).processes[0];
       const f = p.isolates[0].diff.findings.find((x: { name: string }) => x.name === DICT.name);
@@ -163,7 +262,11 @@ describe(`which line adds, where nothing can be wrapped: plain objects, and offl
       assert.equal(a.source, 'allocation-sites', JSON.stringify(a));
       assert.match(a.why, /plain object/);
       const site = a.sites[0];
-      assert.deepEqual([path.basename(site.file), site.line, site.function, site.declaredAt], [`${DICT.program}.mjs`, DICT.line, DICT.function, DICT.functionLine], JSON.stringify(site));
+      assert.deepEqual(
+        [path.basename(site.file), site.line, site.function, site.declaredAt],
+        [`${DICT.program}.mjs`, DICT.line, DICT.function, DICT.functionLine],
+        JSON.stringify(site),
+      );
       assert.match(site.text, /^lastSeen\[id\] = /);
       assert.match(p.growthTrace.text, /^growth trace: lastSeen \(Object: not traced, a plain object.*; nothing was installed$/);
       assert.ok(isAlive(t.pid));
@@ -171,7 +274,20 @@ describe(`which line adds, where nothing can be wrapped: plain objects, and offl
   });
 
   it('run --track-allocations, a plain object: the program runs with allocation stacks, and the finding names the line that adds', () => {
-    const r = cli(['run', '--quick', '--track-allocations', '--dir', path.join(tmp, 'run-tracked'), '--json', '--', targetNode, `fixtures/programs/${DICT.program}.mjs`], { timeoutMs: 120_000 });
+    const r = cli(
+      [
+        'run',
+        '--quick',
+        '--track-allocations',
+        '--dir',
+        path.join(tmp, 'run-tracked'),
+        '--json',
+        '--',
+        targetNode,
+        `fixtures/programs/${DICT.program}.mjs`,
+      ],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(r.status, 1, r.stderr);
     const report = JSON.parse(r.stdout);
     const f = report.diff.findings.find((x: { name: string }) => x.name === DICT.name);
@@ -179,7 +295,11 @@ describe(`which line adds, where nothing can be wrapped: plain objects, and offl
     assert.equal(f.kind, DICT.kind);
     assert.equal(f.addedAt.source, 'allocation-tracking', JSON.stringify(f.addedAt));
     const site = f.addedAt.sites[0];
-    assert.deepEqual([path.basename(site.file), site.line, site.function, site.declaredAt], [`${DICT.program}.mjs`, DICT.line, DICT.function, DICT.functionLine], JSON.stringify(site));
+    assert.deepEqual(
+      [path.basename(site.file), site.line, site.function, site.declaredAt],
+      [`${DICT.program}.mjs`, DICT.line, DICT.function, DICT.functionLine],
+      JSON.stringify(site),
+    );
   });
 
   for (const c of [...CASES, DICT]) {
@@ -210,4 +330,3 @@ describe(`which line adds, where nothing can be wrapped: plain objects, and offl
     assert.equal(f.addedAt, undefined);
   });
 });
-

@@ -17,7 +17,9 @@ import { targetNode } from '../helpers/nodes.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const chromium = findChromium();
-const skip = chromium ? false : 'no Chromium installed (apt-get install chromium, or set LEAKSCOPE_CHROMIUM): the HTML report is not opened in a browser';
+const skip = chromium
+  ? false
+  : 'no Chromium installed (apt-get install chromium, or set LEAKSCOPE_CHROMIUM): the HTML report is not opened in a browser';
 if (!chromium) process.stderr.write(`SKIPPED: ${skip}\n`);
 
 interface Seen {
@@ -101,18 +103,28 @@ describe('the HTML report in headless Chromium', { skip }, () => {
     assert.equal(r.status, 0, r.stderr);
     const html = readFileSync(file, 'utf8');
     assert.ok(!html.includes('\u001b'), 'no raw escape character in the page');
-    const seen = await withPage(chromium as string, file, async (page) => ({ seen: await page.evaluate<Seen>(SEE), errors: page.errors, requests: page.requests }));
+    const seen = await withPage(chromium as string, file, async (page) => ({
+      seen: await page.evaluate<Seen>(SEE),
+      errors: page.errors,
+      requests: page.requests,
+    }));
     assert.deepEqual(seen.errors, [], 'the onerror handler never ran');
     assert.deepEqual(seen.requests, []);
     assert.equal(seen.seen.title, 'leakscope diff: leak', 'the injected script did not run');
     assert.equal(seen.seen.scripts, 1, 'only the page’s own script');
     assert.equal(seen.seen.images, 0);
-    assert.equal(seen.seen.names[0], 'Evil\\x1b[2J\\n<script>document.title="pwned"</script><img src=x onerror="console.error(1)">', 'shown as text, the control characters as escapes');
+    assert.equal(
+      seen.seen.names[0],
+      'Evil\\x1b[2J\\n<script>document.title="pwned"</script><img src=x onerror="console.error(1)">',
+      'shown as text, the control characters as escapes',
+    );
   });
 
   it('run writes report.html beside its snapshots (0600): the verdict, the culprit, the memory chart with the snapshots marked', async () => {
     const dir = path.join(tmp, 'run');
-    const r = cli(['run', '--quick', '--dir', dir, '--json', '--', targetNode, 'fixtures/programs/session-leak.mjs'], { timeoutMs: 120_000 });
+    const r = cli(['run', '--quick', '--dir', dir, '--json', '--', targetNode, 'fixtures/programs/session-leak.mjs'], {
+      timeoutMs: 120_000,
+    });
     assert.equal(r.status, 1, r.stderr);
     const report = JSON.parse(r.stdout);
     const file = path.join(dir, 'report.html');
@@ -135,7 +147,20 @@ describe('the HTML report in headless Chromium', { skip }, () => {
       copyFileSync(file, path.join(out, 'report.html'));
     }
     // --no-html: none written
-    const quiet = cli(['run', '--quick', '--no-html', '--dir', path.join(tmp, 'run-no-html'), '--json', '--', targetNode, 'fixtures/programs/session-leak.mjs'], { timeoutMs: 120_000 });
+    const quiet = cli(
+      [
+        'run',
+        '--quick',
+        '--no-html',
+        '--dir',
+        path.join(tmp, 'run-no-html'),
+        '--json',
+        '--',
+        targetNode,
+        'fixtures/programs/session-leak.mjs',
+      ],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(quiet.status, 1, quiet.stderr);
     assert.equal(existsSync(path.join(tmp, 'run-no-html', 'report.html')), false);
   });

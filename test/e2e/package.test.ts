@@ -10,12 +10,34 @@ import { repoRoot } from '../helpers/fixtures.js';
 
 describe('the npm package', () => {
   it('ships what it runs, and nothing more', () => {
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     const files: string[] = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
-    for (const must of ['bin/run.js', 'dist/commands/run.js', 'dist/commands/attach.js', 'dist/api/index.js', 'dist/api/index.d.ts', 'dist/api/require.cjs', 'dist/hooks/not-found.js', 'oclif.manifest.json', 'README.md', 'LICENSE', 'package.json']) {
+    for (const must of [
+      'bin/run.js',
+      'dist/commands/run.js',
+      'dist/commands/attach.js',
+      'dist/api/index.js',
+      'dist/api/index.d.ts',
+      'dist/api/require.cjs',
+      'dist/hooks/not-found.js',
+      'oclif.manifest.json',
+      'README.md',
+      'LICENSE',
+      'package.json',
+    ]) {
       assert.ok(files.includes(must), `ships ${must}`);
     }
-    const extra = files.filter((f) => f.endsWith('.map') || f === 'bin/dev.js' || /^(src|test|fixtures|bench|docs|scripts|examples)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'));
+    const extra = files.filter(
+      (f) =>
+        f.endsWith('.map') ||
+        f === 'bin/dev.js' ||
+        /^(src|test|fixtures|bench|docs|scripts|examples)\//.test(f) ||
+        (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+    );
     assert.deepEqual(extra, [], 'no source maps without their sources, no dev launcher, no sources, tests or fixtures');
   });
 });

@@ -33,8 +33,32 @@ describe('several processes', () => {
     const a = await startTarget('session-leak');
     const b = await startTarget('log-leak');
     try {
-      const runA = cliAsync(['attach', String(a.pid), '--interval', '1s', '--snapshots', '3', '--out', path.join(tmp, 'a'), '--json', '--fail-on', 'all']);
-      const runB = cliAsync(['attach', String(b.pid), '--interval', '1s', '--snapshots', '3', '--out', path.join(tmp, 'b'), '--json', '--fail-on', 'all']);
+      const runA = cliAsync([
+        'attach',
+        String(a.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '3',
+        '--out',
+        path.join(tmp, 'a'),
+        '--json',
+        '--fail-on',
+        'all',
+      ]);
+      const runB = cliAsync([
+        'attach',
+        String(b.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '3',
+        '--out',
+        path.join(tmp, 'b'),
+        '--json',
+        '--fail-on',
+        'all',
+      ]);
       const [ra, rb] = await Promise.all([runA.done, runB.done]);
       assert.equal(ra.status, 1, ra.stderr);
       assert.equal(rb.status, 1, rb.stderr);
@@ -60,11 +84,30 @@ describe('several processes', () => {
     const a = await startTarget('session-leak');
     const b = await startTarget('bounded-cache');
     try {
-      const r = cli(['attach', String(a.pid), String(b.pid), '--interval', '1s', '--snapshots', '3', '--out', path.join(tmp, 'two'), '--json', '--fail-on', 'all']);
+      const r = cli([
+        'attach',
+        String(a.pid),
+        String(b.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '3',
+        '--out',
+        path.join(tmp, 'two'),
+        '--json',
+        '--fail-on',
+        'all',
+      ]);
       assert.equal(r.status, 1, r.stderr);
       const j = JSON.parse(r.stdout);
-      assert.deepEqual(j.processes.map((p: { target: { pid: number } }) => p.target.pid), [a.pid, b.pid]);
-      assert.deepEqual(j.processes.map((p: { isolates: Array<{ verdict: string }> }) => p.isolates[0].verdict), ['leak', 'no-leak']);
+      assert.deepEqual(
+        j.processes.map((p: { target: { pid: number } }) => p.target.pid),
+        [a.pid, b.pid],
+      );
+      assert.deepEqual(
+        j.processes.map((p: { isolates: Array<{ verdict: string }> }) => p.isolates[0].verdict),
+        ['leak', 'no-leak'],
+      );
       assert.match(j.reason, new RegExp(`^pid ${a.pid}, main thread: sessions \\(Map\\)`));
       assert.ok(isAlive(a.pid) && isAlive(b.pid));
       assert.equal(await findInspector(a.pid), null);
@@ -83,12 +126,35 @@ describe('several processes', () => {
       assert.ok(line, t.stdout());
       const [, w1, w2, leaking] = line.map(Number);
       pids = [t.pid, w1, w2];
-      const r = cli(['attach', '--children', String(t.pid), '--interval', '1500ms', '--snapshots', '3', '--out', path.join(tmp, 'cluster'), '--json', '--fail-on', 'all']);
+      const r = cli([
+        'attach',
+        '--children',
+        String(t.pid),
+        '--interval',
+        '1500ms',
+        '--snapshots',
+        '3',
+        '--out',
+        path.join(tmp, 'cluster'),
+        '--json',
+        '--fail-on',
+        'all',
+      ]);
       assert.equal(r.status, 1, r.stderr);
       const j = JSON.parse(r.stdout);
-      assert.deepEqual(j.processes.map((p: { target: { pid: number } }) => p.target.pid), [t.pid, w1, w2], 'the primary, then its workers');
-      const verdicts = Object.fromEntries(j.processes.map((p: { target: { pid: number }; isolates: Array<{ verdict: string }> }) => [p.target.pid, p.isolates[0].verdict]));
-      assert.deepEqual(verdicts, { [t.pid]: 'no-leak', [w1]: leaking === w1 ? 'leak' : 'no-leak', [w2]: leaking === w2 ? 'leak' : 'no-leak' });
+      assert.deepEqual(
+        j.processes.map((p: { target: { pid: number } }) => p.target.pid),
+        [t.pid, w1, w2],
+        'the primary, then its workers',
+      );
+      const verdicts = Object.fromEntries(
+        j.processes.map((p: { target: { pid: number }; isolates: Array<{ verdict: string }> }) => [p.target.pid, p.isolates[0].verdict]),
+      );
+      assert.deepEqual(verdicts, {
+        [t.pid]: 'no-leak',
+        [w1]: leaking === w1 ? 'leak' : 'no-leak',
+        [w2]: leaking === w2 ? 'leak' : 'no-leak',
+      });
       const culprit = j.processes.find((p: { target: { pid: number } }) => p.target.pid === leaking).isolates[0].diff.findings[0];
       assert.equal(culprit.name, 'auditLog', 'a block-scoped variable is named from its ScopeInfo');
       assert.equal(culprit.holderClass, 'Array');
@@ -110,7 +176,20 @@ describe('several processes', () => {
         const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '2', '--out', path.join(tmp, 'other'), '--no-sampling']);
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, /^note: 1 other inspector client is connected to this process \(DevTools, an IDE…\)/m);
-        const j = JSON.parse(cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '2', '--out', path.join(tmp, 'other2'), '--no-sampling', '--json']).stdout);
+        const j = JSON.parse(
+          cli([
+            'attach',
+            String(t.pid),
+            '--interval',
+            '1s',
+            '--snapshots',
+            '2',
+            '--out',
+            path.join(tmp, 'other2'),
+            '--no-sampling',
+            '--json',
+          ]).stdout,
+        );
         assert.equal(j.processes[0].target.otherClients, 1);
         assert.equal(j.processes[0].target.openedByUs, false);
         assert.ok(await probeInspector('127.0.0.1', t.inspectPort as number), 'its own inspector stays open');
@@ -128,7 +207,10 @@ describe('several processes', () => {
         [['attach', '--children', String(t.pid), '1'], /^leakscope: --children takes exactly one pid/],
         [['attach', '--children', String(t.pid)], new RegExp(`^leakscope: pid ${t.pid} has no Node.js child processes`)],
         [['attach', String(t.pid), '12x'], /^leakscope: "12x" is not a process id/],
-        [['snapshot', String(t.pid), '--thread', '7'], new RegExp(`^leakscope: pid ${t.pid} has no worker with thread id 7 \\(its workers: none\\)`)],
+        [
+          ['snapshot', String(t.pid), '--thread', '7'],
+          new RegExp(`^leakscope: pid ${t.pid} has no worker with thread id 7 \\(its workers: none\\)`),
+        ],
       ];
       for (const [args, message] of cases) {
         const r = cli(args);

@@ -6,7 +6,7 @@ import { loadSnapshot } from '../../src/analysis/heap/loader.js';
 import type { HeapSnapshot } from '../../src/analysis/heap/snapshot.js';
 import { HeapGraph } from '../../src/analysis/graph/heap-graph.js';
 import { summarize } from '../../src/analysis/summary.js';
-import { SnapshotFormatError } from '../../src/errors.js';
+import { SnapshotFormatError } from '../../src/common/errors.js';
 import { fixtureSnapshots } from '../helpers/fixtures.js';
 import { parseText } from '../helpers/load.js';
 

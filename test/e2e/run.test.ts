@@ -17,7 +17,8 @@ describe('leakscope run', () => {
   before(() => {
     tmp = scratchDir('leakscope-run-');
   });
-  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['run', '--quick', '--dir', path.join(tmp, `snap-${Math.random().toString(36).slice(2)}`), ...args], { env, timeoutMs: 120_000 });
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    cli(['run', '--quick', '--dir', path.join(tmp, `snap-${Math.random().toString(36).slice(2)}`), ...args], { env, timeoutMs: 120_000 });
 
   it('a leaking program: exit 1, and the JSON names the culprit, its path and its line', () => {
     const r = run(['--json', '--', 'node', 'fixtures/programs/session-leak.mjs']);
@@ -38,7 +39,9 @@ describe('leakscope run', () => {
 
   it('two leaks that share their objects (a sharded cache and a listener): one verdict, the same in every line, the JSON and the HTML banner', () => {
     const dir = path.join(tmp, 'shared');
-    const r = cli(['run', '--quick', '--dir', dir, '--', 'node', 'fixtures/programs/tenant-cache-listener-leak.mjs'], { timeoutMs: 120_000 });
+    const r = cli(['run', '--quick', '--dir', dir, '--', 'node', 'fixtures/programs/tenant-cache-listener-leak.mjs'], {
+      timeoutMs: 120_000,
+    });
     assert.equal(r.status, 1, `${r.stdout.slice(0, 4000)}\n${r.stderr}`);
     const lines = r.stdout.split('\n');
     const verdicts = lines.filter((l) => /^(LEAK|NO LEAK|INCONCLUSIVE)\b/.test(l));
@@ -47,15 +50,28 @@ describe('leakscope run', () => {
     assert.ok(r.stdout.includes("'repriced' listeners on priceEvents (EventEmitter)"), 'the listener leak is named');
     // the cache leak is named too, as one finding of 20 shards (compared with the lines' wrapping folded)
     const flat = r.stdout.replace(/\s+/g, ' ');
-    assert.match(flat, / \d\. tenantCaches \(Map\) — growing collection counts [\d,]+ → [\d,]+ → [\d,]+ entries in all \(\+[\d,]+ per snapshot\), 20 shards \(Map of PriceList\), retaining /, 'the cache leak is named too');
+    assert.match(
+      flat,
+      / \d\. tenantCaches \(Map\) — growing collection counts [\d,]+ → [\d,]+ → [\d,]+ entries in all \(\+[\d,]+ per snapshot\), 20 shards \(Map of PriceList\), retaining /,
+      'the cache leak is named too',
+    );
     assert.match(flat, / declared fixtures\/programs\/lib\/tenant-cache\.cjs:17:7 /);
     assert.doesNotMatch(r.stdout, /No finding|NO-LEAK|no material/);
     const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
     assert.match(html, /<div class="verdict leak" id="verdict"><span class="word">LEAK<\/span>/);
-    const files = readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot')).sort().map((f) => path.join(dir, f));
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.heapsnapshot'))
+      .sort()
+      .map((f) => path.join(dir, f));
     const j = JSON.parse(cli(['diff', ...files, '--json']).stdout);
     assert.equal(j.verdict, 'leak');
-    assert.deepEqual(j.findings.filter((f: { status: string }) => f.status === 'leak').map((f: { kind: string; name: string }) => `${f.kind} ${f.name}`).sort(), ['growing-collection tenantCaches', 'listener repriced']);
+    assert.deepEqual(
+      j.findings
+        .filter((f: { status: string }) => f.status === 'leak')
+        .map((f: { kind: string; name: string }) => `${f.kind} ${f.name}`)
+        .sort(),
+      ['growing-collection tenantCaches', 'listener repriced'],
+    );
   });
 
   it('a program that throws mid-run (Node then waits for the debugger to disconnect): exit 3 with its error, no hang', () => {
@@ -88,7 +104,10 @@ describe('leakscope run', () => {
   it('through a package manager (npm start): the program is found, not npm itself', () => {
     const pkg = path.join(tmp, 'pkg');
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'pkg', version: '1.0.0', scripts: { start: `node ${path.resolve('fixtures/programs/log-leak.mjs')}` } }));
+    writeFileSync(
+      path.join(pkg, 'package.json'),
+      JSON.stringify({ name: 'pkg', version: '1.0.0', scripts: { start: `node ${path.resolve('fixtures/programs/log-leak.mjs')}` } }),
+    );
     const r = run(['--json', '--', 'npm', 'start', '--prefix', pkg]);
     assert.equal(r.status, 1, r.stderr);
     const j = JSON.parse(r.stdout);
@@ -101,9 +120,14 @@ describe('leakscope run', () => {
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /^leakscope: leak — /);
     const text = readFileSync(xml, 'utf8');
-    assert.match(text, /<testcase classname="leakscope" name="timer: setInterval timers are cleared">\s*<failure message="1 leak: keepAlive \(timer-leak\.mjs:9\)" type="timer">/);
+    assert.match(
+      text,
+      /<testcase classname="leakscope" name="timer: setInterval timers are cleared">\s*<failure message="1 leak: keepAlive \(timer-leak\.mjs:9\)" type="timer">/,
+    );
     const sarifFile = path.join(tmp, 'leakscope.sarif');
-    const s = run(['--format', 'sarif', '--output', sarifFile, '--', 'node', 'fixtures/programs/timer-leak.mjs'], { LEAKSCOPE_REQUESTS: '20' });
+    const s = run(['--format', 'sarif', '--output', sarifFile, '--', 'node', 'fixtures/programs/timer-leak.mjs'], {
+      LEAKSCOPE_REQUESTS: '20',
+    });
     assert.equal(s.status, 1, s.stderr);
     const sarif = JSON.parse(readFileSync(sarifFile, 'utf8'));
     const result = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'timer');
@@ -127,14 +151,31 @@ describe('leakscope run', () => {
   it('a program that crashes at start: exit 3, with its stderr shown', () => {
     const r = run(['--', 'node', 'fixtures/programs/crash-at-start.mjs']);
     assert.equal(r.status, 3);
-    assert.match(r.stderr, /the program exited \(exit code 1\) before it was ready; its stderr ended with:\nfatal: DATABASE_URL is not set/);
+    assert.match(
+      r.stderr,
+      /the program exited \(exit code 1\) before it was ready; its stderr ended with:\nfatal: DATABASE_URL is not set/,
+    );
     assert.match(r.stdout, /fatal: DATABASE_URL is not set/);
   });
 
   it('a --load command that fails is reported: exit 3 with its output', () => {
-    const r = run(['--ready-log', 'listening on (http://\\S+)', '--load', 'node fixtures/load.mjs --fail', '--', 'node', 'fixtures/programs/session-leak.mjs'], { LEAKSCOPE_SELF_LOAD: '0' });
+    const r = run(
+      [
+        '--ready-log',
+        'listening on (http://\\S+)',
+        '--load',
+        'node fixtures/load.mjs --fail',
+        '--',
+        'node',
+        'fixtures/programs/session-leak.mjs',
+      ],
+      { LEAKSCOPE_SELF_LOAD: '0' },
+    );
     assert.equal(r.status, 3, r.stdout);
-    assert.match(r.stderr, /the --load command failed \(exit code 1\); its output ended with:\nload: cannot reach the target \(simulated failure\)/);
+    assert.match(
+      r.stderr,
+      /the --load command failed \(exit code 1\); its output ended with:\nload: cannot reach the target \(simulated failure\)/,
+    );
     assert.match(r.stdout, /^load +node fixtures\/load\.mjs --fail — 1 run, FAILED$/m);
   });
 
@@ -146,7 +187,13 @@ describe('leakscope run', () => {
     assert.equal(update.status, 0, update.stderr);
     const written = JSON.parse(readFileSync(baseline, 'utf8'));
     assert.equal(written.schema, 'leakscope.baseline/v1');
-    assert.ok(written.accepted.some((a: { kind: string; name: string; location: string }) => a.kind === 'growing-collection' && a.name === 'requestLog' && a.location === 'fixtures/programs/log-leak.mjs:14'), JSON.stringify(written));
+    assert.ok(
+      written.accepted.some(
+        (a: { kind: string; name: string; location: string }) =>
+          a.kind === 'growing-collection' && a.name === 'requestLog' && a.location === 'fixtures/programs/log-leak.mjs:14',
+      ),
+      JSON.stringify(written),
+    );
     // the heap-growth limit is raised so that only findings decide: the accepted one must not fail the run
     const again = run([...args, '--max-growth', '1GB/min', '--json', '--', 'node', 'fixtures/programs/log-leak.mjs'], env);
     const j = JSON.parse(again.stdout);
@@ -173,9 +220,15 @@ describe('leakscope run', () => {
     for (const [args, re] of [
       [['--quick'], /no program to run/],
       [['--max-growth', 'fast', '--', 'node', 'x.js'], /--max-growth: "fast" is not a rate/],
-      [['--fail-on', 'bogus', '--', 'node', 'x.js'], /--fail-on: "bogus" names an unknown kind \(all, none, or some of growing-collection, /],
+      [
+        ['--fail-on', 'bogus', '--', 'node', 'x.js'],
+        /--fail-on: "bogus" names an unknown kind \(all, none, or some of growing-collection, /,
+      ],
       [['--warmup', 'soon', '--', 'node', 'x.js'], /--warmup: "soon" is not a duration/],
-      [['--interval', '0', '--', 'node', 'x.js'], /^leakscope: --interval: 0 is a duration, but this one must be more than 0 \(e\.g\. 30s, 5m, 1500ms\)$/m],
+      [
+        ['--interval', '0', '--', 'node', 'x.js'],
+        /^leakscope: --interval: 0 is a duration, but this one must be more than 0 \(e\.g\. 30s, 5m, 1500ms\)$/m,
+      ],
       [['--update-baseline', '--', 'node', 'x.js'], /--update-baseline needs --baseline/],
       [['--baseline', path.join(tmp, 'missing.json'), '--', 'node', 'x.js'], /missing\.json: cannot read the baseline \(ENOENT\)/],
       [['--baseline', badJson, '--', 'node', 'x.js'], /bad\.json: the baseline is not valid JSON/],
@@ -193,7 +246,20 @@ describe('leakscope run', () => {
 
   it('Ctrl-C during a run: says it was interrupted, no verdict, exit 130, and the program is stopped', async () => {
     const out = path.join(tmp, 'interrupted-run');
-    const r0 = cliAsync(['run', '--warmup', '1s', '--duration', '60s', '--interval', '20s', '--out', out, '--', 'node', 'fixtures/programs/session-leak.mjs']);
+    const r0 = cliAsync([
+      'run',
+      '--warmup',
+      '1s',
+      '--duration',
+      '60s',
+      '--interval',
+      '20s',
+      '--out',
+      out,
+      '--',
+      'node',
+      'fixtures/programs/session-leak.mjs',
+    ]);
     for (let i = 0; i < 300 && !(existsSync(out) && readdirSync(out).some((f) => f.endsWith('-1.heapsnapshot'))); i++) await sleep(100);
     process.kill(r0.pid, 'SIGINT');
     const r = await r0.done;
@@ -204,7 +270,19 @@ describe('leakscope run', () => {
 
   it('a program that never becomes ready is stopped as soon as it exits on SIGTERM, not after the whole --grace', () => {
     const started = Date.now();
-    const r = cli(['run', '--ready-log', 'never printed', '--ready-timeout', '2s', '--grace', '60s', '--quick', '--', 'node', 'fixtures/programs/timer-healthy.mjs']);
+    const r = cli([
+      'run',
+      '--ready-log',
+      'never printed',
+      '--ready-timeout',
+      '2s',
+      '--grace',
+      '60s',
+      '--quick',
+      '--',
+      'node',
+      'fixtures/programs/timer-healthy.mjs',
+    ]);
     assert.equal(r.status, 3, r.stderr);
     assert.match(r.stderr, /the program did not log \/never printed\/ within 2 s/);
     // a hang check, not a speed measurement: waiting out a 60 s grace period would take a minute

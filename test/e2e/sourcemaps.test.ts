@@ -28,12 +28,18 @@ describe('source maps: a TypeScript service', () => {
   before(() => {
     tmp = scratchDir('leakscope-ts-');
     execFileSync(process.execPath, [tsc, '-p', project], { timeout: 120_000 });
-    execFileSync(process.execPath, [tsc, '-p', project, '--sourceMap', 'false', '--inlineSourceMap', '--outDir', path.join(project, 'dist-inline')], { timeout: 120_000 });
+    execFileSync(
+      process.execPath,
+      [tsc, '-p', project, '--sourceMap', 'false', '--inlineSourceMap', '--outDir', path.join(project, 'dist-inline')],
+      { timeout: 120_000 },
+    );
   });
 
   it('run: the finding is at the .ts line of the growing Map, the compiled line beside it; diff offline agrees; --no-source-maps prints the compiled one', () => {
     const out = path.join(tmp, 'run');
-    const r = cli(['run', '--quick', '--out', out, '--json', '--', targetNode, path.join(project, 'dist', 'server.js')], { timeoutMs: 120_000 });
+    const r = cli(['run', '--quick', '--out', out, '--json', '--', targetNode, path.join(project, 'dist', 'server.js')], {
+      timeoutMs: 120_000,
+    });
     assert.equal(r.status, 1, r.stderr);
     const j = JSON.parse(r.stdout);
     const f = j.failing[0];
@@ -43,12 +49,21 @@ describe('source maps: a TypeScript service', () => {
     assert.equal(loc.line, 21);
     assert.ok(loc.compiled?.file.endsWith('fixtures/ts-service/dist/store/order-index.js'), JSON.stringify(loc.compiled));
     assert.equal(loc.compiled?.line, 4);
-    assert.match(f.summary, /^orderIndex \(Map\) in fixtures\/ts-service\/src\/store\/order-index\.ts:21:7 held by module fixtures\/ts-service\/src\/store\/order-index\.ts/);
+    assert.match(
+      f.summary,
+      /^orderIndex \(Map\) in fixtures\/ts-service\/src\/store\/order-index\.ts:21:7 held by module fixtures\/ts-service\/src\/store\/order-index\.ts/,
+    );
 
-    const files = readdirSync(out).filter((x) => x.endsWith('.heapsnapshot')).sort().map((x) => path.join(out, x));
+    const files = readdirSync(out)
+      .filter((x) => x.endsWith('.heapsnapshot'))
+      .sort()
+      .map((x) => path.join(out, x));
     const table = cli(['diff', ...files]);
     assert.match(table.stdout, /^LEAK at fixtures\/ts-service\/src\/store\/order-index\.ts:21:7: orderIndex \(Map\)\n/);
-    assert.match(table.stdout.replace(/\s+/g, ' '), / declared fixtures\/ts-service\/src\/store\/order-index\.ts:21:7 \(compiled fixtures\/ts-service\/dist\/store\/order-index\.js:4:7\) /);
+    assert.match(
+      table.stdout.replace(/\s+/g, ' '),
+      / declared fixtures\/ts-service\/src\/store\/order-index\.ts:21:7 \(compiled fixtures\/ts-service\/dist\/store\/order-index\.js:4:7\) /,
+    );
     const raw = JSON.parse(cli(['diff', ...files, '--json', '--no-source-maps']).stdout);
     const compiled: Loc = raw.findings[0].location;
     assert.ok(compiled.file.endsWith('fixtures/ts-service/dist/store/order-index.js'), compiled.file);
@@ -57,7 +72,10 @@ describe('source maps: a TypeScript service', () => {
   });
 
   it('a class field holds the Map (`private readonly openOrders = new Map()`): declared at its .ts line, added at the .ts line of set', () => {
-    const r = cli(['run', '--quick', '--out', path.join(tmp, 'class'), '--json', '--', targetNode, path.join(project, 'dist', 'class-server.js')], { timeoutMs: 120_000 });
+    const r = cli(
+      ['run', '--quick', '--out', path.join(tmp, 'class'), '--json', '--', targetNode, path.join(project, 'dist', 'class-server.js')],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(r.status, 1, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.equal(j.failing.length, 1, JSON.stringify(j.failing.map((f: { name: string }) => f.name)));
@@ -76,7 +94,10 @@ describe('source maps: a TypeScript service', () => {
   });
 
   it('an inline (data:) source map works the same', () => {
-    const r = cli(['run', '--quick', '--out', path.join(tmp, 'inline'), '--json', '--', targetNode, path.join(project, 'dist-inline', 'server.js')], { timeoutMs: 120_000 });
+    const r = cli(
+      ['run', '--quick', '--out', path.join(tmp, 'inline'), '--json', '--', targetNode, path.join(project, 'dist-inline', 'server.js')],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(r.status, 1, r.stderr);
     const loc: Loc = JSON.parse(r.stdout).failing[0].location;
     assert.ok(loc.file.endsWith('fixtures/ts-service/src/store/order-index.ts'), loc.file);

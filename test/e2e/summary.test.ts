@@ -54,11 +54,52 @@ describe('leakscope summary', () => {
     const cases: Array<[string, () => string, RegExp]> = [
       ['a missing file', () => path.join(tmp, 'nope.heapsnapshot'), /nope\.heapsnapshot: no such file/],
       ['a directory', () => tmp, /is a directory/],
-      ['an empty file', () => { const f = path.join(tmp, 'empty.heapsnapshot'); writeFileSync(f, ''); return f; }, /the file is empty/],
-      ['a snapshot truncated in the middle', () => { const f = path.join(tmp, 'cut2.heapsnapshot'); const b = readFileSync(file); writeFileSync(f, b.subarray(0, b.length - 1000)); return f; }, /ends early inside the "strings" array \(truncated\?\) \(at byte \d+\)/],
-      ['a truncated snapshot', () => { const f = path.join(tmp, 'cut.heapsnapshot'); writeFileSync(f, readFileSync(file).subarray(0, 500_000)); return f; }, /file has 500000 \(truncated\?\)/],
-      ['JSON that is not a snapshot', () => { const f = path.join(tmp, 'package.json'); writeFileSync(f, '{"name":"x"}'); return f; }, /no "snapshot" header/],
-      ['not JSON', () => { const f = path.join(tmp, 'notes.txt'); writeFileSync(f, 'hello'); return f; }, /expected '\{' at the start/],
+      [
+        'an empty file',
+        () => {
+          const f = path.join(tmp, 'empty.heapsnapshot');
+          writeFileSync(f, '');
+          return f;
+        },
+        /the file is empty/,
+      ],
+      [
+        'a snapshot truncated in the middle',
+        () => {
+          const f = path.join(tmp, 'cut2.heapsnapshot');
+          const b = readFileSync(file);
+          writeFileSync(f, b.subarray(0, b.length - 1000));
+          return f;
+        },
+        /ends early inside the "strings" array \(truncated\?\) \(at byte \d+\)/,
+      ],
+      [
+        'a truncated snapshot',
+        () => {
+          const f = path.join(tmp, 'cut.heapsnapshot');
+          writeFileSync(f, readFileSync(file).subarray(0, 500_000));
+          return f;
+        },
+        /file has 500000 \(truncated\?\)/,
+      ],
+      [
+        'JSON that is not a snapshot',
+        () => {
+          const f = path.join(tmp, 'package.json');
+          writeFileSync(f, '{"name":"x"}');
+          return f;
+        },
+        /no "snapshot" header/,
+      ],
+      [
+        'not JSON',
+        () => {
+          const f = path.join(tmp, 'notes.txt');
+          writeFileSync(f, 'hello');
+          return f;
+        },
+        /expected '\{' at the start/,
+      ],
     ];
     for (const [what, make, re] of cases) {
       it(what, () => {
@@ -108,6 +149,9 @@ describe('strings from the heap cannot drive the terminal', () => {
   it('json: the name is exact', () => {
     const r = cli(['summary', file, '--json']);
     const j = JSON.parse(r.stdout);
-    assert.ok(j.classes.some((c: { name: string }) => c.name === '{\u001b]0;pwned\u0007\u001b[2JEvil\nVerdict: NO-LEAK\u202e, payload}'), JSON.stringify(j.classes.map((c: { name: string }) => c.name)));
+    assert.ok(
+      j.classes.some((c: { name: string }) => c.name === '{\u001b]0;pwned\u0007\u001b[2JEvil\nVerdict: NO-LEAK\u202e, payload}'),
+      JSON.stringify(j.classes.map((c: { name: string }) => c.name)),
+    );
   });
 });

@@ -38,11 +38,26 @@ describe(`the live side with targets on Node ${targetVersion}`, () => {
 
   it('attach <pid>: the leaking Map with its kind and line; the target lives on with its inspector closed', async () => {
     await withTarget('session-leak', [], async (t) => {
-      const r = cli(['attach', String(t.pid), '--interval', '1s', '--snapshots', '3', '--out', path.join(tmp, 'attach'), '--json', '--fail-on', 'all']);
+      const r = cli([
+        'attach',
+        String(t.pid),
+        '--interval',
+        '1s',
+        '--snapshots',
+        '3',
+        '--out',
+        path.join(tmp, 'attach'),
+        '--json',
+        '--fail-on',
+        'all',
+      ]);
       assert.equal(r.status, 1, r.stderr);
       const j = JSON.parse(r.stdout);
       const f = j.processes[0].isolates[0].diff.findings[0];
-      assert.deepEqual([f.kind, f.name, f.holderClass, f.itemClass, path.basename(f.location.file), f.location.line], ['growing-collection', 'sessions', 'Map', 'Session', 'session-leak.mjs', 15]);
+      assert.deepEqual(
+        [f.kind, f.name, f.holderClass, f.itemClass, path.basename(f.location.file), f.location.line],
+        ['growing-collection', 'sessions', 'Map', 'Session', 'session-leak.mjs', 15],
+      );
       assert.ok(j.processes[0].isolates[0].allocationSites.length > 0, 'the sampling profiler answered');
       assert.equal(j.processes[0].detach.inspectorClosed, true);
       assert.equal(await findInspector(t.pid), null);
@@ -51,11 +66,17 @@ describe(`the live side with targets on Node ${targetVersion}`, () => {
   });
 
   it('run: a leaking program fails with its culprit, a healthy one passes quietly', () => {
-    const leak = cli(['run', '--quick', '--out', path.join(tmp, 'run-leak'), '--json', '--', targetNode, 'fixtures/programs/timer-leak.mjs'], { timeoutMs: 120_000 });
+    const leak = cli(
+      ['run', '--quick', '--out', path.join(tmp, 'run-leak'), '--json', '--', targetNode, 'fixtures/programs/timer-leak.mjs'],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(leak.status, 1, leak.stderr);
     const j = JSON.parse(leak.stdout);
     assert.equal(j.failing[0].kind, 'timer');
-    const healthy = cli(['run', '--quick', '--out', path.join(tmp, 'run-healthy'), '--', targetNode, 'fixtures/programs/timer-healthy.mjs'], { timeoutMs: 120_000 });
+    const healthy = cli(
+      ['run', '--quick', '--out', path.join(tmp, 'run-healthy'), '--', targetNode, 'fixtures/programs/timer-healthy.mjs'],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(healthy.status, 0, `${healthy.stdout}${healthy.stderr}`);
     assert.match(healthy.stdout, /^NO LEAK {2}/);
   });

@@ -17,7 +17,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const scratch = mkdtempSync(path.join(tmpdir(), 'leakscope-golden-'));
 const cli = (args) => {
-  const r = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 180_000, env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(process.execPath, [path.join(root, 'bin/run.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, CI: 'true' },
+  });
   if (!r.stdout.trim().startsWith('{')) throw new Error(`leakscope ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
   return r.stdout;
 };
@@ -29,7 +34,10 @@ const save = (name, json, dirs) => {
 };
 
 async function attach(program) {
-  const child = spawn(process.execPath, ['--inspect-port=0', path.join(root, 'fixtures/programs', `${program}.mjs`)], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LEAKSCOPE_PARENT_PID: String(process.pid) } });
+  const child = spawn(process.execPath, ['--inspect-port=0', path.join(root, 'fixtures/programs', `${program}.mjs`)], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, LEAKSCOPE_PARENT_PID: String(process.pid) },
+  });
   try {
     await new Promise((resolve, reject) => {
       let out = '';
@@ -37,17 +45,30 @@ async function attach(program) {
       child.on('exit', (code) => reject(new Error(`${program} exited with ${code}`)));
     });
     const out = path.join(scratch, `attach-${program}`);
-    return [cli(['attach', String(child.pid), '--interval', '1s', '--snapshots', '3', '--out', out, '--json']), [[out, `attach-${program}`]]];
+    return [
+      cli(['attach', String(child.pid), '--interval', '1s', '--snapshots', '3', '--out', out, '--json']),
+      [[out, `attach-${program}`]],
+    ];
   } finally {
     child.kill('SIGKILL');
   }
 }
 
 try {
-  for (const [program, as] of [['session-leak', 'leak'], ['bounded-cache', 'healthy']]) {
+  for (const [program, as] of [
+    ['session-leak', 'leak'],
+    ['bounded-cache', 'healthy'],
+  ]) {
     const out = path.join(scratch, `run-${program}`);
-    save(`run-${as}`, cli(['run', '--quick', '--keep-snapshots', '--out', out, '--json', '--', 'node', `fixtures/programs/${program}.mjs`]), [[out, `run-${program}`]]);
-    const snapshots = readdirSync(out).filter((f) => f.endsWith('.heapsnapshot')).sort().map((f) => path.join(out, f));
+    save(
+      `run-${as}`,
+      cli(['run', '--quick', '--keep-snapshots', '--out', out, '--json', '--', 'node', `fixtures/programs/${program}.mjs`]),
+      [[out, `run-${program}`]],
+    );
+    const snapshots = readdirSync(out)
+      .filter((f) => f.endsWith('.heapsnapshot'))
+      .sort()
+      .map((f) => path.join(out, f));
     save(`diff-${as}`, cli(['diff', ...snapshots, '--json']), [[out, `run-${program}`]]);
     const [json, dirs] = await attach(program);
     save(`attach-${as}`, json, dirs);

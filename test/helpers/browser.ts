@@ -13,7 +13,9 @@ import CDP from 'chrome-remote-interface';
 
 /** The Chromium binary (LEAKSCOPE_CHROMIUM, or chromium / chromium-browser / google-chrome on the PATH), or null. */
 export function findChromium(): string | null {
-  const candidates = [process.env.LEAKSCOPE_CHROMIUM, 'chromium', 'chromium-browser', 'google-chrome'].filter((c): c is string => Boolean(c));
+  const candidates = [process.env.LEAKSCOPE_CHROMIUM, 'chromium', 'chromium-browser', 'google-chrome'].filter((c): c is string =>
+    Boolean(c),
+  );
   for (const c of candidates) {
     try {
       execFileSync(c, ['--version'], { stdio: 'ignore', timeout: 20_000 });
@@ -37,9 +39,33 @@ export interface PageVisit {
 }
 
 /** Opens a local HTML file in headless Chromium, runs `fn`, and closes everything. */
-export async function withPage<T>(chromium: string, file: string, fn: (page: PageVisit) => Promise<T>, o: { dark?: boolean } = {}): Promise<T> {
+export async function withPage<T>(
+  chromium: string,
+  file: string,
+  fn: (page: PageVisit) => Promise<T>,
+  o: { dark?: boolean } = {},
+): Promise<T> {
   const profile = mkdtempSync(path.join(tmpdir(), 'leakscope-chromium-'));
-  const child = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check', '--disable-extensions', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--window-size=1200,900', 'about:blank'], { stdio: 'ignore' });
+  const child = spawn(
+    chromium,
+    [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--disable-extensions',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--remote-debugging-address=127.0.0.1',
+      '--remote-debugging-port=0',
+      `--user-data-dir=${profile}`,
+      '--window-size=1200,900',
+      'about:blank',
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     const portFile = path.join(profile, 'DevToolsActivePort');
     const until = Date.now() + 30_000;
@@ -58,7 +84,8 @@ export async function withPage<T>(chromium: string, file: string, fn: (page: Pag
         if (!e.request.url.startsWith('file://')) requests.push(e.request.url);
       });
       Runtime.consoleAPICalled((e) => {
-        if (e.type === 'error' || e.type === 'assert') errors.push(`console.${e.type}: ${e.args.map((a) => a.value ?? a.description).join(' ')}`);
+        if (e.type === 'error' || e.type === 'assert')
+          errors.push(`console.${e.type}: ${e.args.map((a) => a.value ?? a.description).join(' ')}`);
       });
       Runtime.exceptionThrown((e) => errors.push(`exception: ${e.exceptionDetails.exception?.description ?? e.exceptionDetails.text}`));
       Log.entryAdded((e) => {

@@ -19,7 +19,23 @@ export interface BuilderEdge {
 
 export type BuilderLayout = 'node20' | 'node16-no-detachedness' | 'reordered-extra';
 
-const NODE_TYPES = ['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic', 'concatenated string', 'sliced string', 'symbol', 'bigint', 'object shape'];
+const NODE_TYPES = [
+  'hidden',
+  'array',
+  'string',
+  'object',
+  'code',
+  'closure',
+  'regexp',
+  'number',
+  'native',
+  'synthetic',
+  'concatenated string',
+  'sliced string',
+  'symbol',
+  'bigint',
+  'object shape',
+];
 const EDGE_TYPES = ['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'];
 
 const NODE_FIELDS: Record<BuilderLayout, string[]> = {
@@ -58,7 +74,10 @@ export function buildSnapshot(
     }
     return i;
   };
-  const sorted = edges.map((e, i) => ({ e, i })).sort((a, b) => a.e.from - b.e.from || a.i - b.i).map((x) => x.e);
+  const sorted = edges
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.from - b.e.from || a.i - b.i)
+    .map((x) => x.e);
   const edgeCount = new Array(nodes.length).fill(0);
   for (const e of sorted) edgeCount[e.from]++;
   const nf = nodeFields.length;
@@ -90,7 +109,8 @@ export function buildSnapshot(
   }
   const locations: number[] = [];
   for (const [node, scriptId, line, column] of options.locations ?? []) locations.push(node * nf, scriptId, line, column);
-  const typesFor = (fields: string[], types: string[]) => fields.map((f) => (f === 'type' ? types : f === 'name' || f === 'name_or_index' ? 'string' : 'number'));
+  const typesFor = (fields: string[], types: string[]) =>
+    fields.map((f) => (f === 'type' ? types : f === 'name' || f === 'name_or_index' ? 'string' : 'number'));
   const header = {
     meta: {
       node_fields: nodeFields,

@@ -5,7 +5,10 @@ import { repoRoot } from './fixtures.js';
 
 /** Runs bin/run.js without blocking the test process (so the test can act on the target meanwhile). */
 export function cliAsync(args: string[], timeoutMs = 120_000): { done: Promise<CliResult>; pid: number } {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -8,5 +8,6 @@ import { execFileSync } from 'node:child_process';
 export const targetNode = process.env.LEAKSCOPE_TARGET_NODE || process.execPath;
 
 /** The targets' Node version (e.g. v26.10.0) and major. */
-export const targetVersion = targetNode === process.execPath ? process.version : execFileSync(targetNode, ['--version'], { encoding: 'utf8' }).trim();
+export const targetVersion =
+  targetNode === process.execPath ? process.version : execFileSync(targetNode, ['--version'], { encoding: 'utf8' }).trim();
 export const targetMajor = Number(targetVersion.replace(/^v/, '').split('.')[0]);

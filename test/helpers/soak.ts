@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { plan } from '../../fixtures/lookalikes.mjs';
 import { cli, type CliResult } from './cli.js';
 import { scratchDir } from './scratch.js';
@@ -11,5 +10,8 @@ export function soakRun(program: string): CliResult {
   const out = scratchDir(`leakscope-precision-${program}-`);
   const args = [...plan(SCALE)];
   args[args.indexOf('--duration') + 1] = '9s';
-  return cli(['run', ...args, '--out', out, '--json', '--', 'node', `fixtures/programs/${program}.mjs`], { env: { FIXTURE_TIME_SCALE: String(SCALE) }, timeoutMs: 120_000 });
+  return cli(['run', ...args, '--out', out, '--json', '--', 'node', `fixtures/programs/${program}.mjs`], {
+    env: { FIXTURE_TIME_SCALE: String(SCALE) },
+    timeoutMs: 120_000,
+  });
 }

@@ -77,7 +77,12 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function withTarget<T>(program: string, nodeArgs: string[], fn: (t: Target) => Promise<T>, env: NodeJS.ProcessEnv = {}): Promise<T> {
+export async function withTarget<T>(
+  program: string,
+  nodeArgs: string[],
+  fn: (t: Target) => Promise<T>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<T> {
   const t = await startTarget(program, nodeArgs, env);
   try {
     return await fn(t);

@@ -4,15 +4,37 @@ import { describe, it } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setSourceRoots } from '../../src/source-files.js';
-import { addedAt, addingLineIn, addingOfCreatedIn, addingMethods, fromAllocationSites, holderVariable, parseStack, traceReport } from '../../src/analysis/added.js';
+import { setSourceRoots } from '../../src/common/source-files.js';
+import {
+  addedAt,
+  addingLineIn,
+  addingOfCreatedIn,
+  addingMethods,
+  fromAllocationSites,
+  holderVariable,
+  parseStack,
+  traceReport,
+} from '../../src/analysis/findings/added.js';
 
 const STACK = (line: number, fn = 'handleQuote') =>
-  ['Error', `    at ${fn} (file:///srv/app/quotes.mjs:${line}:16)`, '    at Server.emit (node:events:519:28)', '    at parserOnIncoming (node:_http_server:1153:12)'].join('\n');
+  [
+    'Error',
+    `    at ${fn} (file:///srv/app/quotes.mjs:${line}:16)`,
+    '    at Server.emit (node:events:519:28)',
+    '    at parserOnIncoming (node:_http_server:1153:12)',
+  ].join('\n');
 
 describe('growth trace: stacks to call sites', () => {
   it('parses V8 frames (named, anonymous, file URLs) and skips the "Error" line', () => {
-    const frames = parseStack(['Error', '    at get (/srv/a.js:3:9)', '    at /srv/b.js:7:1', '    at async Promise.all (index 0)', '    at file:///srv/c.mjs:1:2'].join('\n'));
+    const frames = parseStack(
+      [
+        'Error',
+        '    at get (/srv/a.js:3:9)',
+        '    at /srv/b.js:7:1',
+        '    at async Promise.all (index 0)',
+        '    at file:///srv/c.mjs:1:2',
+      ].join('\n'),
+    );
     assert.deepEqual(frames, [
       { fn: 'get', file: '/srv/a.js', line: 3, column: 9 },
       { fn: '(anonymous)', file: '/srv/b.js', line: 7, column: 1 },
@@ -21,9 +43,27 @@ describe('growth trace: stacks to call sites', () => {
   });
 
   it('groups stacks by their call site, busiest first, and scales the sampled share to all calls', () => {
-    const a = addedAt({ methods: ['set'], calls: 1000, sampled: 100, sites: [{ stack: STACK(29), samples: 60 }, { stack: STACK(41, 'refresh'), samples: 30 }, { stack: STACK(29, 'handleQuote'), samples: 10 }] }, 10_000);
+    const a = addedAt(
+      {
+        methods: ['set'],
+        calls: 1000,
+        sampled: 100,
+        sites: [
+          { stack: STACK(29), samples: 60 },
+          { stack: STACK(41, 'refresh'), samples: 30 },
+          { stack: STACK(29, 'handleQuote'), samples: 10 },
+        ],
+      },
+      10_000,
+    );
     assert.equal(a.source, 'instrumentation');
-    assert.deepEqual(a.sites.map((s) => [s.line, s.function, s.calls, s.samples]), [[29, 'handleQuote', 700, 70], [41, 'refresh', 300, 30]]);
+    assert.deepEqual(
+      a.sites.map((s) => [s.line, s.function, s.calls, s.samples]),
+      [
+        [29, 'handleQuote', 700, 70],
+        [41, 'refresh', 300, 30],
+      ],
+    );
     assert.deepEqual(a.sites[0].from, ['Server.emit', 'parserOnIncoming']);
     assert.equal(a.sites[0].file, '/srv/app/quotes.mjs');
     assert.equal(a.sites[0].text, null, 'the file is not here: no source line');
@@ -45,10 +85,37 @@ describe('growth trace: stacks to call sites', () => {
   });
 
   it('the report line says what was done and that it was undone', () => {
-    const r = traceReport(10_000, [{ name: 'quoteCache', holderClass: 'Map', kind: 'growing-collection', methods: ['set'], installed: true, traced: true, calls: 1204, restored: true, why: null }]);
-    assert.equal(r.text, 'growth trace for 10 s: quoteCache (Map.set: 1,204 calls); the wrappers were on those instances only, and are removed');
+    const r = traceReport(10_000, [
+      {
+        name: 'quoteCache',
+        holderClass: 'Map',
+        kind: 'growing-collection',
+        methods: ['set'],
+        installed: true,
+        traced: true,
+        calls: 1204,
+        restored: true,
+        why: null,
+      },
+    ]);
+    assert.equal(
+      r.text,
+      'growth trace for 10 s: quoteCache (Map.set: 1,204 calls); the wrappers were on those instances only, and are removed',
+    );
     assert.equal(r.undone, true);
-    const left = traceReport(10_000, [{ name: 'q', holderClass: 'Map', kind: 'growing-collection', methods: ['set'], installed: true, traced: false, calls: 0, restored: false, why: 'could not collect (…): socket closed' }]);
+    const left = traceReport(10_000, [
+      {
+        name: 'q',
+        holderClass: 'Map',
+        kind: 'growing-collection',
+        methods: ['set'],
+        installed: true,
+        traced: false,
+        calls: 0,
+        restored: false,
+        why: 'could not collect (…): socket closed',
+      },
+    ]);
     assert.equal(left.undone, false);
     assert.match(left.text, /remove themselves 5 s after the window$/);
   });
@@ -104,7 +171,24 @@ describe('the adding line inside an allocating function (allocation sites, alloc
     setup();
     try {
       const lib = path.join(dir, 'cache.js');
-      writeFileSync(lib, ['function getPriceList(tenant, key) {', '  const cache = cacheFor(tenant);', '  let list = cache.get(key);', '  if (!list) {', '    list = new PriceList(tenant, key);', '    cache.set(key, list);', '  }', '  return list;', '}', 'function noAdd() {', '  const x = make();', '  return x;', '}'].join('\n'));
+      writeFileSync(
+        lib,
+        [
+          'function getPriceList(tenant, key) {',
+          '  const cache = cacheFor(tenant);',
+          '  let list = cache.get(key);',
+          '  if (!list) {',
+          '    list = new PriceList(tenant, key);',
+          '    cache.set(key, list);',
+          '  }',
+          '  return list;',
+          '}',
+          'function noAdd() {',
+          '  const x = make();',
+          '  return x;',
+          '}',
+        ].join('\n'),
+      );
       assert.deepEqual(addingOfCreatedIn(lib, 1), { line: 6, column: 5, text: 'cache.set(key, list);' });
       assert.equal(addingOfCreatedIn(lib, 10), null, 'nothing created here is added anywhere');
     } finally {
@@ -113,7 +197,10 @@ describe('the adding line inside an allocating function (allocation sites, alloc
   });
 
   it('names the holding variable from the last step of the path', () => {
-    assert.equal(holderVariable({ name: 'pending', retainerPath: ['module app.mjs', 'ledger (LedgerClient)', 'pending (Map)'] }), 'pending');
+    assert.equal(
+      holderVariable({ name: 'pending', retainerPath: ['module app.mjs', 'ledger (LedgerClient)', 'pending (Map)'] }),
+      'pending',
+    );
     assert.equal(holderVariable({ name: 'lastSeen', retainerPath: ['lastSeen ({req-1, req-2, …})'] }), 'lastSeen');
     assert.equal(holderVariable({ name: "'tick' listeners on bus (Bus)", retainerPath: ['module app.mjs', 'bus (Bus)'] }), 'bus');
     assert.equal(holderVariable({ name: 'Session', retainerPath: [] }), 'Session');
@@ -122,7 +209,14 @@ describe('the adding line inside an allocating function (allocation sites, alloc
   it('puts the allocating function that contains the adding line first, keeping its declaration line', () => {
     setup();
     try {
-      const site = (functionName: string, line: number, deltaBytes: number) => ({ file, line, column: 1, functionName, deltaBytes, stack: [] as string[] });
+      const site = (functionName: string, line: number, deltaBytes: number) => ({
+        file,
+        line,
+        column: 1,
+        functionName,
+        deltaBytes,
+        stack: [] as string[],
+      });
       const a = fromAllocationSites([], 'a plain object', [site('other', 9, 900), site('handle', 3, 500)] as never, 'seen');
       assert.equal(a.source, 'allocation-sites');
       assert.deepEqual([a.sites[0].function, a.sites[0].line, a.sites[0].declaredAt], ['handle', 6, 3]);
@@ -130,9 +224,35 @@ describe('the adding line inside an allocating function (allocation sites, alloc
       const none = fromAllocationSites([], 'a plain object', [site('other', 9, 900)] as never, 'seen');
       assert.deepEqual([none.sites[0].line, none.sites[0].declaredAt], [9, undefined], 'no adding line found: the site stays as it was');
       // seen in CI under load: Node's own bookkeeping grew more than the adding function, which ranked fourth
-      const internal = (functionName: string, deltaBytes: number) => ({ file: 'node:internal/async_hooks', line: 478, column: 24, functionName, deltaBytes, stack: [] as string[] });
-      const noisy = fromAllocationSites([], 'a plain object', [internal('initHooksExist', 68_928), site('other', 9, 900), site('other2', 9, 800), site('other3', 9, 700), site('handle', 3, 500)] as never, 'seen');
-      assert.deepEqual(noisy.sites.map((x) => [x.function, x.line]), [['handle', 6], ['other', 9], ['other2', 9]], 'the adding function first, however low it ranked; no internal site while the program has its own');
+      const internal = (functionName: string, deltaBytes: number) => ({
+        file: 'node:internal/async_hooks',
+        line: 478,
+        column: 24,
+        functionName,
+        deltaBytes,
+        stack: [] as string[],
+      });
+      const noisy = fromAllocationSites(
+        [],
+        'a plain object',
+        [
+          internal('initHooksExist', 68_928),
+          site('other', 9, 900),
+          site('other2', 9, 800),
+          site('other3', 9, 700),
+          site('handle', 3, 500),
+        ] as never,
+        'seen',
+      );
+      assert.deepEqual(
+        noisy.sites.map((x) => [x.function, x.line]),
+        [
+          ['handle', 6],
+          ['other', 9],
+          ['other2', 9],
+        ],
+        'the adding function first, however low it ranked; no internal site while the program has its own',
+      );
       const onlyInternal = fromAllocationSites([], 'a plain object', [internal('initHooksExist', 68_928)] as never, 'seen');
       assert.equal(onlyInternal.sites[0].file, 'node:internal/async_hooks', 'an internal site is still shown when nothing else grew');
     } finally {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { setProjectRoot } from '../../src/format.js';
+import { setProjectRoot } from '../../src/common/format.js';
 import { collectSamples, runDetectors } from '../../src/analysis/detectors/index.js';
 import type { DetectorFinding } from '../../src/analysis/detectors/types.js';
 import { NAMES } from '../../src/analysis/heap/v8.js';
@@ -85,7 +85,9 @@ describe('detectors on synthetic heaps', () => {
         series([20, 40, 60], (h, n) => {
           const module = moduleScope(h, {});
           const si = h.node('hidden', 'system / ScopeInfo', 40, 'block-scope-info');
-          ['isWorker', 'AuditRecord', 'auditLog'].forEach((name, k) => h.edge(si, 'hidden', k, h.node('string', name, 20, `block-name-${k}`)));
+          ['isWorker', 'AuditRecord', 'auditLog'].forEach((name, k) =>
+            h.edge(si, 'hidden', k, h.node('string', name, 20, `block-name-${k}`)),
+          );
           const block = h.context('block-context', si, module);
           h.hold(block);
           h.edge(block, 'hidden', 1, h.closure('AuditRecord', 'audit-class', { file: '/srv/app.js', line: 20 }));
@@ -130,7 +132,8 @@ describe('detectors on synthetic heaps', () => {
         const list = h.object(NAMES.Array, 'request-listeners', 16);
         h.edge(server, 'property', NAMES.emitterEvents, events);
         h.edge(events, 'property', 'request', list);
-        for (let k = 0; k < n; k++) h.edge(list, 'element', k, h.closure('onRequest', `listener-${k}`, { file: '/srv/server.js', line: 31, column: 5 }));
+        for (let k = 0; k < n; k++)
+          h.edge(list, 'element', k, h.closure('onRequest', `listener-${k}`, { file: '/srv/server.js', line: 31, column: 5 }));
         moduleScope(h, { server });
       }),
     );
@@ -200,10 +203,12 @@ describe('detectors on synthetic heaps', () => {
     assert.match(f.summary, /each one's scope keeps payload \(Array, 4\.0 kB\)$/);
   });
 
-  it('closures in Node itself (node: scripts) are not the program\'s', () => {
-    const findings = detect(series([20, 40, 60], (h, n) => {
-      for (let k = 0; k < n; k++) h.hold(h.closure('emit', `internal-${k}`, { file: 'node:events', line: 3 }));
-    }));
+  it("closures in Node itself (node: scripts) are not the program's", () => {
+    const findings = detect(
+      series([20, 40, 60], (h, n) => {
+        for (let k = 0; k < n; k++) h.hold(h.closure('emit', `internal-${k}`, { file: 'node:events', line: 3 }));
+      }),
+    );
     assert.deepEqual(findings, []);
   });
 
@@ -279,7 +284,8 @@ function tenantCaches(h: HeapModel, tenants: number, perTenant: (t: number) => n
   const shards: Array<[number, number]> = [];
   for (let t = 0; t < tenants; t++) {
     const lists: Array<[number, number]> = [];
-    for (let k = 0; k < perTenant(t); k++) lists.push([h.node('string', `t${t}-k${k}`, 24, `t${t}-k${k}`), h.object('PriceList', `list-${t}-${k}`, 300)]);
+    for (let k = 0; k < perTenant(t); k++)
+      lists.push([h.node('string', `t${t}-k${k}`, 24, `t${t}-k${k}`), h.object('PriceList', `list-${t}-${k}`, 300)]);
     shards.push([h.node('string', `t${t}`, 20, `tenant-${t}`), realMap(h, `cache-${t}`, lists)]);
   }
   return realMap(h, 'tenant-caches', shards);
@@ -299,7 +305,9 @@ describe('sharded collections: one finding for the holder of many inner collecti
   });
 
   it('a Map of 20 Maps that each fill up is one finding named by the outer Map, the entries added up', () => {
-    const findings = detect(series([10, 20, 30], (h, n) => moduleScope(h, { tenantCaches: tenantCaches(h, 20, (t) => n + (t === 7 ? n : 0)) })));
+    const findings = detect(
+      series([10, 20, 30], (h, n) => moduleScope(h, { tenantCaches: tenantCaches(h, 20, (t) => n + (t === 7 ? n : 0)) })),
+    );
     const f = one(findings, 'growing-collection');
     assert.equal(findings.length, 1, 'not one finding per inner Map');
     assert.equal(f.name, 'tenantCaches');
@@ -315,7 +323,13 @@ describe('sharded collections: one finding for the holder of many inner collecti
   });
 
   it('200 inner Maps, each too small to report alone, add up to one finding', () => {
-    const f = one(detect(series([1, 2, 3], (h, n) => moduleScope(h, { tenantCaches: tenantCaches(h, 200, () => n) })), 50), 'growing-collection');
+    const f = one(
+      detect(
+        series([1, 2, 3], (h, n) => moduleScope(h, { tenantCaches: tenantCaches(h, 200, () => n) })),
+        50,
+      ),
+      'growing-collection',
+    );
     assert.equal(f.name, 'tenantCaches');
     assert.deepEqual(f.countByStep, [200, 400, 600]);
     assert.equal(f.shards?.count, 200);

@@ -1,5 +1,5 @@
 /**
- * Files are written only one way (src/files.ts): never through a link, never into a FIFO or device, 0600 from the
+ * Files are written only one way (src/common/files.ts): never through a link, never into a FIFO or device, 0600 from the
  * first byte, atomically. Real files in a temp folder; the attacker's moves are made with the real syscalls.
  */
 import assert from 'node:assert/strict';
@@ -7,9 +7,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { beginFile, checkDestination, cleanDeadPartials, writeFileAtomic } from '../../src/files.js';
-import { printable } from '../../src/text.js';
-import { makeCaptureDir } from '../../src/cli/targeting.js';
+import { beginFile, checkDestination, cleanDeadPartials, writeFileAtomic } from '../../src/common/files.js';
+import { printable } from '../../src/common/text.js';
+import { makeCaptureDir } from '../../src/live/capture-dir.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const dir = () => scratchDir('leakscope-files-');
@@ -43,8 +43,17 @@ describe('writing files safely', () => {
     symlinkSync(path.join(d, 'elsewhere'), link);
     const fifo = path.join(d, 'fifo');
     execFileSync('mkfifo', [fifo]);
-    for (const [target, kind] of [[link, 'a symbolic link'], [fifo, 'a named pipe (FIFO)'], ['/dev/null', 'a device'], [d, 'a directory']] as const) {
-      assert.throws(() => writeFileAtomic(target, 'x'), (err: Error & { exitCode?: number }) => err.message === `refusing to write ${target}: it is ${kind}, not a regular file` && err.exitCode === 2);
+    for (const [target, kind] of [
+      [link, 'a symbolic link'],
+      [fifo, 'a named pipe (FIFO)'],
+      ['/dev/null', 'a device'],
+      [d, 'a directory'],
+    ] as const) {
+      assert.throws(
+        () => writeFileAtomic(target, 'x'),
+        (err: Error & { exitCode?: number }) =>
+          err.message === `refusing to write ${target}: it is ${kind}, not a regular file` && err.exitCode === 2,
+      );
     }
     assert.ok(lstatSync(link).isSymbolicLink());
     assert.ok(lstatSync(fifo).isFIFO());
@@ -56,7 +65,10 @@ describe('writing files safely', () => {
     const open = path.join(d, 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
-    assert.throws(() => checkDestination(path.join(open, 'x.heapsnapshot')), /refusing to write into .*open: anyone may write there \(mode 777, no sticky bit\)/);
+    assert.throws(
+      () => checkDestination(path.join(open, 'x.heapsnapshot')),
+      /refusing to write into .*open: anyone may write there \(mode 777, no sticky bit\)/,
+    );
     chmodSync(open, 0o1777);
     checkDestination(path.join(open, 'x.heapsnapshot'));
   });
@@ -83,7 +95,10 @@ describe('folders named for a file', () => {
     const d = dir();
     mkdirSync(path.join(d, 'real'));
     symlinkSync(path.join(d, 'real'), path.join(d, 'link'));
-    assert.throws(() => checkDestination(path.join(d, 'link', 'report.md')), (err: Error & { exitCode?: number }) => /it is a symbolic link to a folder/.test(err.message) && err.exitCode === 2);
+    assert.throws(
+      () => checkDestination(path.join(d, 'link', 'report.md')),
+      (err: Error & { exitCode?: number }) => /it is a symbolic link to a folder/.test(err.message) && err.exitCode === 2,
+    );
     assert.throws(() => writeFileAtomic(path.join(d, 'link', 'report.md'), 'secret'), /symbolic link to a folder/);
     assert.throws(() => makeCaptureDir(path.join(d, 'link')), /symbolic link to a folder/);
     assert.deepEqual(readdirSync(path.join(d, 'real')), []);

@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { DiffResult } from '../../src/analysis/diff.js';
-import { setProjectRoot } from '../../src/format.js';
-import type { AttachReport } from '../../src/reports/attach.js';
-import type { RunReport } from '../../src/reports/run.js';
+import type { DiffResult } from '../../src/analysis/diff/diff.js';
+import { setProjectRoot } from '../../src/common/format.js';
+import type { AttachReport } from '../../src/contracts/attach.js';
+import type { RunReport } from '../../src/contracts/run.js';
 import { attachTable } from '../../src/reporters/attach.js';
 import { diffTable } from '../../src/reporters/diff.js';
 import { runTerminal } from '../../src/reporters/run.js';
-import { printableDeep } from '../../src/text.js';
+import { printableDeep } from '../../src/common/text.js';
 import { repoRoot } from '../helpers/fixtures.js';
 
 const WIDTH = 80;
@@ -39,7 +39,11 @@ describe('golden terminal reports (80 columns)', () => {
         const golden = path.join(dir, `${command}-${as}.txt`);
         if (process.env.UPDATE_GOLDEN) writeFileSync(golden, `${text}\n`);
         assert.ok(existsSync(golden), `${golden} is missing: run UPDATE_GOLDEN=1 npm run test:unit`);
-        assert.equal(`${text}\n`, readFileSync(golden, 'utf8'), `the ${command} report changed: if that is intended, UPDATE_GOLDEN=1 and read the diff`);
+        assert.equal(
+          `${text}\n`,
+          readFileSync(golden, 'utf8'),
+          `the ${command} report changed: if that is intended, UPDATE_GOLDEN=1 and read the diff`,
+        );
         const lines = text.split('\n');
         for (const l of lines) assert.ok([...l].length <= WIDTH, `wider than ${WIDTH} columns (${[...l].length}): ${l}`);
         if (as === 'leak') {

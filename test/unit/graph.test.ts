@@ -10,7 +10,16 @@ const obj = (name: string, self: number): BuilderNode => ({ type: 'object', name
 
 describe('dominators and retained sizes', () => {
   // 0 root, 1 (GC roots), 2 A, 3 B, 4 C, 5 D, 6 W (held only weakly), 7 E
-  const nodes = [root(), { type: 'synthetic', name: '(GC roots)', self: 0 }, obj('A', 10), obj('B', 20), obj('C', 30), obj('D', 40), obj('W', 50), obj('E', 60)];
+  const nodes = [
+    root(),
+    { type: 'synthetic', name: '(GC roots)', self: 0 },
+    obj('A', 10),
+    obj('B', 20),
+    obj('C', 30),
+    obj('D', 40),
+    obj('W', 50),
+    obj('E', 60),
+  ];
   const edges: BuilderEdge[] = [
     { from: 0, type: 'element', name: 1, to: 1 },
     { from: 1, type: 'element', name: 1, to: 2 },
@@ -42,7 +51,10 @@ describe('dominators and retained sizes', () => {
 
   it('finds the shortest retainer path, cycle-safe, and reads it as code', () => {
     const steps = shortestRetainerPath(g, 5);
-    assert.deepEqual(steps?.map((s) => s.node), [0, 1, 2, 3, 5]);
+    assert.deepEqual(
+      steps?.map((s) => s.node),
+      [0, 1, 2, 3, 5],
+    );
     const readable = describePath(g, steps ?? []);
     assert.equal(readable.text, '(GC roots) → A → b (B) → d (D)');
     assert.equal(shortestRetainerPath(g, 6), null, 'weakly held: no retainer path');
@@ -66,7 +78,14 @@ describe('the essential-edge rule', () => {
   it('a WeakMap table does not retain its values; the key does', () => {
     // 0 root, 1 (GC roots), 2 WeakMap, 3 table, 4 key K, 5 value V; K is held by the roots in case A only
     const build = (keyHeld: boolean) => {
-      const nodes = [root(), { type: 'synthetic', name: '(GC roots)', self: 0 }, obj('WeakMap', 8), { type: 'array', name: '', self: 16, id: 41 }, obj('K', 4), obj('V', 1000)];
+      const nodes = [
+        root(),
+        { type: 'synthetic', name: '(GC roots)', self: 0 },
+        obj('WeakMap', 8),
+        { type: 'array', name: '', self: 16, id: 41 },
+        obj('K', 4),
+        obj('V', 1000),
+      ];
       const pair = 'part of key (K @9) -> value (V @11) pair in WeakMap (table @41)';
       const edges: BuilderEdge[] = [
         { from: 0, type: 'element', name: 1, to: 1 },
@@ -91,7 +110,10 @@ describe('scale', () => {
   it('handles a 1,000,000-long linked list without recursion', () => {
     const N = 1_000_000;
     const nodes: BuilderNode[] = [root(), { type: 'synthetic', name: '(GC roots)', self: 0 }];
-    const edges: BuilderEdge[] = [{ from: 0, type: 'element', name: 1, to: 1 }, { from: 1, type: 'element', name: 1, to: 2 }];
+    const edges: BuilderEdge[] = [
+      { from: 0, type: 'element', name: 1, to: 1 },
+      { from: 1, type: 'element', name: 1, to: 2 },
+    ];
     for (let i = 0; i < N; i++) {
       nodes.push(obj('ListNode', 3));
       if (i + 1 < N) edges.push({ from: 2 + i, type: 'property', name: 'next', to: 3 + i });
@@ -121,7 +143,13 @@ describe('scale', () => {
 
 describe('id index', () => {
   it('maps ids to ordinals for unsorted ids, and says -1 for unknown ids', () => {
-    const nodes = [{ ...root(), id: 1 }, { ...obj('a', 1), id: 900001 }, { ...obj('b', 1), id: 3 }, { ...obj('c', 1), id: 70001 }, { ...obj('d', 1), id: 65537 }];
+    const nodes = [
+      { ...root(), id: 1 },
+      { ...obj('a', 1), id: 900001 },
+      { ...obj('b', 1), id: 3 },
+      { ...obj('c', 1), id: 70001 },
+      { ...obj('d', 1), id: 65537 },
+    ];
     const g = graphOf(buildSnapshot(nodes, []).text);
     assert.equal(g.ids.ordinalOf(900001), 1);
     assert.equal(g.ids.ordinalOf(3), 2);
@@ -132,13 +160,22 @@ describe('id index', () => {
 });
 
 describe('source locations', () => {
-  it('finds a node\'s location when V8 listed them out of node order, a node listed twice keeping its last record', () => {
+  it("finds a node's location when V8 listed them out of node order, a node listed twice keeping its last record", () => {
     const nodes = [root(), { type: 'synthetic', name: '(GC roots)', self: 0 }, obj('A', 10), obj('B', 20), obj('C', 30), obj('D', 40)];
     const edges: BuilderEdge[] = [
       { from: 0, type: 'element', name: 1, to: 1 },
       ...[2, 3, 4, 5].map((to) => ({ from: 1, type: 'element' as const, name: to, to })),
     ];
-    const g = graphOf(buildSnapshot(nodes, edges, { locations: [[5, 3, 50, 1], [2, 3, 20, 2], [5, 3, 51, 3], [4, 3, 40, 4]] }).text);
+    const g = graphOf(
+      buildSnapshot(nodes, edges, {
+        locations: [
+          [5, 3, 50, 1],
+          [2, 3, 20, 2],
+          [5, 3, 51, 3],
+          [4, 3, 40, 4],
+        ],
+      }).text,
+    );
     const at = (n: number) => {
       const l = g.snap.location(n);
       return l && [l.scriptId, l.line, l.column];
@@ -160,6 +197,9 @@ describe('source locations', () => {
     const k0 = keys.slice();
     sortPairs(keys, values);
     assert.deepEqual(Array.from(values), expected);
-    assert.deepEqual(Array.from(keys), expected.map((i) => k0[i]));
+    assert.deepEqual(
+      Array.from(keys),
+      expected.map((i) => k0[i]),
+    );
   });
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NAMES } from '../../src/analysis/heap/v8.js';
-import { offHeapClause, offHeapOf, offHeapTotal, offHeapUnder, poolClause } from '../../src/analysis/offheap.js';
+import { offHeapClause, offHeapOf, offHeapTotal, offHeapUnder, poolClause } from '../../src/analysis/findings/offheap.js';
 import { series, type HeapModel } from '../helpers/heap-model.js';
 
 const POOL = 65536;

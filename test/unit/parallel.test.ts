@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { SnapshotFormatError } from '../../src/errors.js';
+import { SnapshotFormatError } from '../../src/common/errors.js';
 import { loadSnapshot } from '../../src/analysis/heap/loader.js';
 import type { HeapSnapshot } from '../../src/analysis/heap/snapshot.js';
 import { buildSnapshot, root } from '../helpers/builder.js';
@@ -23,7 +23,9 @@ function file(text: string): string {
 /** A heap of a few thousand objects, a chain, a cycle, named and indexed edges, non-ASCII names. */
 function sample(objects = 3000) {
   const nodes = [root(), { type: 'synthetic', name: '(GC roots)', self: 0 }];
-  const edges: Array<{ from: number; type: 'element' | 'property' | 'internal' | 'weak'; name: string | number; to: number }> = [{ from: 0, type: 'element', name: 1, to: 1 }];
+  const edges: Array<{ from: number; type: 'element' | 'property' | 'internal' | 'weak'; name: string | number; to: number }> = [
+    { from: 0, type: 'element', name: 1, to: 1 },
+  ];
   for (let i = 0; i < objects; i++) {
     nodes.push({ type: 'object', name: i % 7 === 0 ? `Grüße ${i % 13}` : `Item${i % 5}`, self: 16 + (i % 40) });
     const n = nodes.length - 1;
@@ -77,8 +79,14 @@ describe('parallel parse: worker threads read the nodes and edges sections', () 
     ['edge_count too large', good.replace(/"edge_count":\d+/, (m) => `"edge_count":${Number(m.split(':')[1]) + 1}`)],
     ['edge outside the node array', good.replace(/"edges":\[(\d+),(\d+),(\d+)/, '"edges":[$1,$2,70000')],
     ['a node of an unknown type', good.replace('"nodes":[9', '"nodes":[99')],
-    ['a bad string in strings, after a bad edge', good.replace(/"edges":\[(\d+),(\d+),(\d+)/, '"edges":[$1,$2,70000').replace('"strings":["', '"strings":[x"')],
-    ['a letter in edges and one in strings: the first wins', good.replace(/"edges":\[(\d+),/, '"edges":[$1,y').replace('"strings":["', '"strings":[x"')],
+    [
+      'a bad string in strings, after a bad edge',
+      good.replace(/"edges":\[(\d+),(\d+),(\d+)/, '"edges":[$1,$2,70000').replace('"strings":["', '"strings":[x"'),
+    ],
+    [
+      'a letter in edges and one in strings: the first wins',
+      good.replace(/"edges":\[(\d+),/, '"edges":[$1,y').replace('"strings":["', '"strings":[x"'),
+    ],
   ];
   for (const [what, text] of cases) {
     it(`the same error as one thread: ${what}`, async () => {

@@ -14,7 +14,8 @@ describe('--ready-log', () => {
     const deadline = Date.now() + 300;
     assert.throws(
       () => boundedExec(/^(a+)+$/, `${'a'.repeat(40)}b`, deadline),
-      (err: Error & { exitCode?: number }) => /--ready-log \/\^\(a\+\)\+\$\/ took more than \d+ ms .* backtracks catastrophically/.test(err.message) && err.exitCode === 2,
+      (err: Error & { exitCode?: number }) =>
+        /--ready-log \/\^\(a\+\)\+\$\/ took more than \d+ ms .* backtracks catastrophically/.test(err.message) && err.exitCode === 2,
     );
   });
 });

@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../../src/analysis/diff.js';
-import type { Finding } from '../../src/analysis/findings.js';
-import { windowOf, withStatus } from '../../src/analysis/significance.js';
-import { judgeSoak } from '../../src/analysis/soak.js';
-import type { MemorySample } from '../../src/analysis/memory.js';
+import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../../src/analysis/diff/diff.js';
+import type { Finding } from '../../src/analysis/findings/findings.js';
+import { windowOf, withStatus } from '../../src/analysis/findings/significance.js';
+import { judgeSoak } from '../../src/analysis/series/soak.js';
+import type { MemorySample } from '../../src/analysis/series/memory.js';
 import { parseRate } from '../../src/cli/flags.js';
-import { ALL_KINDS } from '../../src/analysis/kinds.js';
+import { ALL_KINDS } from '../../src/analysis/findings/kinds.js';
 import { HEALTHY, LEAKING } from '../../fixtures/lookalikes.mjs';
 import { repoRoot } from '../helpers/fixtures.js';
 
@@ -31,9 +31,14 @@ interface Series {
 
 function replay(s: Series) {
   const window = windowOf(s.times);
-  const findings = s.findings.map((f) => withStatus({ ...f, summary: f.name, evidence: [], statusReason: '' } as unknown as Finding, window, DEFAULT_DIFF_OPTIONS.significance));
+  const findings = s.findings.map((f) =>
+    withStatus({ ...f, summary: f.name, evidence: [], statusReason: '' } as unknown as Finding, window, DEFAULT_DIFF_OPTIONS.significance),
+  );
   const diff = { findings } as unknown as DiffResult;
-  return { findings, judgement: judgeSoak({ diff, usage: s.usage, maxGrowth: parseRate('1MB/min') as number, failOn: new Set(ALL_KINDS), baseline: null }) };
+  return {
+    findings,
+    judgement: judgeSoak({ diff, usage: s.usage, maxGrowth: parseRate('1MB/min') as number, failOn: new Set(ALL_KINDS), baseline: null }),
+  };
 }
 
 const dir = path.join(repoRoot, 'test', 'series');
@@ -51,7 +56,10 @@ describe('the verdict rule on recorded real series', () => {
     it(`${s.program} run ${s.run}: ${s.verdict}`, () => {
       const { findings, judgement } = replay(s);
       assert.equal(judgement.verdict, s.verdict, judgement.reason);
-      assert.deepEqual(findings.map((f) => f.status), s.findings.map((f) => f.status));
+      assert.deepEqual(
+        findings.map((f) => f.status),
+        s.findings.map((f) => f.status),
+      );
       if (HEALTHY.includes(s.program)) assert.notEqual(s.verdict, 'leak', `${s.program} is healthy`);
       else {
         assert.equal(s.verdict, 'leak', `${s.program} leaks`);
@@ -68,13 +76,26 @@ describe('the verdict rule on recorded real series', () => {
       run: 0,
       verdict: 'no-leak',
       usage,
-      findings: [{ kind: 'growing-collection', name: 'entries', holderClass: 'Map', countByStep: [1179, 1183, 1205, 1217, 1221], growthBytes: 42 * 300, confidence: 0.9, status: 'watch' }],
+      findings: [
+        {
+          kind: 'growing-collection',
+          name: 'entries',
+          holderClass: 'Map',
+          countByStep: [1179, 1183, 1205, 1217, 1221],
+          growthBytes: 42 * 300,
+          confidence: 0.9,
+          status: 'watch',
+        },
+      ],
       times: [t0, t0 + 30_000, t0 + 60_000, t0 + 90_000, t0 + 120_000],
     };
     const { findings, judgement } = replay(s);
     assert.equal(findings[0].status, 'watch');
     assert.equal(judgement.verdict, 'no-leak');
     assert.equal(judgement.watch.length, 1);
-    assert.match(judgement.reason, /^no material leak finding; post-GC heap \+0\.07 MB\/min .*; watch: entries \(Map\) 1179 → 1183 → 1205 → 1217 → 1221, grew 3\.6 % of its size/);
+    assert.match(
+      judgement.reason,
+      /^no material leak finding; post-GC heap \+0\.07 MB\/min .*; watch: entries \(Map\) 1179 → 1183 → 1205 → 1217 → 1221, grew 3\.6 % of its size/,
+    );
   });
 });

@@ -4,15 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SIGNIFICANCE, significanceOf, windowOf } from '../../src/analysis/significance.js';
+import { DEFAULT_SIGNIFICANCE, significanceOf, windowOf } from '../../src/analysis/findings/significance.js';
 import type { ReadableStep } from '../../src/analysis/graph/paths.js';
-import { foldRepeats, MAX_PRINTED_STEPS, pathText } from '../../src/format.js';
+import { foldRepeats, MAX_PRINTED_STEPS, pathText } from '../../src/common/format.js';
 
 describe('practical significance of a steady finding', () => {
-  it('a bounded TTL cache that wobbled up 3.6 % is not material (the issue\'s false alarm)', () => {
+  it("a bounded TTL cache that wobbled up 3.6 % is not material (the issue's false alarm)", () => {
     const s = significanceOf({ kind: 'growing-collection', countByStep: [1179, 1183, 1205, 1217, 1221], growthBytes: 42 * 300 }, 120_000);
     assert.equal(s.material, false);
-    assert.match(s.reason, /^grew 3\.6 % of its size, within the wobble of a bounded cache \(floor 10 %\); watch longer to tell; adds 6\.2 kB\/min, below the 64\.0 kB\/min floor$/);
+    assert.match(
+      s.reason,
+      /^grew 3\.6 % of its size, within the wobble of a bounded cache \(floor 10 %\); watch longer to tell; adds 6\.2 kB\/min, below the 64\.0 kB\/min floor$/,
+    );
   });
 
   it('a leak that doubles in the window and adds 1 MB/min is material', () => {
@@ -45,10 +48,20 @@ describe('practical significance of a steady finding', () => {
 
 describe('printed paths fold repetitions and stay short', () => {
   it('a closure chain folds into one part with its count', () => {
-    const chain = Array.from({ length: 17 }, () => ['previous ({raw, isEnabled})', 'isEnabled (isEnabled())', 'reloadFlags() scope']).flat();
+    const chain = Array.from({ length: 17 }, () => [
+      'previous ({raw, isEnabled})',
+      'isEnabled (isEnabled())',
+      'reloadFlags() scope',
+    ]).flat();
     const parts = ['module app.js', 'flags ({raw, isEnabled})', 'isEnabled (isEnabled())', 'reloadFlags() scope', ...chain];
     // the longest repetition wins, wherever it starts: flags → (isEnabled → scope → previous) ×17 → isEnabled → scope
-    assert.deepEqual(foldRepeats(parts), ['module app.js', 'flags ({raw, isEnabled})', '(isEnabled (isEnabled()) → reloadFlags() scope → previous ({raw, isEnabled})) ×17', 'isEnabled (isEnabled())', 'reloadFlags() scope']);
+    assert.deepEqual(foldRepeats(parts), [
+      'module app.js',
+      'flags ({raw, isEnabled})',
+      '(isEnabled (isEnabled()) → reloadFlags() scope → previous ({raw, isEnabled})) ×17',
+      'isEnabled (isEnabled())',
+      'reloadFlags() scope',
+    ]);
   });
 
   it('a linked list folds into `step ×N`; no repetition leaves the parts alone', () => {
@@ -57,7 +70,15 @@ describe('printed paths fold repetitions and stay short', () => {
   });
 
   it('a path longer than a dozen parts keeps its start and its end', () => {
-    const steps: ReadableStep[] = Array.from({ length: 30 }, (_, i) => ({ text: `s${i}`, edge: null, edgeType: null, className: '', nodeId: i, location: null, internal: false }));
+    const steps: ReadableStep[] = Array.from({ length: 30 }, (_, i) => ({
+      text: `s${i}`,
+      edge: null,
+      edgeType: null,
+      className: '',
+      nodeId: i,
+      location: null,
+      internal: false,
+    }));
     const text = pathText(steps);
     assert.equal(text.split(' → ').length, MAX_PRINTED_STEPS);
     assert.equal(text, 's0 → s1 → s2 → … → s22 → s23 → s24 → s25 → s26 → s27 → s28 → s29');

@@ -9,7 +9,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { before, describe, it } from 'node:test';
-import { readSourceFile, setSourceRoots } from '../../src/source-files.js';
+import { readSourceFile, setSourceRoots } from '../../src/common/source-files.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 describe('reading source files a snapshot names', () => {

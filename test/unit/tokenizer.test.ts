@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SnapshotFormatError } from '../../src/errors.js';
+import { SnapshotFormatError } from '../../src/common/errors.js';
 import { SnapshotTokenizer } from '../../src/analysis/heap/tokenizer.js';
 import { buildSnapshot, root, type BuilderLayout } from '../helpers/builder.js';
 import { parseText } from '../helpers/load.js';
@@ -8,7 +8,11 @@ import { parseText } from '../helpers/load.js';
 const NAMES = ['Grüße', '日本語のキャッシュ', 'emoji 🚀 key', 'quote " and \\ backslash', 'tab\tnewline\n', 'plain'];
 
 function sample(layout: BuilderLayout = 'node20') {
-  const nodes = [root(), { type: 'synthetic', name: '(GC roots)', self: 0 }, ...NAMES.map((name, i) => ({ type: 'object', name, self: 10 + i }))];
+  const nodes = [
+    root(),
+    { type: 'synthetic', name: '(GC roots)', self: 0 },
+    ...NAMES.map((name, i) => ({ type: 'object', name, self: 10 + i })),
+  ];
   const edges = [
     { from: 0, type: 'element' as const, name: 1, to: 1 },
     ...NAMES.map((name, i) => ({ from: 1, type: 'property' as const, name: `p-${name}`, to: i + 2 })),
@@ -59,7 +63,7 @@ describe('tokenizer', () => {
     assert.deepEqual(dump(text, [eighth]), reference);
   });
 
-  it('keeps raw multi-byte UTF-8 intact across every chunk boundary, and reads V8\'s \\u escapes the same', () => {
+  it("keeps raw multi-byte UTF-8 intact across every chunk boundary, and reads V8's \\u escapes the same", () => {
     // the builder writes raw UTF-8 (as DevTools-saved files may); V8 itself escapes non-ASCII as \uXXXX
     const { text } = sample();
     assert.ok(/[^\x00-\x7f]/.test(text), 'the sample holds raw non-ASCII bytes');
@@ -80,11 +84,12 @@ describe('tokenizer', () => {
     const { text } = sample();
     const reference = dump(text);
     for (const staging of [1, 2, 3, 5]) {
-      for (const chunks of [[5], [7, 64], [1 << 20]]) assert.deepEqual(dump(text, chunks, staging), reference, `staging ${staging}, chunks ${chunks}`);
+      for (const chunks of [[5], [7, 64], [1 << 20]])
+        assert.deepEqual(dump(text, chunks, staging), reference, `staging ${staging}, chunks ${chunks}`);
     }
   });
 
-  it('keeps only what the analyses read: four numbers a node, two an edge plus a type byte; the file\'s layout for reports', () => {
+  it("keeps only what the analyses read: four numbers a node, two an edge plus a type byte; the file's layout for reports", () => {
     const s = parseText(sample('node20').text);
     assert.equal(s.nodes.length, s.nodeCount * 4);
     assert.equal(s.edges.length, s.edgeCount * 2);
@@ -132,12 +137,28 @@ describe('tokenizer', () => {
       ['truncated inside strings', good.slice(0, good.length - 10), /ends early inside the "strings" array/],
       ['node_count too small', good.replace(/"node_count":\d+/, '"node_count":3'), /has more numbers than meta's node_count/],
       ['node_count too large', good.replace(/"node_count":\d+/, '"node_count":9'), /meta says 9 node_count .* but the "nodes" array has/],
-      ['huge node_count', good.replace(/"node_count":\d+/, '"node_count":99999999999'), /need at least \d+ bytes, but the file has \d+ \(truncated\?\)/],
-      ['edge outside the node array', good.replace(/"edges":\[(\d+),(\d+),(\d+)/, '"edges":[$1,$2,7000'), /edge #0 points outside the node array/],
+      [
+        'huge node_count',
+        good.replace(/"node_count":\d+/, '"node_count":99999999999'),
+        /need at least \d+ bytes, but the file has \d+ \(truncated\?\)/,
+      ],
+      [
+        'edge outside the node array',
+        good.replace(/"edges":\[(\d+),(\d+),(\d+)/, '"edges":[$1,$2,7000'),
+        /edge #0 points outside the node array/,
+      ],
       ['unknown layout', good.replace('"name_or_index"', '"label"'), /unknown snapshot layout: meta.edge_fields lacks 'name_or_index'/],
       ['a letter inside nodes', good.replace('"nodes":[9', '"nodes":[x'), /unexpected 'x' in the "nodes" array/],
-      ['a leading zero inside nodes (028 is not JSON)', good.replace('"nodes":[9', '"nodes":[09'), /a number with a leading zero in "nodes" \(not JSON\)/],
-      ['a leading zero inside edges', good.replace(/"edges":\[(\d+),/, '"edges":[0$1,'), /a number with a leading zero in "edges" \(not JSON\)/],
+      [
+        'a leading zero inside nodes (028 is not JSON)',
+        good.replace('"nodes":[9', '"nodes":[09'),
+        /a number with a leading zero in "nodes" \(not JSON\)/,
+      ],
+      [
+        'a leading zero inside edges',
+        good.replace(/"edges":\[(\d+),/, '"edges":[0$1,'),
+        /a number with a leading zero in "edges" \(not JSON\)/,
+      ],
       ['garbage after the end', `${good}]`, /after the end of the snapshot/],
     ];
     for (const [what, text, re] of cases) {

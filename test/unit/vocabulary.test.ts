@@ -13,7 +13,9 @@ const SRC = path.resolve(import.meta.dirname, '../../src');
 const VOCABULARY = path.join(SRC, 'analysis/heap/v8.ts');
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? sources(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? sources(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : [],
+  );
 }
 
 /** The file's string literals ('…', "…", `…`), comments left out. */

@@ -17,9 +17,9 @@ import type { HeapSnapshot } from '../heap/snapshot.js';
 import { NAMES } from '../heap/v8.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
 import { describeContext } from '../graph/paths.js';
-import { shortLocation } from '../../format.js';
-import { closuresUsingVariable } from '../source.js';
-import { describeNode } from '../describe.js';
+import { shortLocation } from '../../common/format.js';
+import { closuresUsingVariable } from '../places/source.js';
+import { describeNode } from '../places/describe.js';
 import { idKeyedSample, growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 /** functions with fewer live contexts than this are not looked at (a chain needs many) */
@@ -185,13 +185,16 @@ function judge(samples: ChainSample[], ctx: JudgeContext): DetectorFinding[] {
     const scope = describeContext(ctx.last, found.head);
     const fn = scope.functionName ?? 'the module';
     const live = liveClosures(ctx.last, found.head);
-    const users = scope.location ? closuresUsingVariable(ctx.last, scope.location, found.variable).filter((u) => !live.includes(u.name)) : [];
+    const users = scope.location
+      ? closuresUsingVariable(ctx.last, scope.location, found.variable).filter((u) => !live.includes(u.name))
+      : [];
     const shared = [...live, ...users.map((u) => u.name)];
     const unused = users[0];
     const top = chainTop(ctx.last, found.head);
     const d = describeNode(ctx.last, top);
     const at = scope.location ? ` (${shortLocation(scope.location)})` : '';
-    const sharedText = shared.length > 1 ? `a scope shared by ${shared.join(' and ')}` : shared.length === 1 ? `the scope of ${shared[0]}` : 'its scope';
+    const sharedText =
+      shared.length > 1 ? `a scope shared by ${shared.join(' and ')}` : shared.length === 1 ? `the scope of ${shared[0]}` : 'its scope';
     const f = growthFinding(ctx, {
       kind: 'closure',
       name: found.variable,
@@ -202,8 +205,15 @@ function judge(samples: ChainSample[], ctx: JudgeContext): DetectorFinding[] {
       location: unused?.location ?? scope.location,
       countByStep: counts,
       bytes: ctx.last.dominators.retained[found.head],
-      hint: `${unused ? `${unused.name} captures ${found.variable}` : `a closure captures ${found.variable}`}, and every closure of one ${fn}() call shares one scope, so ${live[0] ?? 'the live closure'} keeps the previous ${found.variable} alive: set ${found.variable} = null once done, or move the closure that uses it out of ${fn}()`,
-      summary: `each ${fn}() call keeps the previous \`${found.variable}\` alive through ${sharedText}${at}${unused ? `; ${unused.name} (${shortLocation(unused.location)}) uses \`${found.variable}\` and is never kept` : ''}; chain ${counts.join(' → ')} links`,
+      hint:
+        `${unused ? `${unused.name} captures ${found.variable}` : `a closure captures ${found.variable}`}, and ` +
+        `every closure of one ${fn}() call shares one scope, so ${live[0] ?? 'the live closure'} keeps the previous ` +
+        `${found.variable} alive: set ${found.variable} = null once done, or move the closure that uses it out ` +
+        `of ${fn}()`,
+      summary:
+        `each ${fn}() call keeps the previous \`${found.variable}\` alive ` +
+        `through ${sharedText}${at}${unused ? `; ${unused.name} (${shortLocation(unused.location)}) uses \`${found.variable}\` and is never kept` : ''}; ` +
+        `chain ${counts.join(' → ')} links`,
     });
     if (f) out.push(f);
   }

@@ -4,8 +4,8 @@
  * because a sibling closure in the same scope uses it (V8 gives all closures of a scope one context).
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { shortLocation } from '../../format.js';
-import { describeNode, scopeContents } from '../describe.js';
+import { shortLocation } from '../../common/format.js';
+import { describeNode, scopeContents } from '../places/describe.js';
 import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 /**
@@ -84,7 +84,10 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
       location,
       countByStep: counts,
       bytes: rep.scopeRetained,
-      hint: 'release the closures you register (delete them, or remove the listener); a closure keeps its whole scope alive, including variables only a sibling closure uses: move big values out of that scope or null them when done',
+      hint:
+        'release the closures you register (delete them, or remove the listener); a closure keeps its whole scope ' +
+        'alive, including variables only a sibling closure uses: move big values out of that scope or null them ' +
+        'when done',
       summary: `closures ${fn} created at ${location ? shortLocation(location) : '?'}: ${counts.join(' → ')} alive${keeps ? `; each one's scope keeps ${keeps}` : ''}`,
     });
     if (f) out.push(f);

@@ -4,12 +4,12 @@
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import { NAMES, TABLE_STRIDE } from '../heap/v8.js';
-import { describeNode, entryClass, type NodeDescription } from '../describe.js';
+import { describeNode, entryClass, type NodeDescription } from '../places/describe.js';
 import { keyText } from '../graph/paths.js';
-import { formatCount, formatSize, shortLocation, where } from '../../format.js';
-import { innerDeclaration } from '../source.js';
-import { hintFor } from '../findings.js';
-import { offHeapClause, offHeapMatters, offHeapOf, poolClause } from '../offheap.js';
+import { formatCount, formatSize, shortLocation, where } from '../../common/format.js';
+import { innerDeclaration } from '../places/source.js';
+import { hintFor } from '../findings/findings.js';
+import { offHeapClause, offHeapMatters, offHeapOf, poolClause } from '../findings/offheap.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 const MIN_ENTRIES = 8;
@@ -194,7 +194,11 @@ export class CollectionReader {
    * object's Map, Set or Array properties (`Map<tenant, { orders: Map }>`), each counted once. `visit` gets each
    * shard with the value edge that leads to it and, for a kept one, the property's edge.
    */
-  eachShard(n: number, shape: Shape, visit: (shard: number, shardShape: Shape, valueEdge: number, from: number, property: number) => void): void {
+  eachShard(
+    n: number,
+    shape: Shape,
+    visit: (shard: number, shardShape: Shape, valueEdge: number, from: number, property: number) => void,
+  ): void {
     const snap = this.snap;
     const seen = new Set<number>();
     this.eachValue(n, shape, (v, valueEdge, from) => {
@@ -312,7 +316,12 @@ interface Shard {
 const SHARD_DEPTH = 4;
 
 /** The last snapshot's shards of a collection, with their keys and whether the collection dominates them. */
-function shardsOf(ctx: JudgeContext, reader: CollectionReader, n: number, shape: Shape): { shards: Shard[]; shardClass: string; via: string | null } {
+function shardsOf(
+  ctx: JudgeContext,
+  reader: CollectionReader,
+  n: number,
+  shape: Shape,
+): { shards: Shard[]; shardClass: string; via: string | null } {
   const graph = ctx.last;
   const snap = graph.snap;
   const { idom } = graph.dominators;
@@ -330,7 +339,13 @@ function shardsOf(ctx: JudgeContext, reader: CollectionReader, n: number, shape:
     }
     const key = entryKey(snap, from, valueEdge);
     const prop = property >= 0 ? snap.edgeName(property) : null;
-    shards.push({ node: s, wrapper: property >= 0 ? snap.edgeTo(valueEdge) : -1, key: prop ? `${key}.${prop}` : key, entries: reader.entries, owned });
+    shards.push({
+      node: s,
+      wrapper: property >= 0 ? snap.edgeTo(valueEdge) : -1,
+      key: prop ? `${key}.${prop}` : key,
+      entries: reader.entries,
+      owned,
+    });
     const cls = snap.nodeName(s);
     classes.set(cls, (classes.get(cls) ?? 0) + 1);
     vias.set(prop ?? '', (vias.get(prop ?? '') ?? 0) + 1);
@@ -424,12 +439,19 @@ function ownFinding(samples: CollectionSample[], ctx: JudgeContext, c: Candidate
     bytes: d.retained,
     offHeap: offHeapMatters(offHeap, d.retained) ? offHeap : null,
     hint: hintFor('growing-collection', holderClass, d.name),
-    summary: `${d.name} (${holderClass})${where(d.declaration)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${countByStep.join(' → ')} entries, retaining ${formatSize(d.retained)}${offHeapClause(offHeap, d.retained)}${poolClause(offHeap)}`,
+    summary:
+      `${d.name} (${holderClass})${where(d.declaration)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${countByStep.join(' → ')} ` +
+      `entries, retaining ${formatSize(d.retained)}${offHeapClause(offHeap, d.retained)}${poolClause(offHeap)}`,
   });
 }
 
 /** A sharded collection (a Map of Maps): one finding for the holder, its shards' entries added up. */
-function shardedFinding(samples: CollectionSample[], ctx: JudgeContext, c: Candidate, sharded: NonNullable<Candidate['sharded']>): DetectorFinding | null {
+function shardedFinding(
+  samples: CollectionSample[],
+  ctx: JudgeContext,
+  c: Candidate,
+  sharded: NonNullable<Candidate['sharded']>,
+): DetectorFinding | null {
   const { n, at } = c;
   const countByStep = samples.map((s, i) => s.nested[at[i]]);
   const shardCounts = samples.map((s, i) => s.shards[at[i]]);
@@ -464,7 +486,9 @@ function shardedFinding(samples: CollectionSample[], ctx: JudgeContext, c: Candi
     bytes: d.retained,
     offHeap: offHeapMatters(offHeap, d.retained) ? offHeap : null,
     hint: shardHint(d.name, sharded.shardClass),
-    summary: `${d.name} (${holderClass})${where(d.declaration)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${shardsText}, ${countByStep.join(' → ')} entries in all, retaining ${formatSize(d.retained)}${offHeapClause(offHeap, d.retained)}${poolClause(offHeap)}${grewMost}`,
+    summary:
+      `${d.name} (${holderClass})${where(d.declaration)}${d.heldBy ? ` held by ${d.heldBy}` : ''}: ${shardsText}, ` +
+      `${countByStep.join(' → ')} entries in all, retaining ${formatSize(d.retained)}${offHeapClause(offHeap, d.retained)}${poolClause(offHeap)}${grewMost}`,
   });
   if (!f) return null;
   // where an inner collection is made: `cache = new Map()` beside `tenantCaches.set(tenant, cache)`, or the
@@ -496,7 +520,10 @@ function isNodeInternal(d: NodeDescription): boolean {
 const MAX_TRACED_SHARDS = 20;
 
 function shardHint(name: string, shardClass: string): string {
-  const inner = shardClass === NAMES.Array ? 'cap each inner array (drop the oldest entries)' : `bound each inner ${shardClass} (an LRU with a max size) or expire its entries`;
+  const inner =
+    shardClass === NAMES.Array
+      ? 'cap each inner array (drop the oldest entries)'
+      : `bound each inner ${shardClass} (an LRU with a max size) or expire its entries`;
   return `${name}'s inner collections only grow: ${inner}, and drop a shard when it empties`;
 }
 

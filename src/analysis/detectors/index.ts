@@ -14,8 +14,15 @@ import type { Detector, DetectorFinding, JudgeContext } from './types.js';
 
 export type { DetectorFinding } from './types.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const DETECTORS: Array<Detector<any>> = [collectionsDetector, timersDetector, listenersDetector, closuresDetector, chainsDetector, promisesDetector];
+// biome-ignore lint/suspicious/noExplicitAny: each detector has its own sample type; the list holds them all
+export const DETECTORS: Array<Detector<any>> = [
+  collectionsDetector,
+  timersDetector,
+  listenersDetector,
+  closuresDetector,
+  chainsDetector,
+  promisesDetector,
+];
 
 /** each detector's sample of one snapshot, by detector id */
 export type DetectorSamples = Record<string, unknown>;
@@ -34,7 +41,11 @@ export function runDetectors(series: DetectorSamples[], ctx: JudgeContext): Dete
     all.push(...d.judge(samples, ctx));
   }
   // a closure finding at the location of a timer's or listener's callback is the same leak
-  const callbackAt = new Set(all.filter((f) => f.kind === 'timer' || f.kind === 'listener').map((f) => (f.location ? `${f.location.file}:${f.location.line}:${f.location.column}` : '')));
+  const callbackAt = new Set(
+    all
+      .filter((f) => f.kind === 'timer' || f.kind === 'listener')
+      .map((f) => (f.location ? `${f.location.file}:${f.location.line}:${f.location.column}` : '')),
+  );
   // and so is the growing array that holds an emitter's listeners (emitter -> _events -> [listeners])
   const emitters = new Set(all.filter((f) => f.kind === 'listener').map((f) => f.representative));
   const underEmitter = (n: number) => {

@@ -6,9 +6,9 @@
  *     linked list per type (v8.eventTargetListeners).
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { shortLocation, where } from '../../format.js';
+import { shortLocation, where } from '../../common/format.js';
 import { NAMES } from '../heap/v8.js';
-import { describeNode } from '../describe.js';
+import { describeNode } from '../places/describe.js';
 import { growthFinding, idKeyedSample, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 const MIN_LISTENERS = 2;
@@ -75,7 +75,8 @@ function collect(snap: HeapSnapshot): Map<string, number> {
 
 function hintFor(l: ListenerList, sourceClass: string): string {
   const e = JSON.stringify(l.event);
-  if (l.sourceKind === 'emitter') return `remove the listener with the same function reference (emitter.off(${e}, fn)), use once(), or events.on() with an AbortSignal`;
+  if (l.sourceKind === 'emitter')
+    return `remove the listener with the same function reference (emitter.off(${e}, fn)), use once(), or events.on() with an AbortSignal`;
   const t = sourceClass === NAMES.AbortSignal ? 'signal' : 'target';
   return `remove it with ${t}.removeEventListener(${e}, fn) (the same function) when the work ends, or add it with { once: true } or { signal } of an AbortController you abort then${sourceClass === NAMES.AbortSignal ? '; for a per-request signal that follows a long-lived one, AbortSignal.any([longLived, perRequest])' : ''}`;
 }
@@ -113,7 +114,9 @@ function judge(samples: Array<Map<string, number>>, ctx: JudgeContext): Detector
       countByStep: counts,
       bytes,
       hint: hintFor(l, sourceClass),
-      summary: `'${l.event}' listeners on ${sourceName}: ${counts.join(' → ')}, added by ${fn}${location ? ` at ${shortLocation(location)}` : ''}${l.sourceKind === 'target' ? ' (addEventListener, never removed)' : ''}`,
+      summary:
+        `'${l.event}' listeners on ${sourceName}: ${counts.join(' → ')}, ` +
+        `added by ${fn}${location ? ` at ${shortLocation(location)}` : ''}${l.sourceKind === 'target' ? ' (addEventListener, never removed)' : ''}`,
     });
     if (f) {
       // the emitter's own declaration, where the finding's location is the listener's

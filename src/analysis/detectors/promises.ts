@@ -4,9 +4,9 @@
  * filters noise).
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { confidenceOf } from '../findings.js';
+import { confidenceOf } from '../findings/findings.js';
 import { NAMES } from '../heap/v8.js';
-import { describeNode } from '../describe.js';
+import { describeNode } from '../places/describe.js';
 import { growthFinding, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 function pendingPromises(snap: HeapSnapshot, visit: (promise: number) => void): void {
@@ -103,7 +103,9 @@ function judge(samples: PromiseSample[], ctx: JudgeContext): DetectorFinding[] {
     location: d?.declaration ?? null,
     countByStep: counts,
     bytes: retained,
-    hint: 'promises that never settle pile up: give every await on I/O a timeout (AbortSignal.timeout), settle or reject pending requests on error and shutdown, and do not keep promises you no longer need',
+    hint:
+      'promises that never settle pile up: give every await on I/O a timeout (AbortSignal.timeout), settle ' +
+      'or reject pending requests on error and shutdown, and do not keep promises you no longer need',
     summary: `${counts.join(' → ')} pending promises${d ? `; held by ${d.pathText.split(' → ').slice(-2).join(' → ')}` : ''}`,
   });
   return f ? [f] : [];

@@ -4,9 +4,9 @@
  * (Which Timeouts repeat is Node's layout: v8.ts intervalCallback.)
  */
 import type { HeapSnapshot } from '../heap/snapshot.js';
-import { locationKey, shortLocation } from '../../format.js';
+import { locationKey, shortLocation } from '../../common/format.js';
 import { NAMES } from '../heap/v8.js';
-import { scopeContents } from '../describe.js';
+import { scopeContents } from '../places/describe.js';
 import { growthFinding, risingKeys, type Detector, type DetectorFinding, type JudgeContext } from './types.js';
 
 function repeatingTimeouts(snap: HeapSnapshot, visit: (timeout: number, callback: number) => void): void {

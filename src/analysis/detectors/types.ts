@@ -4,14 +4,14 @@
  *   collect(snapshot)  -> a small sample, taken while each snapshot is loaded (forward edges only);
  *   judge(samples, ctx) -> findings, with the last snapshot's full graph for paths and retained sizes.
  */
-import { libraryHint } from '../libraries.js';
-import { confidenceOf, severityOf, type Finding, type FindingKind } from '../findings.js';
+import { libraryHint } from '../places/libraries.js';
+import { confidenceOf, severityOf, type Finding, type FindingKind } from '../findings/findings.js';
 import type { HeapSnapshot } from '../heap/snapshot.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
-import { shortLocation } from '../../format.js';
-import { describeNode, type NodeDescription } from '../describe.js';
-import { isDependencyFile, packageOf, packageText } from '../source.js';
-import type { OffHeap } from '../offheap.js';
+import { shortLocation } from '../../common/format.js';
+import { describeNode, type NodeDescription } from '../places/describe.js';
+import { isDependencyFile, packageOf, packageText } from '../places/source.js';
+import type { OffHeap } from '../findings/offheap.js';
 
 export interface DetectorFinding extends Finding {
   /** ordinal, in the last snapshot, of the node the finding is about (for de-duplication; not in the JSON) */
@@ -39,7 +39,10 @@ export interface Detector<S> {
 }
 
 /** A sample keyed `<node id><sep><rest>` (listeners: `id|event`, chains: `id:variable`): its ids, and renumbered. */
-export function idKeyedSample(sep: string): { holderIds(s: Map<string, number>): number[]; rekey(s: Map<string, number>, to: ReadonlyMap<number, number>): Map<string, number> } {
+export function idKeyedSample(sep: string): {
+  holderIds(s: Map<string, number>): number[];
+  rekey(s: Map<string, number>, to: ReadonlyMap<number, number>): Map<string, number>;
+} {
   const split = (key: string): [number, string] => {
     const i = key.indexOf(sep);
     return [Number(key.slice(0, i)), key.slice(i)];
@@ -91,7 +94,12 @@ export interface GrowthFacts {
 }
 
 /** The fix for a leak held inside a dependency: the package's own advice when known, where the program owns it. */
-export function dependencyHint(generic: string, pkg: { name: string; version: string | null } | null, owner: Finding['location'] | null | undefined, path: readonly string[]): string {
+export function dependencyHint(
+  generic: string,
+  pkg: { name: string; version: string | null } | null,
+  owner: Finding['location'] | null | undefined,
+  path: readonly string[],
+): string {
   const where = owner ? ` (your code at ${shortLocation(owner)})` : '';
   const known = pkg ? libraryHint(pkg.name, path) : null;
   if (known) return `${known}${where}`;
@@ -112,7 +120,9 @@ export function growthFinding(ctx: JudgeContext, facts: GrowthFacts): DetectorFi
   const owner = inDependency ? (d?.owner ?? null) : null;
   const pkg = inDependency ? packageOf(inDependency.file) : null;
   const last = counts[counts.length - 1];
-  const ownerText = inDependency ? ` (in ${pkg ? packageText(pkg) : 'a dependency'}${owner ? `; owned by ${shortLocation(owner)}` : ''})` : '';
+  const ownerText = inDependency
+    ? ` (in ${pkg ? packageText(pkg) : 'a dependency'}${owner ? `; owned by ${shortLocation(owner)}` : ''})`
+    : '';
   return {
     kind: facts.kind,
     name: facts.name,

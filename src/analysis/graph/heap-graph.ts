@@ -7,7 +7,7 @@ import { computeDominators, type Dominators } from './dominators.js';
 import { EssentialEdges } from './essential.js';
 import { IdIndex } from './ids.js';
 import { buildRetainers, type Retainers } from './retainers.js';
-import { NO_PROGRESS, type Progress } from '../../progress.js';
+import { NO_PROGRESS, type Progress } from '../../common/progress.js';
 import { releaseMemory } from '../heap/release.js';
 
 /** From this many nodes, dropped working arrays are collected right away (tens of MB and more). */
@@ -20,8 +20,10 @@ export class HeapGraph {
   private _distances: Uint32Array | null = null;
   private _ids: IdIndex | null = null;
 
-  constructor(readonly snap: HeapSnapshot, private readonly progress: Progress = NO_PROGRESS) {
-  }
+  constructor(
+    readonly snap: HeapSnapshot,
+    private readonly progress: Progress = NO_PROGRESS,
+  ) {}
 
   /** which edges retain their target: one bit per edge, shared by retainers, dominators and distances */
   get essential(): EssentialEdges {

@@ -7,7 +7,7 @@
  */
 import { className } from '../heap/classes.js';
 import type { HeapSnapshot, SourceLocation } from '../heap/snapshot.js';
-import { pathText, shortFile } from '../../format.js';
+import { pathText, shortFile } from '../../common/format.js';
 import { ANONYMOUS, NAMES } from '../heap/v8.js';
 import { NO_DISTANCE } from './distances.js';
 import type { HeapGraph } from './heap-graph.js';
@@ -94,7 +94,10 @@ export function edgeLabel(snap: HeapSnapshot, e: number, from = -1): string {
  * A context (closure scope) read as code: `module app.js` for a module's top-level scope, `makeHandler() scope in
  * app.js` for a function's. The function name comes from the ScopeInfo; the file from a closure that uses the scope.
  */
-export function describeContext(graph: HeapGraph, ctx: number): { text: string; location: SourceLocation | null; functionName: string | null } {
+export function describeContext(
+  graph: HeapGraph,
+  ctx: number,
+): { text: string; location: SourceLocation | null; functionName: string | null } {
   const snap = graph.snap;
   let fnName = '';
   const si = snap.v8.scopeInfo(ctx);
@@ -197,7 +200,10 @@ export function describePath(graph: HeapGraph, steps: PathStep[]): ReadablePath 
     if (node === snap.rootIndex && edge < 0) continue; // the unnamed root: every path starts there
     const cls = className(snap, node);
     // an ES module's exported binding reads by its name: `callLatency (Histogram)`, not `value (Histogram)`
-    const exported = edge >= 0 && from >= 0 && intoPrevious >= 0 && snap.edgeName(edge) === NAMES.cellValue ? snap.v8.cellExportName(from, fromOf, intoPrevious, graph.retainers) : null;
+    const exported =
+      edge >= 0 && from >= 0 && intoPrevious >= 0 && snap.edgeName(edge) === NAMES.cellValue
+        ? snap.v8.cellExportName(from, fromOf, intoPrevious, graph.retainers)
+        : null;
     const label = edge >= 0 ? (exported ?? mapEntryLabel(snap, fromOf, from, edge) ?? edgeLabel(snap, edge, from)) : null;
     let text: string;
     let location = snap.location(node);

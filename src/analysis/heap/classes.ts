@@ -11,7 +11,6 @@ import { NAMES, TYPE_CLASS } from './v8.js';
 
 const MAX_SHAPE_PROPERTIES = 5;
 
-
 /** Property names of a plain object, in edge order, as `{a, b, c, …}`. */
 export function propertySetName(snap: HeapSnapshot, n: number): string {
   const names: string[] = [];

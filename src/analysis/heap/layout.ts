@@ -3,7 +3,7 @@
  * Node 18, 20, 22 and 24 write different node field lists (e.g. `detachedness`), and tools may add fields of
  * their own, so nothing here is hard-coded beyond the names V8 has always used.
  */
-import { SnapshotFormatError } from '../../errors.js';
+import { SnapshotFormatError } from '../../common/errors.js';
 
 export interface SnapshotMeta {
   node_fields: string[];
@@ -147,7 +147,8 @@ export function readLayout(header: unknown): Layout {
     description: `${nodeFields.length} node fields${hasDetachedness ? ' (with detachedness)' : ''}, ${edgeFields.length} edge fields`,
   };
   // edge types are kept one byte each
-  if (edgeTypes.length > 256) throw new SnapshotFormatError(`unknown snapshot layout: ${edgeTypes.length} edge types (at most 256 are read)`);
+  if (edgeTypes.length > 256)
+    throw new SnapshotFormatError(`unknown snapshot layout: ${edgeTypes.length} edge types (at most 256 are read)`);
   for (const t of ['hidden', 'object', 'closure', 'string', 'synthetic']) {
     if (!nodeTypes.includes(t)) throw new SnapshotFormatError(`unknown snapshot layout: node type '${t}' missing from meta.node_types`);
   }

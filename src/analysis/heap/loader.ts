@@ -3,13 +3,13 @@
  */
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { printable } from '../../text.js';
-import { SnapshotFormatError, UserError } from '../../errors.js';
+import { printable } from '../../common/text.js';
+import { SnapshotFormatError, UserError } from '../../common/errors.js';
 import { HeapSnapshot } from './snapshot.js';
 import { SnapshotTokenizer, type RawSnapshot } from './tokenizer.js';
 import { parseThreads, SectionWorkers } from './parallel.js';
 import { STAGING_RECORDS } from './numbers.js';
-import { NO_PROGRESS, type Progress } from '../../progress.js';
+import { NO_PROGRESS, type Progress } from '../../common/progress.js';
 
 export const READ_CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -38,11 +38,14 @@ export async function loadSnapshot(path: string, options: LoadOptions = {}): Pro
   try {
     const st = await stat(path);
     if (st.isDirectory()) throw Object.assign(new Error('dir'), { code: 'EISDIR' });
-    if (!st.isFile()) throw new UserError(`${printable(path)}: ${st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'a device'}, not a heap snapshot file`);
+    if (!st.isFile())
+      throw new UserError(
+        `${printable(path)}: ${st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'a device'}, not a heap snapshot file`,
+      );
   } catch (err) {
     throw err instanceof UserError ? err : fileError(path, err);
   }
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   let workers: SectionWorkers | null = null;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);

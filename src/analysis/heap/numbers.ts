@@ -3,7 +3,7 @@
  * from bytes into a Uint32Array. Used by the tokenizer for every numeric section, and by the parse workers
  * (parallel.ts) for the nodes and edges sections they read on their own: one code, one set of error messages.
  */
-import { SnapshotFormatError } from '../../errors.js';
+import { SnapshotFormatError } from '../../common/errors.js';
 
 const MAX_U32 = 0xffffffff;
 
@@ -167,7 +167,8 @@ export class NumberArrayReader {
     const n = this.flushed + this.count;
     if (fixed && n !== this.total) {
       this.fail(
-        `meta says ${fixed.declared} ${fixed.countName} (${this.total} numbers) but the "${this.section}" array has ${n} numbers${n % fixed.per === 0 ? '' : ` (not a multiple of ${fixed.per} fields)`}`,
+        `meta says ${fixed.declared} ${fixed.countName} (${this.total} numbers) but the "${this.section}" array ` +
+          `has ${n} numbers${n % fixed.per === 0 ? '' : ` (not a multiple of ${fixed.per} fields)`}`,
         at,
       );
     }

@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { SnapshotFormatError } from '../../errors.js';
+import { SnapshotFormatError } from '../../common/errors.js';
 import type { Layout } from './layout.js';
 import type { FixedSize } from './numbers.js';
 import type { ParseJob, ParseResult } from './parse-worker.js';
@@ -32,7 +32,11 @@ const WORKER_URL = new URL(FROM_SOURCES ? './parse-worker.ts' : './parse-worker.
 function startWorker(job: ParseJob): Worker {
   const options = { workerData: job, stdout: false, stderr: false };
   // run from the TypeScript sources (the tests, bin/dev.js): the worker loads them through tsx, as this thread does
-  if (FROM_SOURCES) return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`, { ...options, eval: true });
+  if (FROM_SOURCES)
+    return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`, {
+      ...options,
+      eval: true,
+    });
   return new Worker(WORKER_URL, options);
 }
 
@@ -66,8 +70,12 @@ export class SectionWorkers implements SectionDelegate {
     const worker = startWorker(job);
     const result = new Promise<ParseResult>((resolve) => {
       worker.once('message', (m: ParseResult) => resolve(m));
-      worker.once('error', (err) => resolve({ ok: false, section, message: `the ${section} reader failed: ${err.message}`, at: null, format: false }));
-      worker.once('exit', (code) => resolve({ ok: false, section, message: `the ${section} reader stopped (exit ${code})`, at: null, format: false }));
+      worker.once('error', (err) =>
+        resolve({ ok: false, section, message: `the ${section} reader failed: ${err.message}`, at: null, format: false }),
+      );
+      worker.once('exit', (code) =>
+        resolve({ ok: false, section, message: `the ${section} reader stopped (exit ${code})`, at: null, format: false }),
+      );
     });
     this.jobs.push({ worker, result });
   }
@@ -82,7 +90,8 @@ export class SectionWorkers implements SectionDelegate {
     const withOffset = formatErrors.filter((r) => r.at !== null).sort((a, b) => (a.at as number) - (b.at as number));
     const mainAt = mainError instanceof SnapshotFormatError ? mainError.byteOffset : undefined;
     const first = withOffset[0];
-    if (first && (mainError === undefined || (mainAt !== undefined && (first.at as number) < mainAt))) throw new SnapshotFormatError(first.message, first.at as number);
+    if (first && (mainError === undefined || (mainAt !== undefined && (first.at as number) < mainAt)))
+      throw new SnapshotFormatError(first.message, first.at as number);
     if (mainError !== undefined) throw mainError;
     const broken = results.find((r): r is Extract<ParseResult, { ok: false }> => !r.ok && !r.format);
     if (broken) throw new Error(broken.message);

@@ -6,7 +6,7 @@
  */
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SnapshotFormatError } from '../../errors.js';
+import { SnapshotFormatError } from '../../common/errors.js';
 import type { Layout } from './layout.js';
 import { NumberArrayReader, type FixedSize } from './numbers.js';
 import { EdgeRecords, NodeRecords } from './validate.js';
@@ -58,6 +58,12 @@ try {
   result = run(job);
 } catch (err) {
   const format = err instanceof SnapshotFormatError;
-  result = { ok: false, section: job.section, message: format ? err.detail : String((err as Error)?.message ?? err), at: format ? (err.byteOffset ?? null) : null, format };
+  result = {
+    ok: false,
+    section: job.section,
+    message: format ? err.detail : String((err as Error)?.message ?? err),
+    at: format ? (err.byteOffset ?? null) : null,
+    format,
+  };
 }
 parentPort?.postMessage(result);

@@ -1,19 +1,9 @@
-/**
- * A loaded heap snapshot: the raw typed arrays plus index functions. No object per node or edge.
- *
- * Nodes are addressed by ordinal (0 .. nodeCount-1), edges by edge index (0 .. edgeCount-1). A node's outgoing edges
- * are firstEdge[n] .. firstEdge[n+1]-1 (forward CSR). The records are those of layout.ts, not the file's: a node
- * is type, name, id, self size (and trace id); an edge is name_or_index and to_node, a node ordinal (converted from
- * V8's offsets as it was read), with its type in edgeTypeOf.
- */
-import { SnapshotFormatError } from '../../errors.js';
 import type { Layout, SnapshotHeader } from './layout.js';
 import type { RawSnapshot } from './tokenizer.js';
 import { V8Vocabulary } from './v8.js';
 import { checkTotals } from './validate.js';
 import { sortPairs } from './sort.js';
-import { scriptPath } from '../../format.js';
-
+import { scriptPath } from '../../common/format.js';
 
 export interface SourceLocation {
   /** script name (path or URL) when the snapshot names it, else `script#<id>` */
@@ -27,9 +17,12 @@ export interface SourceLocation {
   compiled?: { file: string; line: number; column: number };
 }
 
-/** Reads compiled locations through source maps (src/sourcemaps.ts); `text` gives the script's source if known. */
+/** Reads compiled locations through source maps (src/common/sourcemaps.ts); `text` gives the script's source if known. */
 export interface LocationMapper {
-  map<T extends { file: string; line: number; column: number }>(loc: T, text?: () => string | null): T & { compiled?: { file: string; line: number; column: number } };
+  map<T extends { file: string; line: number; column: number }>(
+    loc: T,
+    text?: () => string | null,
+  ): T & { compiled?: { file: string; line: number; column: number } };
 }
 
 export class HeapSnapshot {
@@ -302,4 +295,3 @@ export class HeapSnapshot {
     return script < 0 ? null : scriptPath(this.nodeName(script)) || null;
   }
 }
-

@@ -9,7 +9,7 @@
  *
  * The chunk passed to `write` may be reused by the caller once `write` returns: every byte kept is copied.
  */
-import { SnapshotFormatError } from '../../errors.js';
+import { SnapshotFormatError } from '../../common/errors.js';
 import { readLayout, type Layout, type SnapshotHeader } from './layout.js';
 import { describeByte, NumberArrayReader, STAGING_RECORDS, type FixedSize } from './numbers.js';
 import { EdgeRecords, NodeRecords, type RecordsChecked } from './validate.js';
@@ -163,9 +163,15 @@ export class SnapshotTokenizer {
       switch (this.state) {
         case T_BEGIN: {
           const c = buf[i];
-          if (isWs(c)) { i++; break; }
+          if (isWs(c)) {
+            i++;
+            break;
+          }
           // a UTF-8 byte order mark is tolerated at the very start
-          if (this.base + i === 0 && c === 0xef && end >= 3 && buf[1] === 0xbb && buf[2] === 0xbf) { i += 3; break; }
+          if (this.base + i === 0 && c === 0xef && end >= 3 && buf[1] === 0xbb && buf[2] === 0xbf) {
+            i += 3;
+            break;
+          }
           if (c !== 123) this.fail(`expected '{' at the start, found ${describeByte(c)}`, this.base + i);
           this.state = T_KEY_OR_END;
           this.firstKey = true;
@@ -174,8 +180,15 @@ export class SnapshotTokenizer {
         }
         case T_KEY_OR_END: {
           const c = buf[i];
-          if (isWs(c)) { i++; break; }
-          if (c === 125 && this.firstKey) { this.state = T_DONE; i++; break; }
+          if (isWs(c)) {
+            i++;
+            break;
+          }
+          if (c === 125 && this.firstKey) {
+            this.state = T_DONE;
+            i++;
+            break;
+          }
           if (c !== 34) this.fail(`expected a key, found ${describeByte(c)}`, this.base + i);
           this.state = T_KEY;
           this.keyParts = [];
@@ -188,7 +201,10 @@ export class SnapshotTokenizer {
           break;
         case T_COLON: {
           const c = buf[i];
-          if (isWs(c)) { i++; break; }
+          if (isWs(c)) {
+            i++;
+            break;
+          }
           if (c !== 58) this.fail(`expected ':' after key "${this.key}", found ${describeByte(c)}`, this.base + i);
           this.state = T_VALUE;
           i++;
@@ -196,7 +212,10 @@ export class SnapshotTokenizer {
         }
         case T_VALUE: {
           const c = buf[i];
-          if (isWs(c)) { i++; break; }
+          if (isWs(c)) {
+            i++;
+            break;
+          }
           this.beginValue(c, this.base + i);
           if ((this.state as number) !== T_CAPTURE) i++; // capture scans the opening byte itself
           break;
@@ -225,9 +244,21 @@ export class SnapshotTokenizer {
           break;
         case T_COMMA_OR_END: {
           const c = buf[i];
-          if (isWs(c)) { i++; break; }
-          if (c === 44) { this.state = T_KEY_OR_END; this.firstKey = false; i++; break; }
-          if (c === 125) { this.state = T_DONE; i++; break; }
+          if (isWs(c)) {
+            i++;
+            break;
+          }
+          if (c === 44) {
+            this.state = T_KEY_OR_END;
+            this.firstKey = false;
+            i++;
+            break;
+          }
+          if (c === 125) {
+            this.state = T_DONE;
+            i++;
+            break;
+          }
           this.fail(`expected ',' or '}' after the "${this.key}" section, found ${describeByte(c)}`, this.base + i);
           break;
         }
@@ -247,8 +278,14 @@ export class SnapshotTokenizer {
     let esc = this.keyEscape;
     for (; i < end; i++) {
       const c = buf[i];
-      if (esc) { esc = false; continue; }
-      if (c === 92) { esc = true; continue; }
+      if (esc) {
+        esc = false;
+        continue;
+      }
+      if (c === 92) {
+        esc = true;
+        continue;
+      }
       if (c === 34) break;
     }
     this.keyEscape = esc;
@@ -343,8 +380,15 @@ export class SnapshotTokenizer {
         let hasEsc = this.strHasEscape;
         for (; i < end; i++) {
           const c = buf[i];
-          if (esc) { esc = false; continue; }
-          if (c === 92) { esc = true; hasEsc = true; continue; }
+          if (esc) {
+            esc = false;
+            continue;
+          }
+          if (c === 92) {
+            esc = true;
+            hasEsc = true;
+            continue;
+          }
           if (c === 34) break;
         }
         this.strEscape = esc;
@@ -367,7 +411,10 @@ export class SnapshotTokenizer {
         continue;
       }
       const c = buf[i];
-      if (c === 32 || c === 10 || c === 13 || c === 9) { i++; continue; }
+      if (c === 32 || c === 10 || c === 13 || c === 9) {
+        i++;
+        continue;
+      }
       if (c === 34 && st !== S_AFTER) {
         this.strState = S_IN;
         this.strEscape = false;
@@ -375,7 +422,11 @@ export class SnapshotTokenizer {
         i++;
         continue;
       }
-      if (c === 44 && st === S_AFTER) { this.strState = S_NEXT; i++; continue; }
+      if (c === 44 && st === S_AFTER) {
+        this.strState = S_NEXT;
+        i++;
+        continue;
+      }
       if (c === 93 && st !== S_NEXT) {
         this.state = T_COMMA_OR_END;
         return i + 1;
@@ -429,19 +480,30 @@ export class SnapshotTokenizer {
         else if (c === 92) esc = true;
         else if (c === 34) {
           inStr = false;
-          if (depth === 0) { i++; done = true; break; }
+          if (depth === 0) {
+            i++;
+            done = true;
+            break;
+          }
         }
         continue;
       }
       if (this.capScalar) {
-        if (c === 44 || c === 125 || c === 93 || isWs(c)) { done = true; break; }
+        if (c === 44 || c === 125 || c === 93 || isWs(c)) {
+          done = true;
+          break;
+        }
         continue;
       }
       if (c === 34) inStr = true;
       else if (c === 123 || c === 91) depth++;
       else if (c === 125 || c === 93) {
         depth--;
-        if (depth === 0) { i++; done = true; break; }
+        if (depth === 0) {
+          i++;
+          done = true;
+          break;
+        }
       }
     }
     const taken = i - start;
@@ -517,7 +579,14 @@ export class SnapshotTokenizer {
     const at = this.base;
     if (this.state !== T_DONE) {
       if (this.state === T_BEGIN) this.fail(this.base === 0 ? 'the file is empty' : 'no JSON object found', at);
-      const where = this.state === T_NUMBERS || this.state === T_SKIP ? ` inside the "${this.numSection}" array` : this.state === T_STRINGS ? ' inside the "strings" array' : this.key ? ` inside the "${this.key}" section` : '';
+      const where =
+        this.state === T_NUMBERS || this.state === T_SKIP
+          ? ` inside the "${this.numSection}" array`
+          : this.state === T_STRINGS
+            ? ' inside the "strings" array'
+            : this.key
+              ? ` inside the "${this.key}" section`
+              : '';
       this.fail(`the file ends early${where} (truncated?)`, at);
     }
     if (!this.header || !this.layout) this.fail('no "snapshot" header: this JSON is not a V8 heap snapshot', at);
@@ -526,7 +595,8 @@ export class SnapshotTokenizer {
     }
     const arrays = this.arrays as RecordArrays;
     // read here (not by a delegate): the checks that waited for the end of the parse, nodes first
-    const checked = this.nodeRecords && this.edgeRecords ? { nodes: this.nodeRecords.finish(), edgeMaxName: this.edgeRecords.finish() } : null;
+    const checked =
+      this.nodeRecords && this.edgeRecords ? { nodes: this.nodeRecords.finish(), edgeMaxName: this.edgeRecords.finish() } : null;
     return {
       header: this.header,
       layout: this.layout,

@@ -117,7 +117,13 @@ export const TYPE_CLASS: Readonly<Record<string, string>> = {
 
 /** Classes whose growth is V8's business (JIT code, shapes, feedback, boxed numbers), not the program's. */
 export function isV8InternalClass(name: string): boolean {
-  return name === TYPE_CLASS.code || name === TYPE_CLASS.hidden || name === TYPE_CLASS['object shape'] || name === TYPE_CLASS.number || name.startsWith(NAMES.systemPrefix);
+  return (
+    name === TYPE_CLASS.code ||
+    name === TYPE_CLASS.hidden ||
+    name === TYPE_CLASS['object shape'] ||
+    name === TYPE_CLASS.number ||
+    name.startsWith(NAMES.systemPrefix)
+  );
 }
 
 /**
@@ -204,16 +210,31 @@ export class V8Vocabulary {
   /** Node kinds a developer counts as objects (not code, shapes, V8's storage). */
   isCountableType(type: number): boolean {
     const s = this.snap;
-    return type === s.typeObject || type === s.typeArray || type === s.typeClosure || type === s.typeString || type === s.typeConsString || type === s.typeSlicedString || type === s.typeRegexp || type === s.typeNative || type === s.typeBigint;
+    return (
+      type === s.typeObject ||
+      type === s.typeArray ||
+      type === s.typeClosure ||
+      type === s.typeString ||
+      type === s.typeConsString ||
+      type === s.typeSlicedString ||
+      type === s.typeRegexp ||
+      type === s.typeNative ||
+      type === s.typeBigint
+    );
   }
 
   /** Objects a developer recognises as theirs: not V8 internals, not roots, not the global object. */
   isUserObject(n: number): boolean {
     const s = this.snap;
     const t = s.nodeType(n);
-    if (t !== s.typeObject && t !== s.typeArray && t !== s.typeClosure && t !== s.typeNative && t !== s.typeString && t !== s.typeRegexp) return false;
+    if (t !== s.typeObject && t !== s.typeArray && t !== s.typeClosure && t !== s.typeNative && t !== s.typeString && t !== s.typeRegexp)
+      return false;
     const name = s.nodeName(n);
-    if (t === s.typeObject && (name.startsWith(NAMES.systemPrefix) || name === 'global' || name === 'Window' || name.startsWith('global /'))) return false;
+    if (
+      t === s.typeObject &&
+      (name.startsWith(NAMES.systemPrefix) || name === 'global' || name === 'Window' || name.startsWith('global /'))
+    )
+      return false;
     return true;
   }
 
@@ -273,7 +294,8 @@ export class V8Vocabulary {
       if (s.edgeType(f) === s.edgeHidden && s.nodeType(s.edgeTo(f)) === s.typeString) names.push(s.nodeName(s.edgeTo(f)));
     }
     let maxSlot = -1;
-    for (let f = s.firstEdge[ctx], end = s.firstEdge[ctx + 1]; f < end; f++) if (s.edgeType(f) === s.edgeHidden) maxSlot = Math.max(maxSlot, s.edgeNameOrIndex(f));
+    for (let f = s.firstEdge[ctx], end = s.firstEdge[ctx + 1]; f < end; f++)
+      if (s.edgeType(f) === s.edgeHidden) maxSlot = Math.max(maxSlot, s.edgeNameOrIndex(f));
     const slot = s.edgeNameOrIndex(e);
     // the last slot is the last name: every name is accounted for, whatever holds an oddball in between
     return maxSlot === names.length - 1 && slot < names.length ? names[slot] : null;
@@ -304,7 +326,10 @@ export class V8Vocabulary {
 
   /** Is this node a Script with its source attached? */
   isScript(n: number): boolean {
-    return this.snap.nodeType(n) === this.snap.typeCode && this.snap.findEdgeByNameIndex(n, this.snap.edgeInternal, this.id(NAMES.scriptSource)) >= 0;
+    return (
+      this.snap.nodeType(n) === this.snap.typeCode &&
+      this.snap.findEdgeByNameIndex(n, this.snap.edgeInternal, this.id(NAMES.scriptSource)) >= 0
+    );
   }
 
   /** The source text V8 keeps for a Script node, when the snapshot has it as a plain string. */
@@ -335,7 +360,12 @@ export class V8Vocabulary {
    * exports hash table) by the slot `intoCell`; the table keeps the name in the slot before, as a Map its key.
    * Null for any other step.
    */
-  cellExportName(cell: number, table: number, intoCell: number, retainers?: { firstRetainer: Uint32Array; retainingNodes: Uint32Array; edge(n: number, r: number): number }): string | null {
+  cellExportName(
+    cell: number,
+    table: number,
+    intoCell: number,
+    retainers?: { firstRetainer: Uint32Array; retainingNodes: Uint32Array; edge(n: number, r: number): number },
+  ): string | null {
     const s = this.snap;
     if (s.nodeNameIndex(cell) !== this.id(NAMES.cell)) return null;
     const name = (t: number, e: number) => {

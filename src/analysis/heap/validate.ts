@@ -10,7 +10,7 @@
  * of string indices need the strings count, which comes last in the file: the sinks return the largest string
  * index they saw and checkTotals checks it (and looks for the first offender only when it is out of range).
  */
-import { SnapshotFormatError } from '../../errors.js';
+import { SnapshotFormatError } from '../../common/errors.js';
 import type { Layout } from './layout.js';
 import type { RecordSink } from './numbers.js';
 
@@ -153,7 +153,14 @@ export function checkEdgeNames(edges: Uint32Array, types: Uint8Array, layout: La
 }
 
 /** The checks that need the whole file: edge counts against meta, string indices against the strings count. */
-export function checkTotals(nodes: Uint32Array, edges: Uint32Array, types: Uint8Array, layout: Layout, nStrings: number, checked: RecordsChecked): void {
+export function checkTotals(
+  nodes: Uint32Array,
+  edges: Uint32Array,
+  types: Uint8Array,
+  layout: Layout,
+  nStrings: number,
+  checked: RecordsChecked,
+): void {
   const edgeCount = types.length;
   if (checked.nodes.maxName >= nStrings) checkNodeNames(nodes, layout, nStrings);
   if (checked.nodes.edgeSum !== edgeCount) {
