@@ -8,7 +8,7 @@
  * session can crash Node), and leakscope connects to the new port. 9229 is free again within a second.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, UserError } from '../common/errors.js';
+import { UserError, InspectorError } from '../common/errors.js';
 import { SocketChannel } from './channel.js';
 import { InspectorSession } from './session.js';
 import { lifelinePort, lifelineScript } from './lifeline.js';
@@ -64,9 +64,7 @@ async function moveInspector(address: InspectorAddress, pid: number): Promise<In
   try {
     channel = await SocketChannel.open(address.webSocketDebuggerUrl);
   } catch (err) {
-    throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, {
-      exitCode: ExitCode.inspector,
-    });
+    throw new InspectorError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`);
   }
   try {
     // `inspector` is taken now: `require` exists only while the command line API evaluates. Nothing in the timer
@@ -94,8 +92,7 @@ async function moveInspector(address: InspectorAddress, pid: number): Promise<In
   }
   const old = await probeInspector(address.host, address.port, 500);
   if (old) return old;
-  throw new UserError(`pid ${pid} did not reopen its inspector on a free port`, {
-    exitCode: ExitCode.inspector,
+  throw new InspectorError(`pid ${pid} did not reopen its inspector on a free port`, {
     suggestion: 'start the target with --inspect-port=0 and pass --port',
   });
 }
@@ -143,8 +140,7 @@ export async function connectToTarget(spec: TargetSpec, events: ConnectEvents = 
     // --host defaults to 127.0.0.1; any other host was given explicitly by the user
     const found = await probeInspector(spec.host, spec.port, 2000);
     if (!found) {
-      throw new UserError(`no inspector answers on ${spec.host}:${spec.port}`, {
-        exitCode: ExitCode.inspector,
+      throw new InspectorError(`no inspector answers on ${spec.host}:${spec.port}`, {
         suggestion: 'start the target with --inspect=127.0.0.1:<port>, or give its pid instead',
       });
     }

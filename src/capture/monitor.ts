@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../common/files.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, UserError } from '../common/errors.js';
+import { UserError, InspectorError, TargetError, UsageError } from '../common/errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
 import type { HeapUsage, InspectorSession, ThreadInfo } from './session.js';
 import { Isolates, workerExited, type ThreadSelection } from './threads.js';
@@ -97,29 +97,29 @@ export function checkHeadroom(u: HeapUsage, pid: number | undefined, limits: { a
   // the old generation's own limit (--max-old-space-size): its young generation sits on top, so heap_size_limit
   // would put a full old space at half the limit
   if (u.oldLimit && u.oldUsed !== undefined && u.oldUsed / u.oldLimit > HEADROOM_LIMIT) {
-    throw new UserError(
+    throw new UsageError(
       `the target uses ${mb(u.oldUsed)} of its ${mb(u.oldLimit)} old-space limit (--max-old-space-size): ${cost}, and could run out of heap (nodejs/node#50711); not taking one`,
-      { exitCode: ExitCode.usage, suggestion },
+      { suggestion },
     );
   }
   if (u.used / u.limit > HEADROOM_LIMIT) {
-    throw new UserError(
+    throw new UsageError(
       `the target uses ${mb(u.used)} of its ${mb(u.limit)} heap limit (heap_size_limit): ${cost}, and could run out of heap (nodejs/node#50711); not taking one`,
-      { exitCode: ExitCode.usage, suggestion },
+      { suggestion },
     );
   }
   const as = limits.addressSpace !== undefined ? limits.addressSpace : pid !== undefined ? addressSpace(pid) : null;
   if (as && as.size + u.used > as.limit) {
-    throw new UserError(
+    throw new UsageError(
       `the target's address space is limited (RLIMIT_AS, ulimit -v) to ${mb(as.limit)} and it uses ${mb(as.size)}: ${cost}, and would die of it (std::bad_alloc); not taking one`,
-      { exitCode: ExitCode.usage, suggestion },
+      { suggestion },
     );
   }
   const cgroup = pid !== undefined ? cgroupMemory(pid) : null;
   if (cgroup && cgroup.current + u.used > cgroup.limit) {
-    throw new UserError(
+    throw new UsageError(
       `the target's cgroup uses ${mb(cgroup.current)} of its ${mb(cgroup.limit)} memory limit (${cgroup.source}): ${cost}, and the OOM killer could end it; not taking one`,
-      { exitCode: ExitCode.usage, suggestion },
+      { suggestion },
     );
   }
 }
@@ -256,13 +256,11 @@ export async function runCapture(
   } catch (err) {
     if (session.isDisconnected) {
       const n = result.isolates[0]?.snapshots.length ?? 0;
-      result.error = new UserError(`the target went away during the run (kept ${n} snapshot${n === 1 ? '' : 's'})`, {
-        exitCode: ExitCode.targetFailed,
-      });
+      result.error = new TargetError(`the target went away during the run (kept ${n} snapshot${n === 1 ? '' : 's'})`);
     } else if (err instanceof UserError) {
       result.error = err;
     } else {
-      result.error = new UserError(`the inspector session failed: ${(err as Error).message}`, { exitCode: ExitCode.inspector });
+      result.error = new InspectorError(`the inspector session failed: ${(err as Error).message}`);
     }
   } finally {
     watching = false;
@@ -273,9 +271,8 @@ export async function runCapture(
     // success: the report keeps what was gathered and says so (exit 3)
     if (!result.error && !result.interrupted && (droppedBeforeDetach || (plan.pid !== undefined && !processAlive(plan.pid)))) {
       const n = result.isolates[0]?.snapshots.length ?? 0;
-      result.error = new UserError(
+      result.error = new TargetError(
         `the target${plan.pid !== undefined ? ` (pid ${plan.pid})` : ''} went away during the capture, after ${n} snapshot${n === 1 ? '' : 's'} (the report is what was gathered)`,
-        { exitCode: ExitCode.targetFailed },
       );
     }
   }

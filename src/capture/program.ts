@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, UserError } from '../common/errors.js';
+import { type UserError, TargetError, UsageError } from '../common/errors.js';
 import { descendants, probeInspector, type InspectorAddress } from './target.js';
 
 const KEEP = 64 * 1024;
@@ -221,18 +221,16 @@ export async function programInspector(p: ManagedProcess, timeoutMs: number): Pr
   if (p.exit && seen.length === 0) {
     // Node prints "Debugger listening" before it runs a line of the program: no such line, no Node ran at all
     const died = programDied(p, 'before it was ready');
-    throw new UserError(
+    throw new UsageError(
       `${p.label.split(' ')[0]} is not a Node.js program, or starts none: no process of it opened an inspector ` +
         `(leakscope run starts Node programs: node app.js, npm start, npx tsx app.ts; something may strip NODE_OPTIONS). ` +
         `${died.message}`,
-      { exitCode: ExitCode.usage },
     );
   }
   if (p.exit) throw programDied(p, 'before it was ready');
   if (fallback) return fallback;
-  throw new UserError(
+  throw new TargetError(
     `the program did not open an inspector within ${timeoutMs / 1000} s (is it a Node.js program? does something strip NODE_OPTIONS?)`,
-    { exitCode: ExitCode.targetFailed },
   );
 }
 
@@ -244,9 +242,7 @@ export function programDied(p: ManagedProcess, when: string): UserError {
       '',
     )
     .trim();
-  return new UserError(`the program exited (${describeExit(p.exit)}) ${when}${tail ? `; its stderr ended with:\n${tail}` : ''}`, {
-    exitCode: ExitCode.targetFailed,
-  });
+  return new TargetError(`the program exited (${describeExit(p.exit)}) ${when}${tail ? `; its stderr ended with:\n${tail}` : ''}`);
 }
 
 export interface Readiness {
@@ -266,9 +262,8 @@ export function boundedExec(re: RegExp, text: string, deadline: number): RegExpE
     return vm.runInNewContext('re.exec(text)', { re, text }, { timeout }) as RegExpExecArray | null;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
-    throw new UserError(
+    throw new UsageError(
       `--ready-log /${re.source}/ took more than ${timeout} ms to match the program's output (it backtracks catastrophically): simplify it`,
-      { exitCode: ExitCode.usage },
     );
   }
 }
@@ -285,8 +280,7 @@ export async function waitReady(p: ManagedProcess, r: Readiness): Promise<{ url?
       const m = boundedExec(re, p.stdout.value, deadline) ?? boundedExec(re, p.stderr.value, deadline);
       if (m) return { match: m[1] ?? m[0], url: r.url ?? (/^https?:\/\//.test(m[1] ?? '') ? m[1] : undefined) };
       if (p.exit) throw programDied(p, 'before it logged that it was ready');
-      if (Date.now() > deadline)
-        throw new UserError(`the program did not log /${re.source}/ within ${r.timeoutMs / 1000} s`, { exitCode: ExitCode.targetFailed });
+      if (Date.now() > deadline) throw new TargetError(`the program did not log /${re.source}/ within ${r.timeoutMs / 1000} s`);
       await sleep(50);
     }
   }
@@ -297,8 +291,7 @@ export async function waitReady(p: ManagedProcess, r: Readiness): Promise<{ url?
         return { url: r.url };
       } catch {
         if (p.exit) throw programDied(p, `before ${r.url} answered`);
-        if (Date.now() > deadline)
-          throw new UserError(`${r.url} did not answer within ${r.timeoutMs / 1000} s`, { exitCode: ExitCode.targetFailed });
+        if (Date.now() > deadline) throw new TargetError(`${r.url} did not answer within ${r.timeoutMs / 1000} s`);
         await sleep(100);
       }
     }

@@ -7,7 +7,7 @@ import { CUT_LIFELINE, WHO_OPENED, lifelinePort, lifelineScript } from './lifeli
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SocketChannel, WorkerGone, type Channel } from './channel.js';
 import { beginFile } from '../common/files.js';
-import { ExitCode, UserError } from '../common/errors.js';
+import { ExitCode, UserError, InspectorError } from '../common/errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
 import { probeInspector, type InspectorAddress } from './target.js';
 
@@ -83,9 +83,7 @@ export class InspectorSession {
     try {
       channel = await SocketChannel.open(address.webSocketDebuggerUrl);
     } catch (err) {
-      throw new UserError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`, {
-        exitCode: ExitCode.inspector,
-      });
+      throw new InspectorError(`cannot connect to the inspector at ${address.webSocketDebuggerUrl}: ${(err as Error).message}`);
     }
     return new InspectorSession(channel, address, openedByUs);
   }
@@ -200,10 +198,9 @@ export class InspectorSession {
     if (await answersWithin(tick, timeoutMs)) return;
     tick.catch(() => {});
     const where = this.thread.kind === 'main' ? 'the target' : `worker ${this.thread.id}`;
-    throw new UserError(
+    throw new InspectorError(
       `${where} does not run its event loop: it is paused in a debugger (another inspector client — DevTools, an IDE — stopped it at a breakpoint) or blocked; leakscope lets it go`,
       {
-        exitCode: ExitCode.inspector,
         suggestion: 'resume it in that debugger (or close it) and try again',
       },
     );

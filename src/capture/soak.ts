@@ -18,7 +18,7 @@ import {
   type Readiness,
 } from './program.js';
 import { InspectorSession, MAIN_THREAD, type HeapUsage } from './session.js';
-import { ExitCode, UserError } from '../common/errors.js';
+import { UserError, TargetError } from '../common/errors.js';
 
 export interface SoakOptions {
   command: string[];
@@ -121,10 +121,7 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
       session = null; // runCapture detached it
     }
   } catch (err) {
-    result.error =
-      err instanceof UserError
-        ? err
-        : new UserError(`the soak test failed: ${(err as Error).message}`, { exitCode: ExitCode.targetFailed });
+    result.error = err instanceof UserError ? err : new TargetError(`the soak test failed: ${(err as Error).message}`);
   } finally {
     runEnded = true;
     signal.removeEventListener('abort', stopAll);
@@ -137,9 +134,8 @@ export async function runSoak(opts: SoakOptions, events: SoakEvents, signal: Abo
     if (diedOnItsOwn && !result.error) result.error = programDied(program, 'during the run');
     if (loadInfo?.failed && !result.error) {
       const last = loadInfo.exits[loadInfo.exits.length - 1];
-      result.error = new UserError(
+      result.error = new TargetError(
         `the --load command failed (${describeExit(last)})${loadInfo.output ? `; its output ended with:\n${loadInfo.output}` : ''}`,
-        { exitCode: ExitCode.targetFailed },
       );
     }
     if (result.capture?.error && !result.error) result.error = result.capture.error;

@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, readlinkSync, readdirSync, statSync,
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
-import { ExitCode, UserError } from '../common/errors.js';
+import { UserError, InspectorError, PermissionError, TargetError, UsageError } from '../common/errors.js';
 
 export interface TargetInfo {
   pid: number;
@@ -122,13 +122,13 @@ export function inspectProcess(pid: number): TargetInfo {
     process.kill(pid, 0);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ESRCH') throw new UserError(`no process with pid ${pid}`, { exitCode: ExitCode.usage });
+    if (code === 'ESRCH') throw new UsageError(`no process with pid ${pid}`);
     if (code !== 'EPERM') throw err;
   }
   // a process that has exited but that its parent has not reaped yet (a zombie) has no command line left
   try {
     if (/^State:\s+Z/m.test(readProc(pid, 'status')))
-      throw new UserError(`process ${pid} has exited (a zombie its parent has not reaped)`, { exitCode: ExitCode.targetFailed });
+      throw new TargetError(`process ${pid} has exited (a zombie its parent has not reaped)`);
   } catch (err) {
     if (err instanceof UserError) throw err;
   }
@@ -138,10 +138,9 @@ export function inspectProcess(pid: number): TargetInfo {
     commandLine = readProc(pid, 'cmdline').split('\0').filter(Boolean);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`no process with pid ${pid}`, { exitCode: ExitCode.usage });
+    if (code === 'ENOENT') throw new UsageError(`no process with pid ${pid}`);
     if (code === 'EACCES' || code === 'EPERM')
-      throw new UserError(`permission denied reading process ${pid}`, {
-        exitCode: ExitCode.permission,
+      throw new PermissionError(`permission denied reading process ${pid}`, {
         suggestion: 'run as the same user as the target, or as root',
       });
     throw err;
@@ -153,9 +152,7 @@ export function inspectProcess(pid: number): TargetInfo {
   }
   if (!looksLikeNode(executable, commandLine)) {
     const what = commandLine.length ? commandLine.join(' ').slice(0, 80) : executable;
-    throw new UserError(`pid ${pid} is not a Node.js process (${what}): not sending SIGUSR1, which would terminate it`, {
-      exitCode: ExitCode.usage,
-    });
+    throw new UsageError(`pid ${pid} is not a Node.js process (${what}): not sending SIGUSR1, which would terminate it`);
   }
   return { pid, executable, commandLine };
 }
@@ -185,8 +182,7 @@ function socketInodes(pid: number | 'self'): Set<string> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM')
-      throw new UserError(`permission denied reading process ${pid}'s sockets`, {
-        exitCode: ExitCode.permission,
+      throw new PermissionError(`permission denied reading process ${pid}'s sockets`, {
         suggestion: 'run as the same user as the target, or as root',
       });
   }
@@ -325,9 +321,7 @@ export async function acquireTargetLock(pid: number, onWait?: (holder: number) =
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new UserError(`cannot create the lock ${lockFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-          exitCode: ExitCode.inspector,
-        });
+        throw new InspectorError(`cannot create the lock ${lockFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     let holder = 0;
     try {
@@ -359,7 +353,7 @@ export async function acquireTargetLock(pid: number, onWait?: (holder: number) =
       process.kill(pid, 0);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ESRCH')
-        throw new UserError(`process ${pid} exited while waiting for another leakscope to let it go`, { exitCode: ExitCode.targetFailed });
+        throw new TargetError(`process ${pid} exited while waiting for another leakscope to let it go`);
     }
     await sleep(200);
   }
@@ -390,9 +384,7 @@ export async function withSigusr1Lock<T>(
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new UserError(`cannot create the lock ${lockFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-          exitCode: ExitCode.inspector,
-        });
+        throw new InspectorError(`cannot create the lock ${lockFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     let holder = 0;
     let age = 0;
@@ -418,9 +410,9 @@ export async function withSigusr1Lock<T>(
       }
     }
     if (Date.now() > deadline) {
-      throw new UserError(
+      throw new InspectorError(
         `another leakscope (pid ${holder}) has been opening an inspector for ${Math.round(age / 1000)} s (lock ${lockFile})`,
-        { exitCode: ExitCode.inspector, suggestion: `remove ${lockFile} if no other leakscope runs` },
+        { suggestion: `remove ${lockFile} if no other leakscope runs` },
       );
     }
     if (!told && holder !== process.pid) {
@@ -474,26 +466,24 @@ export async function openInspector(target: TargetInfo, timeoutMs = 5000): Promi
   const usr1 = sigusr1Disposition(target.pid);
   const ask = 'start it with --inspect-port=0 (or --inspect) and pass --port, or use --ws';
   if (!usr1)
-    throw new UserError(`cannot read /proc/${target.pid}/status to check that pid ${target.pid} handles SIGUSR1: not sending it`, {
-      exitCode: ExitCode.usage,
+    throw new UsageError(`cannot read /proc/${target.pid}/status to check that pid ${target.pid} handles SIGUSR1: not sending it`, {
       suggestion: ask,
     });
   if (!usr1.caught) {
     const why = usr1.ignored
       ? 'ignores SIGUSR1, so it cannot open its inspector that way'
       : 'does not handle SIGUSR1 (no handler in SigCgt), so SIGUSR1 would terminate it';
-    throw new UserError(`pid ${target.pid} ${why}: not sending it`, { exitCode: ExitCode.usage, suggestion: ask });
+    throw new UsageError(`pid ${target.pid} ${why}: not sending it`, { suggestion: ask });
   }
   try {
     process.kill(target.pid, 'SIGUSR1');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EPERM')
-      throw new UserError(`permission denied sending SIGUSR1 to pid ${target.pid}`, {
-        exitCode: ExitCode.permission,
+      throw new PermissionError(`permission denied sending SIGUSR1 to pid ${target.pid}`, {
         suggestion: 'run as the same user as the target, or as root',
       });
-    if (code === 'ESRCH') throw new UserError(`process ${target.pid} exited`, { exitCode: ExitCode.targetFailed });
+    if (code === 'ESRCH') throw new TargetError(`process ${target.pid} exited`);
     throw err;
   }
   const deadline = Date.now() + timeoutMs;
@@ -504,13 +494,12 @@ export async function openInspector(target: TargetInfo, timeoutMs = 5000): Promi
     try {
       process.kill(target.pid, 0);
     } catch {
-      throw new UserError(`process ${target.pid} exited after SIGUSR1`, { exitCode: ExitCode.targetFailed });
+      throw new TargetError(`process ${target.pid} exited after SIGUSR1`);
     }
   }
   const taken = await probeInspector('127.0.0.1', 9229, 500);
   const why = taken ? ': port 9229 is already taken by another inspector, so the target could not open its own' : '';
-  throw new UserError(`the inspector of pid ${target.pid} did not open within ${timeoutMs / 1000} s${why}`, {
-    exitCode: ExitCode.inspector,
+  throw new InspectorError(`the inspector of pid ${target.pid} did not open within ${timeoutMs / 1000} s${why}`, {
     suggestion: 'start the target with --inspect-port=0 (or another free port), or pass --port if it already listens',
   });
 }

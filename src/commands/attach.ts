@@ -19,7 +19,7 @@ import {
   traceGrowthFlags,
 } from '../cli/flags.js';
 import { parsePid, targetArgs, targetFlags, threadFlag } from '../cli/targeting.js';
-import { ExitCode, UserError } from '../common/errors.js';
+import { InspectorError } from '../common/errors.js';
 import { checkDestination } from '../common/files.js';
 import { printableDeep } from '../common/text.js';
 import type { AttachReport } from '../contracts/attach.js';
@@ -147,7 +147,7 @@ export default class Attach extends BaseCommand {
           `from what was gathered${interrupted.files ? ` (files in ${outDir})` : ''}\n`,
       );
     process.exitCode = report.exitCode;
-    if (inspectorLeftOpen.length) throw new UserError(inspectorLeftOpen.join('; '), { exitCode: ExitCode.inspector });
+    if (inspectorLeftOpen.length) throw new InspectorError(inspectorLeftOpen.join('; '));
     return report;
   }
 }

@@ -179,21 +179,23 @@ export default class Run extends BaseCommand {
       stop: () => live.stop(),
     };
     const { report, judgement, interrupted, error } = await runWorkflow(options, out, interrupts);
+    // heap strings are attacker-shaped: every human-readable format renders one printable copy, made once
+    const shown = printableDeep(report);
     if (process.env.GITHUB_STEP_SUMMARY) {
       try {
-        appendFileSync(process.env.GITHUB_STEP_SUMMARY, runMarkdown(printableDeep(report), flags.top));
+        appendFileSync(process.env.GITHUB_STEP_SUMMARY, runMarkdown(shown, flags.top));
       } catch {
         // a summary we cannot write must not change the verdict
       }
     }
     if (!this.jsonEnabled()) {
-      const text = renderRun(report, judgement, flags['fail-on'], {
+      const text = renderRun(shown, printableDeep(judgement), flags['fail-on'], {
         format: flags.format,
         top: flags.top,
         verbose: flags.verbose,
         version: this.config.version,
       });
-      this.emit(text, flags.output, verdictLine(printableDeep(report)));
+      this.emit(text, flags.output, verdictLine(shown));
     }
     if (interrupted) process.stderr.write(`leakscope: ${interrupted}; the program was stopped\n`);
     else if (error) process.stderr.write(`leakscope: ${error}\n`);

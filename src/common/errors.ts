@@ -1,7 +1,9 @@
 /**
  * Error classes shared by every layer.
  *
- * - UserError: the user asked for something impossible (bad flag, missing file). One line, exit code 2.
+ * - UserError: every failure leakscope expects, one line with its exit code (ExitCode); thrown as the class that
+ *   names it: UsageError (2: bad flag, missing file), TargetError (3), PermissionError (4), InspectorError (5),
+ *   TransferError (6). A plain UserError is a usage error.
  * - SnapshotFormatError: the input is not a readable heap snapshot. One line naming the problem and, where it
  *   applies, the byte offset. Exit code 2.
  * Anything else is a bug: it is reported with a stack trace under --debug, otherwise as one line with exit code 70.
@@ -45,6 +47,48 @@ export class UserError extends Error {
     this.name = 'UserError';
     this.exitCode = options.exitCode ?? ExitCode.usage;
     this.suggestion = options.suggestion;
+  }
+}
+
+type ErrorOptions = { suggestion?: string; cause?: unknown };
+
+/** A usage error or bad input (exit 2): the default of UserError, named where it is thrown. */
+export class UsageError extends UserError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { ...options, exitCode: ExitCode.usage });
+    this.name = 'UsageError';
+  }
+}
+
+/** The target (or run's program, or its load) failed to start, or died during the watch (exit 3). */
+export class TargetError extends UserError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { ...options, exitCode: ExitCode.targetFailed });
+    this.name = 'TargetError';
+  }
+}
+
+/** Not allowed to read or signal the target (exit 4). */
+export class PermissionError extends UserError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { ...options, exitCode: ExitCode.permission });
+    this.name = 'PermissionError';
+  }
+}
+
+/** The inspector did not open, could not be reached, or stayed open after detaching (exit 5). */
+export class InspectorError extends UserError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { ...options, exitCode: ExitCode.inspector });
+    this.name = 'InspectorError';
+  }
+}
+
+/** A snapshot transfer broke (exit 6). */
+export class TransferError extends UserError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { ...options, exitCode: ExitCode.transfer });
+    this.name = 'TransferError';
   }
 }
 

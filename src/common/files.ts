@@ -27,7 +27,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { ExitCode, UserError } from './errors.js';
+import { UserError, UsageError } from './errors.js';
 import { printable } from './text.js';
 
 function kindOf(st: Stats): string | null {
@@ -51,8 +51,7 @@ export function checkDestination(file: string): void {
   }
   const kind = st ? kindOf(st) : null;
   if (kind)
-    throw new UserError(`refusing to write ${shown}: it is ${kind}, not a regular file`, {
-      exitCode: ExitCode.usage,
+    throw new UsageError(`refusing to write ${shown}: it is ${kind}, not a regular file`, {
       suggestion: 'name a new or regular file',
     });
   checkNotLinkedFolder(path.dirname(file));
@@ -72,9 +71,9 @@ export function checkNotLinkedFolder(dir: string): void {
     return; // made by the caller, as a folder
   }
   if (st.isSymbolicLink()) {
-    throw new UserError(
+    throw new UsageError(
       `refusing to write into ${printable(dir)}: it is a symbolic link to a folder, and whoever can change the link decides where the file goes`,
-      { exitCode: ExitCode.usage, suggestion: 'name the real folder' },
+      { suggestion: 'name the real folder' },
     );
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Presentation helpers shared by the analyses' prose (finding summaries, reasons) and the reporters: sizes, counts,
  * rates, percentages, source locations and retainer-path text. One module so that "1.5 MB" and "app.js:12" read
- * the same everywhere. Bottom layer: imports nothing of ours.
+ * the same everywhere. Bottom layer: imports nothing of ours but paths.ts.
  */
+import { scriptPath } from './paths.js';
 
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
 
@@ -37,9 +38,12 @@ export function formatRate(bytesPerMin: number): string {
   return `${bytesPerMin >= 0 ? '+' : ''}${(bytesPerMin / 1e6).toFixed(2)} MB/min`;
 }
 
-/** A small rate as a floor reads: "6.2 kB/min" (KiB) below 1 MB/min, else "1.25 MB/min". */
+/**
+ * A small rate as a floor reads: "6.2 kB/min" below 1 MB/min, else "1.25 MB/min". A kB is 1000 bytes here as in
+ * every size leakscope prints (a flag given as 64KiB/min reads 65.5 kB/min).
+ */
 export function formatSmallRate(bytesPerMin: number): string {
-  return bytesPerMin >= 1e6 ? `${(bytesPerMin / 1e6).toFixed(2)} MB/min` : `${(bytesPerMin / 1024).toFixed(1)} kB/min`;
+  return bytesPerMin >= 1e6 ? `${(bytesPerMin / 1e6).toFixed(2)} MB/min` : `${(bytesPerMin / 1e3).toFixed(1)} kB/min`;
 }
 
 /** 0.036 -> "3.6 %", 0.25 -> "25 %", Infinity -> "from zero". */
@@ -57,10 +61,7 @@ interface Located {
   compiled?: { file: string; line: number; column: number };
 }
 
-/** A script's name as a path: V8 names ES modules by `file://` URL, CommonJS scripts by path. */
-export function scriptPath(name: string): string {
-  return name.replace(/^file:\/\//, '');
-}
+export { scriptPath };
 
 /**
  * Where the program's files are: places inside it are printed relative to it (`lib/cache.js:31:7`), places outside
@@ -216,13 +217,6 @@ export function foldRepeats(parts: string[]): string[] {
 export function threadLabel(t: { id: number; kind: 'main' | 'worker'; title: string; url: string }): string {
   if (t.kind === 'main') return 'main thread';
   const title = t.title.replace(/^\[worker \d+\]\s*/, '');
-  let script = t.url;
-  if (script.startsWith('file://')) {
-    try {
-      script = decodeURIComponent(new URL(script).pathname);
-    } catch {
-      // keep the URL as given
-    }
-  }
+  const script = scriptPath(t.url);
   return `worker ${t.id}${title ? ` "${title}"` : ''}${script ? ` (${script})` : ''}`;
 }

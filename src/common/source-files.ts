@@ -13,7 +13,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { localPath } from './paths.js';
 
 /** Source files (and maps) larger than this are not read. */
 export const MAX_SOURCE_BYTES = 8 * 1024 * 1024;
@@ -53,17 +53,7 @@ export function setSourceRoots(dirs: string[]): void {
 
 export type SourceRead = { text: string; file: string } | { text: null; why: string };
 
-/** A script name or URL as a local path, or null (`node:…`, `http://…`, a relative name). */
-export function localPath(file: string): string | null {
-  if (file.startsWith('file://')) {
-    try {
-      return fileURLToPath(file);
-    } catch {
-      return null;
-    }
-  }
-  return path.isAbsolute(file) ? path.normalize(file) : null;
-}
+export { localPath } from './paths.js';
 
 function inside(p: string, root: string): boolean {
   return p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);

@@ -7,7 +7,8 @@
  */
 import { readSourceFile } from './source-files.js';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { localPath } from './paths.js';
 import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping';
 
 export interface Position {
@@ -39,16 +40,7 @@ export function sourceMappingURL(text: string): string | null {
   return null;
 }
 
-function toPath(file: string): string | null {
-  if (file.startsWith('file://')) {
-    try {
-      return fileURLToPath(file);
-    } catch {
-      return null;
-    }
-  }
-  return path.isAbsolute(file) ? file : null;
-}
+const toPath = localPath;
 
 /** A script or map file on disk, read only under source-files.ts's rules (its name comes from a snapshot). */
 function readSmall(file: string): string | null {

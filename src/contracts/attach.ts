@@ -11,6 +11,9 @@ import type { GrowthTraceReport } from '../analysis/findings/added.js';
 import type { Connection } from '../capture/connect.js';
 import type { CapturePlan, CaptureResult, IsolateCapture } from '../capture/monitor.js';
 import type { HeapUsage, ThreadInfo } from '../capture/session.js';
+
+// the capture events the live view renders, for the reporters (which import contracts, never capture/)
+export type { CaptureEvents } from '../capture/monitor.js';
 import { threadLabel } from '../common/format.js';
 
 export const ATTACH_SCHEMA = 'leakscope.attach/v2';

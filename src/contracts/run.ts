@@ -14,6 +14,9 @@ import { ExitCode } from '../common/errors.js';
 import type { UsageSample } from './attach.js';
 import type { IsolateCapture } from '../capture/monitor.js';
 import type { ThreadInfo } from '../capture/session.js';
+
+// the capture types a report carries, for the reporters (which import contracts, never capture/)
+export type { ExitStatus, ThreadInfo };
 import { threadLabel } from '../common/format.js';
 
 export const RUN_SCHEMA = 'leakscope.run/v1';

@@ -4,8 +4,8 @@
  * Only on a TTY and never with --json.
  */
 import { formatBytes, threadLabel } from '../common/format.js';
-import type { ThreadInfo } from '../capture/session.js';
-import type { CaptureEvents } from '../capture/monitor.js';
+import type { CaptureEvents } from '../contracts/attach.js';
+import type { ThreadInfo } from '../contracts/run.js';
 
 export interface LiveView {
   status(text: string): void;

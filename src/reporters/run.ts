@@ -1,7 +1,7 @@
 /** Renders a soak test (`leakscope run`): a quiet line when it passes, the whole story when it fails. */
 import type { FindingKind } from '../analysis/findings/kinds.js';
 import type { SoakJudgement } from '../analysis/series/soak.js';
-import type { ExitStatus } from '../capture/program.js';
+import type { ExitStatus } from '../contracts/run.js';
 import { formatRate } from '../common/format.js';
 import type { RunReport } from '../contracts/run.js';
 import { printableDeep } from '../common/text.js';
@@ -158,17 +158,16 @@ export function runTerminal(shown: RunReport, o: { top: number; verbose: boolean
     : runTable(shown, o.top, { verbose: o.verbose, width: o.width });
 }
 
+/** `shown` and `judged` are the printable copies (printableDeep, made once by the command). */
 export function renderRun(
-  report: RunReport,
-  judgement: SoakJudgement,
+  shown: RunReport,
+  judged: SoakJudgement,
   failOn: Set<FindingKind>,
   o: { format: RunFormat; top: number; verbose: boolean; version: string; width?: number },
 ): string {
-  const shown = printableDeep(report);
-  const judged = printableDeep(judgement);
   switch (o.format) {
     case 'junit':
-      return junitReport(judged, failOn, report.maxGrowth, shown.command.join(' '));
+      return junitReport(judged, failOn, shown.maxGrowth, shown.command.join(' '));
     case 'sarif':
       return sarifReport(judged, o.version);
     case 'markdown':

@@ -300,7 +300,12 @@ describe('reports cannot be steered by the heap', () => {
       /^(leakscope diff: leak|Growing collections|Dangling timers|Listener build-up|Leaked closures|Pending promises|Growing classes|Per-class growth|Watch.*|.* — (high|watch))$/,
     );
     assertInert(
-      renderRun(report, judgement, new Set(ALL_KINDS), { format: 'markdown', top: 20, verbose: true, version: '0' }),
+      renderRun(printableDeep(report), printableDeep(judgement), new Set(ALL_KINDS), {
+        format: 'markdown',
+        top: 20,
+        verbose: true,
+        version: '0',
+      }),
       'run',
       /^(leakscope run: leak|worker 1 .*|Growing collections|Dangling timers|Listener build-up|Leaked closures|Pending promises|Growing classes|Per-class growth|main thread|.* — (high|watch))$/,
     );
@@ -313,7 +318,12 @@ describe('reports cannot be steered by the heap', () => {
   });
 
   it('JUnit: valid XML with exactly the test cases leakscope writes, the hostile text inside them', () => {
-    const xml = renderRun(report, judgement, new Set(ALL_KINDS), { format: 'junit', top: 20, verbose: false, version: '0' });
+    const xml = renderRun(printableDeep(report), printableDeep(judgement), new Set(ALL_KINDS), {
+      format: 'junit',
+      top: 20,
+      verbose: false,
+      version: '0',
+    });
     assert.equal(XMLValidator.validate(xml), true);
     const doc = new XMLParser({ ignoreAttributes: false, isArray: (name) => ['testsuite', 'testcase', 'failure'].includes(name) }).parse(
       xml,
@@ -327,7 +337,14 @@ describe('reports cannot be steered by the heap', () => {
   });
 
   it('JSON and SARIF parse back with the hostile text intact', () => {
-    const sarif = JSON.parse(renderRun(report, judgement, new Set(ALL_KINDS), { format: 'sarif', top: 20, verbose: false, version: '0' }));
+    const sarif = JSON.parse(
+      renderRun(printableDeep(report), printableDeep(judgement), new Set(ALL_KINDS), {
+        format: 'sarif',
+        top: 20,
+        verbose: false,
+        version: '0',
+      }),
+    );
     assert.equal(sarif.runs[0].results.length, findings.length);
     assert.ok(JSON.stringify(sarif).includes('[click me](https://evil.example/steal)'));
     assert.deepEqual(JSON.parse(JSON.stringify(report)), report);

@@ -357,7 +357,7 @@ describe('formatting', () => {
     assert.equal(formatSize(1_500_000), '1.5 MB');
     assert.equal(formatSize(1_500_000, 'kB'), '1500.0 kB');
     assert.equal(formatRate(1.25e6), '+1.25 MB/min');
-    assert.equal(formatSmallRate(6348.8), '6.2 kB/min');
+    assert.equal(formatSmallRate(6348.8), '6.3 kB/min'); // a kB is 1000 bytes, as in every size printed
     assert.equal(formatPercent(0.036), '3.6 %');
     assert.equal(formatPercent(Number.POSITIVE_INFINITY), 'from zero');
     // one spelling of a place: relative inside the project, absolute outside it, with line and column

@@ -2,9 +2,10 @@
  * Which line adds the entries: what to trace for a finding (the holder and the methods that add to it), and what
  * the traced call stacks say (the call site, its callers, the source line), as data on the finding (`addedAt`).
  */
-import { fileURLToPath } from 'node:url';
 import type { AllocationSite } from './allocations.js';
-import type { Finding } from './findings.js';
+import type { AddedAt, AddedSite, Finding } from './findings.js';
+
+export type { AddedAt, AddedSite } from './findings.js';
 import type { LocationMapper } from '../heap/snapshot.js';
 import type { HeapGraph } from '../graph/heap-graph.js';
 import { AllocationTraces, type TraceFunction } from '../heap/traces.js';
@@ -13,6 +14,7 @@ import { printable } from '../../common/text.js';
 import { readSourceFile } from '../../common/source-files.js';
 import { packageOf, packageText } from '../places/source.js';
 import { formatCount } from '../../common/format.js';
+import { scriptPath } from '../../common/paths.js';
 
 /** The methods that add to a holder of this class (an instance's own methods shadow them while traced). */
 export function addingMethods(f: Pick<Finding, 'kind' | 'holderClass'>): string[] | string {
@@ -39,55 +41,6 @@ export function addingMethods(f: Pick<Finding, 'kind' | 'holderClass'>): string[
 
 const EVENT_TARGETS: ReadonlySet<string> = new Set(['EventTarget', NAMES.AbortSignal, 'MessagePort', 'BroadcastChannel', 'Worker']);
 
-export interface AddedSite {
-  /** the call that adds (the first frame of the stack) */
-  file: string;
-  line: number;
-  column: number;
-  function: string;
-  /** the compiled position, when a source map moved it */
-  compiled?: { file: string; line: number; column: number };
-  /** calls attributed to this site (sampled share of all calls); 0 for an allocation site */
-  calls: number;
-  /** an allocation site's live bytes growth (first -> last profile) */
-  bytes?: number;
-  samples: number;
-  /** the callers, nearest first: "handleQuote", "Server.<anonymous>" */
-  from: string[];
-  /** the source line, trimmed (when the file is readable here) */
-  text: string | null;
-  /**
-   * when the call (or allocation) happened inside a dependency: its own line, and the package; `file`/`line` above
-   * are then the program's frame that called into it (the line the user changes)
-   */
-  via?: { file: string; line: number; column: number; function: string; package: string | null; text: string | null };
-  /** (allocation stacks only, while refining) the program's callers of the allocating function, innermost first */
-  outer?: Array<{ file: string; line: number; function: string }>;
-  /**
-   * set when `line` was found in the source text: an allocation site names the function (where it is declared),
-   * and the line inside it that adds to the holder (`sessions.set(…)`) was found by reading that function's body;
-   * this is the function's declaration line
-   */
-  declaredAt?: number;
-}
-
-export interface AddedAt {
-  /**
-   * 'instrumentation': the instance's methods were wrapped for a window; 'allocation-sites': it could not be (see
-   * `why`), so these are the sampling heap profiler's sites whose live memory grew most — where the growing memory
-   * was allocated, not necessarily the line that adds it; 'allocation-tracking': offline, the allocation stacks the
-   * snapshot recorded (a process started with --track-heap-objects): the functions that allocated the new objects
-   * the holder keeps, at the line where each function is declared; 'none': see `why`
-   */
-  source: 'instrumentation' | 'allocation-sites' | 'allocation-tracking' | 'none';
-  methods: string[];
-  windowMs: number;
-  calls: number;
-  sites: AddedSite[];
-  /** why there is no answer (source 'none') */
-  why: string | null;
-}
-
 interface Frame {
   fn: string;
   file: string;
@@ -103,14 +56,7 @@ export function parseStack(stack: string): Frame[] {
   for (const line of stack.split('\n').slice(1)) {
     const m = FRAME.exec(line);
     if (!m) continue;
-    let file = m[2];
-    if (file.startsWith('file://')) {
-      try {
-        file = fileURLToPath(file);
-      } catch {
-        // keep the URL
-      }
-    }
+    const file = scriptPath(m[2]);
     out.push({ fn: (m[1] ?? '').replace(/^async /, '') || '(anonymous)', file, line: Number(m[3]), column: Number(m[4]) });
   }
   return out;

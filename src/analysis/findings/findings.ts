@@ -6,7 +6,6 @@ import type { SourceLocation } from '../heap/snapshot.js';
 import { NAMES } from '../heap/v8.js';
 import type { FindingKind } from './kinds.js';
 import type { OffHeap } from './offheap.js';
-import type { AddedAt } from './added.js';
 
 export type Verdict = 'leak' | 'no-leak' | 'inconclusive';
 export type FindingStatus = 'leak' | 'watch' | 'suspect';
@@ -126,4 +125,53 @@ export function hintFor(kind: FindingKind, holderClass: string, name: string): s
     return `${name} only grows: bound it (an LRU with a max size), expire entries with an active sweeper, delete on every exit path, or key it with a WeakMap`;
   }
   return `objects of this kind are created and kept: find who holds them on the path above and release them when done`;
+}
+
+export interface AddedSite {
+  /** the call that adds (the first frame of the stack) */
+  file: string;
+  line: number;
+  column: number;
+  function: string;
+  /** the compiled position, when a source map moved it */
+  compiled?: { file: string; line: number; column: number };
+  /** calls attributed to this site (sampled share of all calls); 0 for an allocation site */
+  calls: number;
+  /** an allocation site's live bytes growth (first -> last profile) */
+  bytes?: number;
+  samples: number;
+  /** the callers, nearest first: "handleQuote", "Server.<anonymous>" */
+  from: string[];
+  /** the source line, trimmed (when the file is readable here) */
+  text: string | null;
+  /**
+   * when the call (or allocation) happened inside a dependency: its own line, and the package; `file`/`line` above
+   * are then the program's frame that called into it (the line the user changes)
+   */
+  via?: { file: string; line: number; column: number; function: string; package: string | null; text: string | null };
+  /** (allocation stacks only, while refining) the program's callers of the allocating function, innermost first */
+  outer?: Array<{ file: string; line: number; function: string }>;
+  /**
+   * set when `line` was found in the source text: an allocation site names the function (where it is declared),
+   * and the line inside it that adds to the holder (`sessions.set(…)`) was found by reading that function's body;
+   * this is the function's declaration line
+   */
+  declaredAt?: number;
+}
+
+export interface AddedAt {
+  /**
+   * 'instrumentation': the instance's methods were wrapped for a window; 'allocation-sites': it could not be (see
+   * `why`), so these are the sampling heap profiler's sites whose live memory grew most — where the growing memory
+   * was allocated, not necessarily the line that adds it; 'allocation-tracking': offline, the allocation stacks the
+   * snapshot recorded (a process started with --track-heap-objects): the functions that allocated the new objects
+   * the holder keeps, at the line where each function is declared; 'none': see `why`
+   */
+  source: 'instrumentation' | 'allocation-sites' | 'allocation-tracking' | 'none';
+  methods: string[];
+  windowMs: number;
+  calls: number;
+  sites: AddedSite[];
+  /** why there is no answer (source 'none') */
+  why: string | null;
 }

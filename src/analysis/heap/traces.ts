@@ -6,7 +6,7 @@
  * its tree node and the tree node's ancestors. Field positions come from `meta.trace_function_info_fields` and
  * `meta.trace_node_fields`; nothing is assumed beyond those names.
  */
-import { fileURLToPath } from 'node:url';
+import { scriptPath } from '../../common/paths.js';
 import type { HeapSnapshot } from './snapshot.js';
 
 export interface TraceFunction {
@@ -33,14 +33,7 @@ export class AllocationTraces {
     const infos = snap.traceFunctionInfos;
     for (let i = 0; per > 0 && i + per <= infos.length; i += per) {
       const str = (o: number) => (o >= 0 ? (snap.strings[infos[i + o]] ?? '') : '');
-      let file = str(oScript);
-      if (file.startsWith('file://')) {
-        try {
-          file = fileURLToPath(file);
-        } catch {
-          // keep the URL
-        }
-      }
+      const file = scriptPath(str(oScript));
       const num = (o: number) => (o >= 0 ? infos[i + o] : 0);
       this.functions.push({ name: str(oName) || '(anonymous)', file, line: num(oLine), column: num(oColumn) });
     }

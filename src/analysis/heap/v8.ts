@@ -10,7 +10,6 @@
  * `snap.v8` (one per snapshot, built on first use) answers questions about nodes; the names' string indices are
  * looked up once each, lazily, so a name that no detector asks about costs nothing.
  */
-import type { HeapSnapshot } from './snapshot.js';
 
 /** Names V8 and Node give to nodes and internal edges. */
 export const NAMES = {
@@ -139,6 +138,51 @@ export function ephemeronTableId(edgeName: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * What the vocabulary reads of a snapshot (HeapSnapshot has it all): declared here, so that the engine's snapshot
+ * may build its vocabulary without the two modules importing each other.
+ */
+export interface SnapshotAccess {
+  readonly strings: string[];
+  readonly typeHidden: number;
+  readonly typeArray: number;
+  readonly typeString: number;
+  readonly typeObject: number;
+  readonly typeCode: number;
+  readonly typeClosure: number;
+  readonly typeRegexp: number;
+  readonly typeNumber: number;
+  readonly typeNative: number;
+  readonly typeSynthetic: number;
+  readonly typeConsString: number;
+  readonly typeSlicedString: number;
+  readonly typeSymbol: number;
+  readonly typeBigint: number;
+  readonly typeObjectShape: number;
+  readonly edgeContext: number;
+  readonly edgeElement: number;
+  readonly edgeProperty: number;
+  readonly edgeInternal: number;
+  readonly edgeHidden: number;
+  readonly edgeShortcut: number;
+  readonly edgeWeak: number;
+  nodeType(n: number): number;
+  nodeName(n: number): string;
+  nodeNameIndex(n: number): number;
+  selfSize(n: number): number;
+  edgeTo(e: number): number;
+  edgeName(e: number): string;
+  findEdgeByNameIndex(n: number, type: number, nameIndex: number): number;
+
+  edgeHasIndexName(e: number): boolean;
+  edgeNameOrIndex(e: number): number;
+  edgeType(e: number): number;
+  findEdge(n: number, type: number, name: string): number;
+  readonly firstEdge: Uint32Array;
+  readonly rootIndex: number;
+  readonly nodeCount: number;
+}
+
 /** Node keeps `process.version` as a string in the heap: `Node v20.11.1`, or null. */
 export function runtimeVersion(strings: readonly string[]): string | null {
   const versionRe = /^v(\d{1,2})\.\d{1,3}\.\d{1,3}$/;
@@ -156,7 +200,7 @@ type Name = Exclude<(typeof NAMES)[keyof typeof NAMES], RegExp | readonly string
 export class V8Vocabulary {
   private readonly ids = new Map<string, number>();
 
-  constructor(private readonly snap: HeapSnapshot) {}
+  constructor(private readonly snap: SnapshotAccess) {}
 
   /** The string index of a name, or -1 when the snapshot never uses it (looked up once per name). */
   id(name: Name | string): number {
