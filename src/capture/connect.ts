@@ -12,19 +12,16 @@ import { UserError, InspectorError } from '../common/errors.js';
 import { SocketChannel } from './channel.js';
 import { InspectorSession } from './session.js';
 import { lifelinePort, lifelineScript } from './lifeline.js';
+import { acquireTargetLock, openInspector, withSigusr1Lock } from './sigusr1.js';
 import {
-  acquireTargetLock,
   findInspector,
-  inspectProcess,
   listensOnAllInterfaces,
   inspectorClients,
   isLoopback,
-  openInspector,
   probeInspector,
-  withSigusr1Lock,
   type InspectorAddress,
-  type TargetInfo,
-} from './target.js';
+} from './inspector-probe.js';
+import { inspectProcess, type TargetInfo } from './process.js';
 
 export interface TargetSpec {
   pid?: number;

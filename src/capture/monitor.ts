@@ -11,7 +11,7 @@ import { UserError, InspectorError, TargetError, UsageError } from '../common/er
 import type { SamplingProfile } from '../formats/heapprofile.js';
 import type { HeapUsage, InspectorSession, ThreadInfo } from './session.js';
 import { Isolates, workerExited, type ThreadSelection } from './threads.js';
-import { addressSpace, cgroupMemory, type AddressSpace } from './target.js';
+import { addressSpace, cgroupMemory, type AddressSpace } from './process.js';
 
 export interface CapturePlan {
   intervalMs: number;

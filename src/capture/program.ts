@@ -10,7 +10,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type UserError, TargetError, UsageError } from '../common/errors.js';
-import { descendants, probeInspector, type InspectorAddress } from './target.js';
+import { descendants } from './process.js';
+import { probeInspector, type InspectorAddress } from './inspector-probe.js';
 
 const KEEP = 64 * 1024;
 

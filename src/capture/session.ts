@@ -9,7 +9,7 @@ import { SocketChannel, WorkerGone, type Channel } from './channel.js';
 import { beginFile } from '../common/files.js';
 import { ExitCode, UserError, InspectorError } from '../common/errors.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
-import { probeInspector, type InspectorAddress } from './target.js';
+import { probeInspector, type InspectorAddress } from './inspector-probe.js';
 
 export interface HeapUsage {
   /** ms since the session started */

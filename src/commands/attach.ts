@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 import { DEFAULT_DIFF_OPTIONS } from '../analysis/diff/diff.js';
 import { BaseCommand } from '../cli/base.js';
 import {
@@ -23,12 +23,13 @@ import { InspectorError } from '../common/errors.js';
 import { checkDestination } from '../common/files.js';
 import { printableDeep } from '../common/text.js';
 import type { AttachReport } from '../contracts/attach.js';
-import { attachWorkflow, type AttachOptions } from '../live/attach.js';
+import { attachWorkflow, type AttachOptions, type AttachOutcome } from '../live/attach.js';
 import { Interrupts } from '../live/interrupts.js';
-import { attachMarkdown, attachTable, detachText, liveHeapChart } from '../reporters/attach.js';
+import { detachText, liveHeapChart } from '../reporters/attach.js';
+import { renderAttach } from '../reporters/render.js';
 import { verdictLine } from '../reporters/diff.js';
 import { attachHtml } from '../reporters/html.js';
-import { captureEvents, createLiveView } from '../reporters/live.js';
+import { createLiveView, workflowOutput } from '../reporters/live.js';
 
 export default class Attach extends BaseCommand {
   static override summary = 'Attach to a running Node.js process, watch its heap over time, and report what leaks.';
@@ -90,64 +91,73 @@ export default class Attach extends BaseCommand {
   async run(): Promise<AttachReport> {
     const { argv, flags } = await this.parse(Attach);
     if (flags.output) checkDestination(flags.output);
-    let intervalMs = flags.interval;
-    if (flags.duration !== undefined) intervalMs = flags.snapshots > 1 ? flags.duration / (flags.snapshots - 1) : flags.duration;
-    const options: AttachOptions = {
-      // the first pid arrives parsed (the pid argument), any further ones as given
-      pids: (argv as Array<string | number>).map((a) => parsePid(String(a))),
-      ...{ port: flags.port, ws: flags.ws, host: flags.host, children: flags.children, threads: flags.thread },
-      ...{
-        intervalMs,
-        snapshots: flags.snapshots,
-        usageEveryMs: Math.min(flags['usage-every'], Math.max(250, intervalMs / 2)),
-        dir: flags.dir,
-      },
-      ...{ gc: flags.gc, sampling: flags.sampling, force: flags.force, top: flags.top, failOn: failingKinds(flags) },
-      diffOptions: { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] },
-      ...{
-        sourceMaps: flags['source-maps'],
-        sourceRoots: flags['source-root'] ?? [],
-        traceGrowth: flags['trace-growth'],
-        traceWindowMs: flags['trace-window'],
-      },
-      html: flags.html ? (r) => attachHtml(printableDeep(r), flags.top, this.config.version) : null,
-    };
+    const options = attachOptions(flags, argv as Array<string | number>, (r) =>
+      attachHtml(printableDeep(r), flags.top, this.config.version),
+    );
     const live = createLiveView(this.viewMode, liveHeapChart);
     const interrupts = new Interrupts(() =>
       live.line('stopping: detaching from the targets and writing the report from what was gathered...'),
     );
-    const out = {
-      line: (t: string) => live.line(t),
-      capture: (n: number, o: { chart: boolean; who: string }) => captureEvents(live, n, o),
-      stop: () => live.stop(),
-    };
     let outcome: Awaited<ReturnType<typeof attachWorkflow>>;
     try {
-      outcome = await attachWorkflow(options, out, interrupts);
+      outcome = await attachWorkflow(options, workflowOutput(live), interrupts);
     } finally {
       live.stop();
     }
     const { report, error, interrupted, outDir, inspectorLeftOpen } = outcome;
     if (!this.jsonEnabled()) {
       const shown = printableDeep(report);
-      const text =
-        flags.format === 'markdown'
-          ? attachMarkdown(shown, flags.top)
-          : flags.format === 'html'
-            ? attachHtml(shown, flags.top, this.config.version)
-            : attachTable(shown, flags.top, { verbose: flags.verbose });
-      this.emit(text, flags.output, verdictLine(shown));
+      this.emit(
+        renderAttach(shown, { format: flags.format, top: flags.top, verbose: flags.verbose, version: this.config.version }),
+        flags.output,
+        verdictLine(shown),
+      );
     }
     // the report above keeps what was gathered; an error or a signal still decides the exit code
     if (error) process.stderr.write(`leakscope: ${error.message}\n`);
-    else if (interrupted)
-      process.stderr.write(
-        `leakscope: interrupted by ${interrupted.signal} after ${interrupted.taken} of ${flags.snapshots} snapshots; ` +
-          `${[...new Set(interrupted.detached.map((d) => detachText(d.detach, d.openedByUs)))].join('; ')}; report ` +
-          `from what was gathered${interrupted.files ? ` (files in ${outDir})` : ''}\n`,
-      );
+    else if (interrupted) process.stderr.write(`leakscope: ${interruptedText(interrupted, flags.snapshots, outDir)}\n`);
     process.exitCode = report.exitCode;
     if (inspectorLeftOpen.length) throw new InspectorError(inspectorLeftOpen.join('; '));
     return report;
   }
+}
+
+/** The workflow's options from the flags: the interval from --duration when given, the usage step under it. */
+function attachOptions(
+  flags: Interfaces.InferredFlags<typeof Attach.flags>,
+  argv: Array<string | number>,
+  html: (r: AttachReport) => string,
+): AttachOptions {
+  const intervalMs =
+    flags.duration === undefined ? flags.interval : flags.snapshots > 1 ? flags.duration / (flags.snapshots - 1) : flags.duration;
+  return {
+    // the first pid arrives parsed (the pid argument), any further ones as given
+    pids: argv.map((a) => parsePid(String(a))),
+    port: flags.port,
+    ws: flags.ws,
+    host: flags.host,
+    children: flags.children,
+    threads: flags.thread,
+    intervalMs,
+    snapshots: flags.snapshots,
+    usageEveryMs: Math.min(flags['usage-every'], Math.max(250, intervalMs / 2)),
+    dir: flags.dir,
+    gc: flags.gc,
+    sampling: flags.sampling,
+    force: flags.force,
+    top: flags.top,
+    failOn: failingKinds(flags),
+    diffOptions: { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] },
+    sourceMaps: flags['source-maps'],
+    sourceRoots: flags['source-root'] ?? [],
+    traceGrowth: flags['trace-growth'],
+    traceWindowMs: flags['trace-window'],
+    html: flags.html ? html : null,
+  };
+}
+
+/** "interrupted by SIGINT after 1 of 3 snapshots; detached, …; report from what was gathered (files in …)" */
+function interruptedText(i: NonNullable<AttachOutcome['interrupted']>, snapshots: number, outDir: string): string {
+  const detached = [...new Set(i.detached.map((d) => detachText(d.detach, d.openedByUs)))].join('; ');
+  return `interrupted by ${i.signal} after ${i.taken} of ${snapshots} snapshots; ${detached}; report from what was gathered${i.files ? ` (files in ${outDir})` : ''}`;
 }

@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 import { DEFAULT_DIFF_OPTIONS } from '../analysis/diff/diff.js';
 import { readBaseline } from '../analysis/findings/baseline.js';
 import { ALL_KINDS } from '../analysis/findings/kinds.js';
@@ -36,7 +36,7 @@ import { runWorkflow, type RunOptions } from '../live/run.js';
 import { liveHeapChart } from '../reporters/attach.js';
 import { verdictLine } from '../reporters/diff.js';
 import { runHtml } from '../reporters/html.js';
-import { captureEvents, createLiveView } from '../reporters/live.js';
+import { createLiveView, workflowOutput } from '../reporters/live.js';
 import { renderRun, runMarkdown } from '../reporters/run.js';
 
 /** --quick: a short plan for tests and demos (each value unless the flag is given) */
@@ -127,58 +127,12 @@ export default class Run extends BaseCommand {
 
   async run(): Promise<RunReport> {
     const { argv, flags, raw } = await this.parse(Run);
-    const command = argv as string[];
-    if (command.length === 0) throw new UserError('no program to run', { suggestion: 'leakscope run [flags] -- node server.js' });
-    addSourceRoots(flags['source-root'] ?? []);
     const given = (name: string) => raw.some((r) => r.type === 'flag' && r.flag === name);
-    const pick = (name: keyof typeof QUICK) => (flags.quick && !given(name) ? (parseDuration(QUICK[name]) as number) : flags[name]);
-    if (flags['update-baseline'] && !flags.baseline) throw new UserError('--update-baseline needs --baseline FILE to write');
-    // where the report and the baseline go is checked before the program starts, not after a 3-minute soak
-    if (flags.output) checkDestination(flags.output);
-    if (flags['update-baseline'] && flags.baseline) checkDestination(flags.baseline);
-    const options: RunOptions = {
-      ...{
-        command,
-        load: flags.load,
-        loadRestart: flags['load-restart'],
-        graceMs: flags.grace,
-        trackAllocations: flags['track-allocations'],
-        threads: flags.thread,
-      },
-      readiness: {
-        url: flags['ready-url'],
-        log: readyLog(flags['ready-log']),
-        delayMs: flags['ready-delay'],
-        timeoutMs: flags['ready-timeout'],
-      },
-      ...{
-        warmupMs: pick('warmup'),
-        durationMs: pick('duration'),
-        intervalMs: Math.min(pick('interval'), pick('duration')),
-        usageEveryMs: pick('usage-every'),
-      },
-      baseline: flags.baseline && !flags['update-baseline'] ? readBaseline(flags.baseline) : null,
-      updateBaseline: flags['update-baseline'] ? (flags.baseline as string) : null,
-      outDir: captureDir(flags.dir, 'run'),
-      diffOptions: { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] },
-      ...{ sourceMaps: flags['source-maps'], traceGrowth: flags['trace-growth'], traceWindowMs: pick('trace-window') },
-      ...{
-        maxGrowth: flags['max-growth'],
-        floor: { minRate: flags['min-heap-rate'], minShare: flags['min-heap-share'] },
-        failOn: flags['fail-on'],
-        keepSnapshots: flags['keep-snapshots'],
-      },
-      html: flags.html ? (r) => runHtml(printableDeep(r), flags.top, this.config.version) : null,
-    };
+    const options = runOptions(flags, argv as string[], given, (r) => runHtml(printableDeep(r), flags.top, this.config.version));
     const live = createLiveView(this.viewMode, liveHeapChart);
     // signals stop the soak (the program and the load are stopped, the session let go) instead of killing leakscope
     const interrupts = new Interrupts((sig) => live.line(`${sig}: stopping the run; the program and the load are stopped...`));
-    const out = {
-      line: (t: string) => live.line(t),
-      events: (n: number) => ({ ...captureEvents(live, n), phase: (text: string) => live.line(text) }),
-      stop: () => live.stop(),
-    };
-    const { report, judgement, interrupted, error } = await runWorkflow(options, out, interrupts);
+    const { report, judgement, interrupted, error } = await runWorkflow(options, workflowOutput(live), interrupts);
     // heap strings are attacker-shaped: every human-readable format renders one printable copy, made once
     const shown = printableDeep(report);
     if (process.env.GITHUB_STEP_SUMMARY) {
@@ -189,19 +143,63 @@ export default class Run extends BaseCommand {
       }
     }
     if (!this.jsonEnabled()) {
-      const text = renderRun(shown, printableDeep(judgement), flags['fail-on'], {
-        format: flags.format,
-        top: flags.top,
-        verbose: flags.verbose,
-        version: this.config.version,
-      });
-      this.emit(text, flags.output, verdictLine(shown));
+      const o = { format: flags.format, top: flags.top, verbose: flags.verbose, version: this.config.version };
+      this.emit(renderRun(shown, printableDeep(judgement), flags['fail-on'], o), flags.output, verdictLine(shown));
     }
     if (interrupted) process.stderr.write(`leakscope: ${interrupted}; the program was stopped\n`);
     else if (error) process.stderr.write(`leakscope: ${error}\n`);
     process.exitCode = report.exitCode;
     return report;
   }
+}
+
+/**
+ * The workflow's options from the flags (--quick's values where a flag is not given), checked before the program
+ * starts: the report's and the baseline's destinations, --ready-log, the baseline file. The capture folder is made.
+ */
+function runOptions(
+  flags: Interfaces.InferredFlags<typeof Run.flags>,
+  command: string[],
+  given: (flag: string) => boolean,
+  html: (r: RunReport) => string,
+): RunOptions {
+  if (command.length === 0) throw new UserError('no program to run', { suggestion: 'leakscope run [flags] -- node server.js' });
+  addSourceRoots(flags['source-root'] ?? []);
+  const pick = (name: keyof typeof QUICK) => (flags.quick && !given(name) ? (parseDuration(QUICK[name]) as number) : flags[name]);
+  if (flags['update-baseline'] && !flags.baseline) throw new UserError('--update-baseline needs --baseline FILE to write');
+  // where the report and the baseline go is checked before the program starts, not after a 3-minute soak
+  if (flags.output) checkDestination(flags.output);
+  if (flags['update-baseline'] && flags.baseline) checkDestination(flags.baseline);
+  return {
+    command,
+    load: flags.load,
+    loadRestart: flags['load-restart'],
+    graceMs: flags.grace,
+    trackAllocations: flags['track-allocations'],
+    threads: flags.thread,
+    readiness: {
+      url: flags['ready-url'],
+      log: readyLog(flags['ready-log']),
+      delayMs: flags['ready-delay'],
+      timeoutMs: flags['ready-timeout'],
+    },
+    warmupMs: pick('warmup'),
+    durationMs: pick('duration'),
+    intervalMs: Math.min(pick('interval'), pick('duration')),
+    usageEveryMs: pick('usage-every'),
+    baseline: flags.baseline && !flags['update-baseline'] ? readBaseline(flags.baseline) : null,
+    updateBaseline: flags['update-baseline'] ? (flags.baseline as string) : null,
+    outDir: captureDir(flags.dir, 'run'),
+    diffOptions: { ...DEFAULT_DIFF_OPTIONS, top: flags.top, significance: significanceOptions(flags), sourceMaps: flags['source-maps'] },
+    sourceMaps: flags['source-maps'],
+    traceGrowth: flags['trace-growth'],
+    traceWindowMs: pick('trace-window'),
+    maxGrowth: flags['max-growth'],
+    floor: { minRate: flags['min-heap-rate'], minShare: flags['min-heap-share'] },
+    failOn: flags['fail-on'],
+    keepSnapshots: flags['keep-snapshots'],
+    html: flags.html ? html : null,
+  };
 }
 
 /** --ready-log as a regular expression (a usage error when it is not one). */

@@ -14,7 +14,7 @@ import { DEFAULT_HEAP_FLOOR, heapFloor } from '../analysis/series/soak.js';
 import { connectToTarget, type ConnectEvents, type Connection, type TargetSpec } from '../capture/connect.js';
 import { runCapture, type CaptureEvents, type CapturePlan, type CaptureResult } from '../capture/monitor.js';
 import type { ThreadSelection } from '../capture/threads.js';
-import { connectOrder, inspectProcess, nodeDescendants, processCwd } from '../capture/target.js';
+import { connectOrder, inspectProcess, nodeDescendants, processCwd } from '../capture/process.js';
 import { ExitCode, UserError } from '../common/errors.js';
 import { writeReportBeside } from '../common/files.js';
 import { setProjectRoot } from '../common/format.js';

@@ -122,3 +122,14 @@ export function captureEvents(live: LiveView, snapshots: number, opts: { chart?:
       live.line(`${opts.who ? `${opts.who}: ` : ''}${threadLabel(t)} exited after ${n} snapshot${n === 1 ? '' : 's'}`),
   };
 }
+
+/** What the live workflows (live/) say while they work, drawn by a live view: lines, capture events, the status. */
+export function workflowOutput(live: LiveView) {
+  return {
+    line: (text: string) => live.line(text),
+    status: (text: string) => live.status(text),
+    capture: (snapshots: number, o: { chart: boolean; who: string }) => captureEvents(live, snapshots, o),
+    events: (snapshots: number) => ({ ...captureEvents(live, snapshots), phase: (text: string) => live.line(text) }),
+    stop: () => live.stop(),
+  };
+}

@@ -4,7 +4,6 @@ import type { SoakJudgement } from '../analysis/series/soak.js';
 import type { ExitStatus } from '../contracts/run.js';
 import { formatRate } from '../common/format.js';
 import type { RunReport } from '../contracts/run.js';
-import { printableDeep } from '../common/text.js';
 import { heapChart, lifecycleNotes } from './attach.js';
 import { junitReport, sarifReport } from './ci.js';
 import path from 'node:path';

@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
-import { findInspector } from '../../src/capture/target.js';
+import { findInspector } from '../../src/capture/inspector-probe.js';
 import { cli, said } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { cliAsync } from '../helpers/cli-async.js';

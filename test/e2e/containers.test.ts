@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { findInspector } from '../../src/capture/target.js';
+import { findInspector } from '../../src/capture/inspector-probe.js';
 import { cli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { targetNode } from '../helpers/nodes.js';

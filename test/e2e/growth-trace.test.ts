@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 import { loadSnapshot } from '../../src/analysis/heap/loader.js';
-import { findInspector } from '../../src/capture/target.js';
+import { findInspector } from '../../src/capture/inspector-probe.js';
 import { TRACE_KEY } from '../../src/capture/growth-trace.js';
 import { cli } from '../helpers/cli.js';
 import { cliAsync } from '../helpers/cli-async.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { findInspector } from '../../src/capture/target.js';
+import { findInspector } from '../../src/capture/inspector-probe.js';
 import { cli } from '../helpers/cli.js';
 import { targetNode, targetVersion } from '../helpers/nodes.js';
 import { isAlive, withTarget } from '../helpers/targets.js';

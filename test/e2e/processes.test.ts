@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import CDP from 'chrome-remote-interface';
-import { findInspector, probeInspector } from '../../src/capture/target.js';
+import { findInspector, probeInspector } from '../../src/capture/inspector-probe.js';
 import { cli, said } from '../helpers/cli.js';
 import { cliAsync } from '../helpers/cli-async.js';
 import { isAlive, startTarget, withTarget } from '../helpers/targets.js';

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 import { loadSnapshot } from '../../src/analysis/heap/loader.js';
 import { runtimeVersion } from '../../src/analysis/heap/v8.js';
-import { findInspector } from '../../src/capture/target.js';
+import { findInspector } from '../../src/capture/inspector-probe.js';
 import { cli } from '../helpers/cli.js';
 import { cliAsync } from '../helpers/cli-async.js';
 import { targetNode, targetVersion } from '../helpers/nodes.js';
