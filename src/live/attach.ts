@@ -177,10 +177,10 @@ export async function attachWorkflow(o: AttachOptions, out: LiveOutput, interrup
               snapshotT: c.snapshotT,
             })
           : null;
-      const allocationSites = compareProfiles(c.profileData, o.top, mapper);
-      // a flagged holder the trace could not wrap: the growing allocation sites are the next best answer (more of
-      // them than are shown: the function that adds to the holder is looked for among all that grew)
+      // the growing allocation sites, compared once: the report shows the first --top; a flagged holder the trace
+      // could not wrap looks for the function that adds to it among more of them (the next best answer)
       const candidates = compareProfiles(c.profileData, Math.max(50, o.top), mapper);
+      const allocationSites = candidates.slice(0, o.top);
       for (const f of diff?.findings ?? [])
         if (f.addedAt?.source === 'none' && candidates.length)
           f.addedAt = fromAllocationSites(f.addedAt.methods, f.addedAt.why ?? 'not traced', candidates, holderVariable(f));
