@@ -25,14 +25,14 @@ if (!out) {
 }
 mkdirSync(out, { recursive: true });
 const dir = `fixtures/snapshots/${process.version}`;
-// one folder per series (make-snapshots.mjs): <program>.r<rounds>.n<requests>/<program>-<k>.heapsnapshot
+// one folder per series (make-snapshots.mjs): <program>.r<rounds>.n<requests>.<source hash>/<program>-<k>.heapsnapshot
 const series = readdirSync(path.join(root, dir))
-  .filter((f) => /^[\w-]+\.r3\.n\d+$/.test(f))
+  .filter((f) => /^[\w-]+\.r3\.n\d+\.[0-9a-f]{10}$/.test(f))
   .sort();
 
 const jobs = [];
 for (const folder of series) {
-  const s = folder.replace(/\.r3\.n\d+$/, '');
+  const s = folder.replace(/\.r3\.n\d+\.[0-9a-f]{10}$/, '');
   const f = (k) => `${dir}/${folder}/${s}-${k}.heapsnapshot`;
   jobs.push([`${s}.summary.json`, ['summary', f(3), '--json']]);
   jobs.push([`${s}.summary.txt`, ['summary', f(3)]]);
