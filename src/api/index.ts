@@ -17,10 +17,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { diffFiles } from '../analysis/diff/diff-files.js';
 import { DEFAULT_DIFF_OPTIONS, type DiffResult } from '../analysis/diff/diff.js';
 import type { Finding } from '../analysis/findings/findings.js';
+import { addedAt, addingMethods } from '../analysis/findings/added.js';
 import { KINDS } from '../analysis/findings/kinds.js';
+import { collectTrace, combineOutcomes, installTrace, type TraceOutcome, type TraceRequest } from '../capture/growth-trace.js';
 import { beginFile } from '../common/files.js';
 import { addedAtLines, formatBytes, formatCount, formatLocation, shortLocation } from '../common/format.js';
 import { printableDeep } from '../common/text.js';
@@ -128,8 +131,6 @@ export async function expectNoLeak(fn: (i: number) => unknown, options: ExpectNo
     // stopping streams one more snapshot: nobody listens to it, it is dropped
     if (tracked) await post(session, 'HeapProfiler.stopTrackingHeapObjects', { reportProgress: false });
     tracked = false;
-    await post(session, 'HeapProfiler.disable');
-    enabled = false;
     const diff = await diffFiles(files, {
       ...DEFAULT_DIFF_OPTIONS,
       minObjects: options.minObjects ?? Math.min(DEFAULT_DIFF_OPTIONS.minObjects, iterations),
@@ -139,6 +140,11 @@ export async function expectNoLeak(fn: (i: number) => unknown, options: ExpectNo
     });
     // the test runner's own bookkeeping while a test runs (node:test keeps a Test per async resource until it ends)
     const leaks = diff.findings.filter((f) => f.status === 'leak' && !isTestRunner(f));
+    // the line that adds, as attach and run name it: one more round with the leaking holders' adding methods
+    // wrapped (the allocation stacks recorded meanwhile can be wrong when the GC moved objects under load)
+    if (leaks.length > 0) await traceAdds(session, leaks, round);
+    await post(session, 'HeapProfiler.disable');
+    enabled = false;
     if (leaks.length > 0) {
       const shown = printableDeep(leaks);
       throw new LeakError(shortMessage(shown, iterations, warmup), diff, leaks, leakMessage(shown, iterations, warmup));
@@ -151,6 +157,49 @@ export async function expectNoLeak(fn: (i: number) => unknown, options: ExpectNo
     if (enabled) await post(session, 'HeapProfiler.disable').catch(() => {});
     session.disconnect(); // a no-op when it is not connected
     if (!options.keepSnapshots) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** leakscope's own code (this file's folder's parent: dist/ when installed, src/ under tsx): not the program's */
+const OWN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..') + path.sep;
+
+/** How long the wrappers of the adding trace stay at most (they are collected after one round). */
+const TRACE_WINDOW_MS = 60_000;
+
+/**
+ * Wraps the adding methods of each leaking holder (by its id in the last snapshot: the same process, the same ids),
+ * runs one more round, and names the calls that added: `f.addedAt` becomes the traced call sites when there are
+ * any. The wrappers are removed after the round, whatever it did.
+ */
+async function traceAdds(session: Session, leaks: Finding[], round: () => Promise<void>): Promise<void> {
+  const channel = { send: (method: string, params?: object) => post<Record<string, never>>(session, method, params ?? {}) };
+  const requests: Array<{ finding: Finding; request: TraceRequest }> = [];
+  for (const f of leaks) {
+    const methods = addingMethods(f.shards ? { kind: f.kind, holderClass: f.shards.holderClass } : f);
+    if (typeof methods === 'string' || f.holderId === undefined) continue;
+    const ids = f.shards ? f.shards.ids.slice(0, 5) : [f.holderId];
+    for (const nodeId of ids) requests.push({ finding: f, request: { nodeId, methods } });
+  }
+  if (requests.length === 0) return;
+  const installed = await installTrace(
+    { channel },
+    requests.map((r) => r.request),
+    TRACE_WINDOW_MS,
+  );
+  const t0 = Date.now();
+  try {
+    await round();
+  } finally {
+    const outcomes = await collectTrace({ channel }, installed);
+    const byFinding = new Map<Finding, TraceOutcome[]>();
+    outcomes.forEach((o, k) => byFinding.set(requests[k].finding, [...(byFinding.get(requests[k].finding) ?? []), o]));
+    for (const [f, list] of byFinding) {
+      const o = combineOutcomes(list);
+      if (!o.traced || o.calls === 0) continue;
+      // the callers stop at leakscope's own frames (the round that called the function under test)
+      const traced = addedAt(o, Date.now() - t0, null, (file) => file.startsWith(OWN_ROOT));
+      if (traced.sites.length) f.addedAt = traced;
+    }
   }
 }
 

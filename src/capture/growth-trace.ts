@@ -14,7 +14,12 @@
  *
  * This module only talks to the target; which holders to trace and what the stacks mean is decided elsewhere.
  */
-import type { InspectorSession } from './session.js';
+import type { Channel } from './channel.js';
+
+/** What the trace needs of a session: a channel to the isolate (a CDP session, or node:inspector in-process). */
+export interface TraceSession {
+  channel: Pick<Channel, 'send'>;
+}
 
 /** What to wrap on one holder. */
 export interface TraceRequest {
@@ -120,7 +125,7 @@ const COLLECT = `function (keyName) {
   return out;
 }`;
 
-async function handleOf(session: InspectorSession, nodeId: number): Promise<string | null> {
+async function handleOf(session: TraceSession, nodeId: number): Promise<string | null> {
   try {
     const r = (await session.channel.send('HeapProfiler.getObjectByHeapObjectId', {
       objectId: String(nodeId),
@@ -132,7 +137,7 @@ async function handleOf(session: InspectorSession, nodeId: number): Promise<stri
   }
 }
 
-async function call<T>(session: InspectorSession, objectId: string, fn: string, args: unknown[]): Promise<T> {
+async function call<T>(session: TraceSession, objectId: string, fn: string, args: unknown[]): Promise<T> {
   const r = (await session.channel.send('Runtime.callFunctionOn', {
     objectId,
     functionDeclaration: fn,
@@ -148,20 +153,20 @@ async function call<T>(session: InspectorSession, objectId: string, fn: string, 
   return r.result?.value as T;
 }
 
-/**
- * Wraps the adding methods of each requested holder for `windowMs`, then collects the stacks and removes the
- * wrappers. An abort (Ctrl-C) ends the window early; the wrappers are removed all the same. Holders that cannot be
- * traced say why.
- */
-export async function traceGrowth(
-  session: InspectorSession,
+/** The wrappers put on, by request: the handles to collect them through (an in-process caller runs its own window). */
+export interface InstalledTrace {
+  outcomes: TraceOutcome[];
+  handles: Map<number, string>;
+}
+
+/** Wraps the adding methods of each requested holder; they remove themselves `windowMs` + a grace later. */
+export async function installTrace(
+  session: TraceSession,
   requests: TraceRequest[],
   windowMs: number,
-  signal: AbortSignal,
-  installed?: (ms: number) => void,
-): Promise<TraceOutcome[]> {
-  const t0 = Date.now();
-  const out: TraceOutcome[] = requests.map((r) => ({
+  signal?: AbortSignal,
+): Promise<InstalledTrace> {
+  const outcomes: TraceOutcome[] = requests.map((r) => ({
     nodeId: r.nodeId,
     methods: r.methods,
     installed: false,
@@ -173,33 +178,77 @@ export async function traceGrowth(
     restored: false,
   }));
   const handles = new Map<number, string>();
-  try {
-    for (const [k, r] of requests.entries()) {
-      if (signal.aborted) break;
-      const handle = await handleOf(session, r.nodeId);
-      if (!handle) {
-        out[k].why = 'the holder is gone from the heap (or its id is no longer known)';
-        continue;
-      }
-      try {
-        const status = await call<string>(session, handle, INSTALL, [r.methods, windowMs, SELF_REMOVE_GRACE_MS, TRACE_KEY]);
-        if (status === 'ok') {
-          handles.set(k, handle);
-          out[k].installed = true;
-        } else out[k].why = status;
-      } catch (err) {
-        out[k].why = `could not wrap it: ${(err as Error).message}`;
-      }
+  for (const [k, r] of requests.entries()) {
+    if (signal?.aborted) break;
+    const handle = await handleOf(session, r.nodeId);
+    if (!handle) {
+      outcomes[k].why = 'the holder is gone from the heap (or its id is no longer known)';
+      continue;
     }
+    try {
+      const status = await call<string>(session, handle, INSTALL, [r.methods, windowMs, SELF_REMOVE_GRACE_MS, TRACE_KEY]);
+      if (status === 'ok') {
+        handles.set(k, handle);
+        outcomes[k].installed = true;
+      } else outcomes[k].why = status;
+    } catch (err) {
+      outcomes[k].why = `could not wrap it: ${(err as Error).message}`;
+    }
+  }
+  return { outcomes, handles };
+}
+
+/** Collects the stacks and removes the wrappers (never throws: what failed is said in each outcome). */
+export async function collectTrace(session: TraceSession, t: InstalledTrace): Promise<TraceOutcome[]> {
+  const out = t.outcomes;
+  for (const [k, handle] of t.handles) {
+    try {
+      const got = await call<{ calls: number; sampled: number; stacks: Array<[string, number]> } | null>(session, handle, COLLECT, [
+        TRACE_KEY,
+      ]);
+      out[k].restored = true;
+      out[k].traced = got !== null;
+      if (got) {
+        out[k].calls = got.calls;
+        out[k].sampled = got.sampled;
+        out[k].sites = got.stacks.map(([stack, samples]) => ({ stack, samples })).sort((a, b) => b.samples - a.samples);
+      } else {
+        out[k].why = 'the wrappers had already removed themselves';
+      }
+    } catch (err) {
+      out[k].why =
+        `could not collect (the wrappers remove themselves ${Math.round(SELF_REMOVE_GRACE_MS / 1000)} s after the window): ${(err as Error).message}`;
+    }
+  }
+  await session.channel.send('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => {});
+  return out;
+}
+
+/**
+ * Wraps the adding methods of each requested holder for `windowMs`, then collects the stacks and removes the
+ * wrappers. An abort (Ctrl-C) ends the window early; the wrappers are removed all the same. Holders that cannot be
+ * traced say why.
+ */
+export async function traceGrowth(
+  session: TraceSession,
+  requests: TraceRequest[],
+  windowMs: number,
+  signal: AbortSignal,
+  installed?: (ms: number) => void,
+): Promise<TraceOutcome[]> {
+  const t0 = Date.now();
+  let t: InstalledTrace = { outcomes: [], handles: new Map() };
+  try {
+    t = await installTrace(session, requests, windowMs, signal);
     // finding an object by its heap id walks the heap once (a pause like a GC's, on a 300 MB heap about a second)
     installed?.(Date.now() - t0);
-    if (handles.size > 0 && !signal.aborted) {
+    if (t.handles.size > 0 && !signal.aborted) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, windowMs);
+        const timer = setTimeout(resolve, windowMs);
         signal.addEventListener(
           'abort',
           () => {
-            clearTimeout(t);
+            clearTimeout(timer);
             resolve();
           },
           { once: true },
@@ -208,26 +257,38 @@ export async function traceGrowth(
     }
   } finally {
     // collect even after an abort: the wrappers go now, not at their deadline
-    for (const [k, handle] of handles) {
-      try {
-        const got = await call<{ calls: number; sampled: number; stacks: Array<[string, number]> } | null>(session, handle, COLLECT, [
-          TRACE_KEY,
-        ]);
-        out[k].restored = true;
-        out[k].traced = got !== null;
-        if (got) {
-          out[k].calls = got.calls;
-          out[k].sampled = got.sampled;
-          out[k].sites = got.stacks.map(([stack, samples]) => ({ stack, samples })).sort((a, b) => b.samples - a.samples);
-        } else {
-          out[k].why = 'the wrappers had already removed themselves';
-        }
-      } catch (err) {
-        out[k].why =
-          `could not collect (the wrappers remove themselves ${Math.round(SELF_REMOVE_GRACE_MS / 1000)} s after the window): ${(err as Error).message}`;
-      }
-    }
-    await session.channel.send('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => {});
+    await collectTrace(session, t);
   }
-  return out;
+  return t.outcomes.length
+    ? t.outcomes
+    : requests.map((r) => ({
+        nodeId: r.nodeId,
+        methods: r.methods,
+        installed: false,
+        traced: false,
+        why: 'not installed',
+        calls: 0,
+        sampled: 0,
+        sites: [],
+        restored: false,
+      }));
+}
+
+/** The outcomes of one finding's traced instances (a sharded holder's inner collections) as one. */
+export function combineOutcomes(list: TraceOutcome[]): TraceOutcome {
+  if (list.length === 1) return list[0];
+  const traced = list.filter((o) => o.traced);
+  const stacks = new Map<string, number>();
+  for (const o of traced) for (const s of o.sites) stacks.set(s.stack, (stacks.get(s.stack) ?? 0) + s.samples);
+  return {
+    nodeId: list[0].nodeId,
+    methods: list[0].methods,
+    installed: list.some((o) => o.installed),
+    traced: traced.length > 0,
+    why: traced.length > 0 ? null : (list.find((o) => o.why)?.why ?? null),
+    calls: traced.reduce((a, o) => a + o.calls, 0),
+    sampled: traced.reduce((a, o) => a + o.sampled, 0),
+    sites: [...stacks].map(([stack, samples]) => ({ stack, samples })).sort((a, b) => b.samples - a.samples),
+    restored: list.every((o) => !o.installed || o.restored),
+  };
 }

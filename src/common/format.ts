@@ -154,8 +154,9 @@ export function addedAtLines(a: {
       : '[from the allocation stacks recorded in the snapshot; the line is where the function is declared]';
     return [`${site(a.sites[0])} ${source}`, ...a.sites.slice(1, 3).map((x) => `also ${site(x)}`)];
   }
+  const window = a.windowMs < 1000 ? `${a.windowMs} ms` : `${Math.round(a.windowMs / 1000)} s`;
   const s = (x: (typeof a.sites)[number]) =>
-    `${shortLocation(x)}${code(x)} — ${x.calls.toLocaleString('en-US')} call${x.calls === 1 ? '' : 's'} in ${Math.round(a.windowMs / 1000)} s, in ${[x.function, ...x.from].join(' ← ')}${via(x)}`;
+    `${shortLocation(x)}${code(x)} — ${x.calls.toLocaleString('en-US')} call${x.calls === 1 ? '' : 's'} in ${window}, in ${[x.function, ...x.from].join(' ← ')}${via(x)}`;
   return [s(a.sites[0]), ...a.sites.slice(1, 3).map((x) => `also ${s(x)}`)];
 }
 

@@ -10,7 +10,7 @@ import type { DiffResult } from '../analysis/diff/diff.js';
 import { diffFiles, type DiffFilesOptions } from '../analysis/diff/diff-files.js';
 import type { Finding } from '../analysis/findings/findings.js';
 import type { LocationMapper } from '../analysis/heap/snapshot.js';
-import { traceGrowth, type TraceOutcome, type TraceRequest } from '../capture/growth-trace.js';
+import { combineOutcomes, traceGrowth, type TraceOutcome, type TraceRequest } from '../capture/growth-trace.js';
 import type { CaptureResult, IsolateCapture } from '../capture/monitor.js';
 import type { InspectorSession } from '../capture/session.js';
 import { threadLabel } from '../common/format.js';
@@ -149,25 +149,6 @@ interface Prepared {
   holders: GrowthTraceReport['holders'];
   requests: Array<{ finding: Finding; request: TraceRequest }>;
   failed: string | null;
-}
-
-/** The outcomes of one finding's traced instances (a sharded holder's inner collections) as one. */
-export function combineOutcomes(list: TraceOutcome[]): TraceOutcome {
-  if (list.length === 1) return list[0];
-  const traced = list.filter((o) => o.traced);
-  const stacks = new Map<string, number>();
-  for (const o of traced) for (const s of o.sites) stacks.set(s.stack, (stacks.get(s.stack) ?? 0) + s.samples);
-  return {
-    nodeId: list[0].nodeId,
-    methods: list[0].methods,
-    installed: list.some((o) => o.installed),
-    traced: traced.length > 0,
-    why: traced.length > 0 ? null : (list.find((o) => o.why)?.why ?? null),
-    calls: traced.reduce((a, o) => a + o.calls, 0),
-    sampled: traced.reduce((a, o) => a + o.sampled, 0),
-    sites: [...stacks].map(([stack, samples]) => ({ stack, samples })).sort((a, b) => b.samples - a.samples),
-    restored: list.every((o) => !o.installed || o.restored),
-  };
 }
 
 /** A worker's holders are named with their thread in the report line. */

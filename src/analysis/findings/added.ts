@@ -78,12 +78,16 @@ export function addedAt(
   o: { methods: string[]; calls: number; sampled: number; sites: Array<{ stack: string; samples: number }> },
   windowMs: number,
   mapper?: LocationMapper | null,
+  /** the caller's own files (expectNoLeak's): the callers list stops at the first frame in one of them */
+  ownFile?: (file: string) => boolean,
 ): AddedAt {
   const bySite = new Map<string, AddedSite>();
   const map = (f: Frame) =>
     mapper ? mapper.map({ file: f.file, line: f.line, column: f.column }) : { file: f.file, line: f.line, column: f.column };
   for (const s of o.sites) {
-    const frames = parseStack(s.stack);
+    const all = parseStack(s.stack);
+    const own = ownFile ? all.findIndex((f) => ownFile(f.file)) : -1;
+    const frames = own > 0 ? all.slice(0, own) : all;
     if (frames.length === 0) continue;
     // a call inside a dependency (a memoizer's cache.set) is placed at the program's own frame that called into it:
     // that is the line the user changes; the dependency's line is kept beside it
