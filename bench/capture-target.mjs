@@ -1,8 +1,15 @@
-// A benchmark target: a web server whose session cache holds about <heapMB> MB of heap, with two endpoints —
+// A benchmark target: a web server whose session cache holds about <heapMB> MB of heap, with three endpoints —
 // GET /work (a small JSON response, for throughput) and GET /write-snapshot?file=... (v8.writeHeapSnapshot inside
-// the process, timed, as the in-process baseline leakscope is compared with).
+// the process, timed, as the in-process baseline leakscope is compared with), GET /lag (the event loop's longest
+// delay since the last /lag: the pause the target felt).
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
+
+// how long the event loop was held up (the target's own view of a pause): GET /lag returns the longest delay since
+// the last /lag, in ms, and starts over
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
 
 const heapMB = Number(process.argv[2] ?? 300);
 class Session {
@@ -24,6 +31,11 @@ while (process.memoryUsage().heapUsed < heapMB * 1e6) {
 }
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
+  if (url.pathname === '/lag') {
+    res.end(JSON.stringify({ maxMs: lag.max / 1e6 }));
+    lag.reset();
+    return;
+  }
   if (url.pathname === '/write-snapshot') {
     const t = performance.now();
     v8.writeHeapSnapshot(url.searchParams.get('file'));

@@ -8,12 +8,12 @@
  *   node bench/capture.mjs [heapMB=300] [seconds=8]
  */
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectToTarget } from '../dist/capture/connect.js';
 import { traceGrowth } from '../dist/capture/growth-trace.js';
+import { httpLoad } from './http-load.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const heapMB = Number(process.argv[2] ?? 300);
@@ -37,37 +37,7 @@ const port = await new Promise((resolve) => {
     }
   });
 });
-let agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-const get = (p) =>
-  new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: p, agent }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-async function throughput(ms) {
-  // fresh connections each phase: a long snapshot pause outlives the server's keep-alive timeout
-  agent.destroy();
-  agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  const until = Date.now() + ms;
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (Date.now() < until) {
-        try {
-          await get('/work');
-          n++;
-        } catch {
-          // a reset connection: try again
-        }
-      }
-    }),
-  );
-  return n / (ms / 1000);
-}
+const { get, throughput, destroy } = httpLoad(port);
 
 try {
   // 1. snapshot time
@@ -125,6 +95,6 @@ try {
       `% lower than without`,
   );
 } finally {
-  agent.destroy();
+  destroy();
   child.kill('SIGKILL');
 }

@@ -6,7 +6,7 @@
  * message when it cannot be had, or with --no-devtools), and the ratio. Then a diff of three ~300 MB snapshots of
  * one process (baseline, target with extra retained objects, final with part of them released).
  *
- *   npm run bench [-- --huge] [-- --only 50,300] [-- --no-diff] [-- --no-devtools] [-- --threads 1] [-- --repeat 3] [-- --capture]
+ *   npm run bench [-- --huge] [-- --only 50,300] [-- --no-diff] [-- --no-devtools] [-- --threads 1] [-- --repeat 3] [-- --capture] [-- --pause]
  * --repeat N measures each file N times with each tool, alternating, and reports each tool's median run (by time):
  * on a shared machine one run can be much slower than the next.
  * (plain JavaScript over the built dist/: the figures are those of the shipped code)
@@ -143,4 +143,10 @@ if (args.includes('--capture')) {
   console.log('');
   console.log('capture (bench/capture.mjs): a live target with a ~300 MB heap');
   execFileSync(process.execPath, [path.join(here, 'capture.mjs'), '300', '8'], { stdio: ['ignore', 'inherit', 'ignore'] });
+}
+
+if (args.includes('--pause')) {
+  console.log('');
+  console.log('pause (bench/pause.mjs): attach --no-snapshot against one heap snapshot, ~100 MB and ~1 GB heaps');
+  execFileSync(process.execPath, [path.join(here, 'pause.mjs'), '100,1000', '15'], { stdio: ['ignore', 'inherit', 'ignore'] });
 }

@@ -22,6 +22,7 @@ const FILES = [
   'test/e2e/sourcemaps.test.ts',
   'test/e2e/offheap.test.ts',
   'test/e2e/growth-trace.test.ts',
+  'test/e2e/no-snapshot.test.ts',
 ];
 
 /** Which Node runs leakscope (and the test runner) for each target major: 22 and 26 run it themselves. */

@@ -93,7 +93,7 @@ export function expectedPauseMs(used: number): number {
 export function checkHeadroom(u: HeapUsage, pid: number | undefined, limits: { addressSpace?: AddressSpace | null } = {}): void {
   const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
   const cost = `a snapshot needs about ${mb(u.used)} more memory and pauses it about ${Math.max(1, Math.round(expectedPauseMs(u.used) / 1000))} s`;
-  const suggestion = 'pass --force to take it anyway';
+  const suggestion = '`attach --no-snapshot` gives a verdict without one, with pauses of milliseconds; --force takes it anyway';
   // the old generation's own limit (--max-old-space-size): its young generation sits on top, so heap_size_limit
   // would put a full old space at half the limit
   if (u.oldLimit && u.oldUsed !== undefined && u.oldUsed / u.oldLimit > HEADROOM_LIMIT) {

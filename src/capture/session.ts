@@ -133,6 +133,11 @@ export class InspectorSession {
     return this.started;
   }
 
+  /** Evaluates an expression in the target (with the command line API's `require`) and returns its value. */
+  async evaluateInTarget<T>(expression: string): Promise<T> {
+    return this.evaluate<T>(expression);
+  }
+
   private async evaluate<T>(expression: string): Promise<T> {
     const r = await this.channel.send('Runtime.evaluate', { expression, returnByValue: true, includeCommandLineAPI: true, silent: true });
     if (r.exceptionDetails) throw new Error(`evaluation failed in the target: ${r.exceptionDetails.text}`);

@@ -241,6 +241,8 @@ const GROUPS: Record<string, readonly string[]> = {
     'interval',
     'snapshots',
     'duration',
+    'no-snapshot',
+    'max-pause',
     'usage-every',
     'warmup',
     'quick',

@@ -19,7 +19,10 @@ import {
   traceGrowthFlags,
 } from '../cli/flags.js';
 import { parsePid, targetArgs, targetFlags, threadFlag } from '../cli/targeting.js';
-import { InspectorError } from '../common/errors.js';
+import { InspectorError, UsageError } from '../common/errors.js';
+import type { WatchReport } from '../contracts/watch.js';
+import { watchWorkflow, type WatchOptions, type WatchOutcome } from '../live/watch.js';
+import { watchFirstLine, watchTable } from '../reporters/watch.js';
 import { checkDestination } from '../common/files.js';
 import { printableDeep } from '../common/text.js';
 import type { AttachReport } from '../contracts/attach.js';
@@ -51,6 +54,7 @@ export default class Attach extends BaseCommand {
     '<%= config.bin %> attach --children 12345 --duration 2m',
     '<%= config.bin %> attach 12345 --thread 2',
     '<%= config.bin %> attach --port 9229 --duration 5m --json',
+    '<%= config.bin %> attach 12345 --no-snapshot --duration 10m --snapshots 6 --max-pause 200ms',
   ];
 
   static override strict = false;
@@ -68,6 +72,16 @@ export default class Attach extends BaseCommand {
     interval: duration('time between snapshots', '30s'),
     snapshots: Flags.integer({ description: 'number of snapshots (2 to compare, 3+ for a leak verdict)', default: 3, min: 2, max: 100 }),
     duration: durationFlag({ description: 'total duration; sets the interval to duration / (snapshots - 1)' }),
+    'no-snapshot': Flags.boolean({
+      description:
+        'no heap snapshot at all (for big production heaps): a census of the collections being added to and the ' +
+        'sampling heap profiler, --snapshots rounds of short pauses; the main thread of one process',
+      default: false,
+    }),
+    'max-pause': durationFlag({
+      description:
+        'with --no-snapshot: the longest a single call may stop the target; a GC or profile read that would take longer is skipped',
+    }),
     'usage-every': duration('how often to sample heap usage between snapshots', '2s'),
     dir: captureDirFlag('./.leakscope/<pid>-<time>/'),
     gc: Flags.boolean({ description: 'force a GC before each snapshot', default: true, allowNo: true }),
@@ -88,9 +102,10 @@ export default class Attach extends BaseCommand {
     ...traceGrowthFlags('10s'),
   });
 
-  async run(): Promise<AttachReport> {
+  async run(): Promise<AttachReport | WatchReport> {
     const { argv, flags } = await this.parse(Attach);
     if (flags.output) checkDestination(flags.output);
+    if (flags['no-snapshot']) return this.watch(flags, argv as Array<string | number>);
     const options = attachOptions(flags, argv as Array<string | number>, (r) =>
       attachHtml(printableDeep(r), flags.top, this.config.version),
     );
@@ -120,6 +135,58 @@ export default class Attach extends BaseCommand {
     if (inspectorLeftOpen.length) throw new InspectorError(inspectorLeftOpen.join('; '));
     return report;
   }
+
+  /** `--no-snapshot`: the census workflow, its report as a table or JSON. */
+  private async watch(flags: Interfaces.InferredFlags<typeof Attach.flags>, argv: Array<string | number>): Promise<WatchReport> {
+    const options = watchOptions(flags, argv);
+    const live = createLiveView(this.viewMode, liveHeapChart);
+    const interrupts = new Interrupts(() => live.line('stopping: removing the census, detaching and writing the report...'));
+    let outcome: WatchOutcome;
+    try {
+      outcome = await watchWorkflow(options, workflowOutput(live), interrupts);
+    } finally {
+      live.stop();
+    }
+    const { report, error, interrupted, inspectorLeftOpen } = outcome;
+    if (!this.jsonEnabled()) {
+      const shown = printableDeep(report);
+      this.emit(watchTable(shown, flags.top, { verbose: flags.verbose }), flags.output, `leakscope: ${watchFirstLine(shown)}`);
+    }
+    if (error) process.stderr.write(`leakscope: ${error.message}\n`);
+    else if (interrupted)
+      process.stderr.write(
+        `leakscope: interrupted by ${interrupted} after ${report.rounds} of ${report.roundsPlanned} rounds; census removed, target let go; report from what was gathered\n`,
+      );
+    process.exitCode = report.exitCode;
+    if (inspectorLeftOpen.length) throw new InspectorError(inspectorLeftOpen.join('; '));
+    return report;
+  }
+}
+
+/** `--no-snapshot`'s options: one process, its main thread; the rounds are --snapshots, spaced as snapshots would be. */
+function watchOptions(flags: Interfaces.InferredFlags<typeof Attach.flags>, argv: Array<string | number>): WatchOptions {
+  if (argv.length > 1 || flags.children) throw new UsageError('--no-snapshot watches one process: give one pid (or --port / --ws)');
+  if (typeof flags.thread === 'number') throw new UsageError('--no-snapshot watches the main thread only: leave out --thread');
+  if (flags.format !== 'table') throw new UsageError('--no-snapshot reports as a table or --json: leave out --format');
+  const intervalMs =
+    flags.duration === undefined ? flags.interval : flags.snapshots > 1 ? flags.duration / (flags.snapshots - 1) : flags.duration;
+  return {
+    pid: argv.length ? parsePid(String(argv[0])) : null,
+    port: flags.port,
+    ws: flags.ws,
+    host: flags.host,
+    intervalMs,
+    rounds: flags.snapshots,
+    usageEveryMs: Math.min(flags['usage-every'], Math.max(250, intervalMs / 2)),
+    gc: flags.gc,
+    sampling: flags.sampling,
+    maxPauseMs: flags['max-pause'] ?? null,
+    top: flags.top,
+    significance: significanceOptions(flags),
+    sourceMaps: flags['source-maps'],
+    sourceRoots: flags['source-root'] ?? [],
+    failOn: failingKinds(flags),
+  };
 }
 
 /** The workflow's options from the flags: the interval from --duration when given, the usage step under it. */

@@ -17,6 +17,9 @@ export interface LiveView {
 
 export type ChartFn = (values: number[]) => string;
 
+/** A snapshot pause this long is announced with the alternative (attach --no-snapshot). */
+const LONG_PAUSE_MS = 10_000;
+
 /** How often a plain (not a terminal: a CI log) progress line is printed at most. */
 export const PLAIN_EVERY_MS = 15_000;
 
@@ -111,8 +114,15 @@ export function captureEvents(live: LiveView, snapshots: number, opts: { chart?:
       live.status(usageText(u));
     },
     waiting: (k, left) => chart && live.status(`next snapshot (${k}/${snapshots}) in ${Math.ceil(left / 1000)} s`),
-    snapshotStart: (k, pause, t) =>
-      live.status(`snapshot ${k}/${snapshots}${tag(t)}: the target pauses for about ${(pause / 1000).toFixed(1)} s...`),
+    snapshotStart: (k, pause, t) => {
+      // the cost, said before it is paid: a long pause is a target that serves no request meanwhile
+      if (k === 1 && pause >= LONG_PAUSE_MS)
+        live.line(
+          `a snapshot of this heap pauses the target about ${Math.round(pause / 1000)} s (no request served meanwhile); ` +
+            '`attach --no-snapshot` watches it with pauses of milliseconds',
+        );
+      live.status(`snapshot ${k}/${snapshots}${tag(t)}: the target pauses for about ${(pause / 1000).toFixed(1)} s...`);
+    },
     snapshotProgress: (k, done, total, t) =>
       live.status(`snapshot ${k}/${snapshots}${tag(t)}: ${total ? Math.round((done / total) * 100) : 0}%`),
     snapshotDone: (k, file, bytes, ms, t) =>

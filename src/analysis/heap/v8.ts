@@ -53,6 +53,8 @@ export const NAMES = {
   timeout: 'Timeout',
   timeoutRepeat: '_repeat',
   timeoutCallback: '_onTimeout',
+  /** set by clearInterval / clearTimeout (read in a live target by the census of `attach --no-snapshot`) */
+  timeoutDestroyed: '_destroyed',
   emitterEvents: '_events',
   // Node internals: lib/internal/event_target.js (EventTarget, AbortSignal, MessagePort, BroadcastChannel): the
   // target's `kEvents` Map holds, per event type, a root object whose `next` starts a linked list of Listener
