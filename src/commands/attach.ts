@@ -172,6 +172,7 @@ function watchOptions(flags: Interfaces.InferredFlags<typeof Attach.flags>, argv
     flags.duration === undefined ? flags.interval : flags.snapshots > 1 ? flags.duration / (flags.snapshots - 1) : flags.duration;
   return {
     pid: argv.length ? parsePid(String(argv[0])) : null,
+    dir: flags.dir,
     port: flags.port,
     ws: flags.ws,
     host: flags.host,

@@ -23,6 +23,8 @@ export interface RoundPause {
   longestMs: number;
   /** what --max-pause left out of this round, and why */
   skipped: string[];
+  /** an extra read when the heap neared its limit (the evidence) */
+  nearLimit?: boolean;
 }
 
 export interface WatchReport {
@@ -46,5 +48,12 @@ export interface WatchReport {
   notKnown: string;
   snapshotHint: { command: string; heapUsed: number; expectedPauseMs: number; affordable: boolean };
   interrupted: boolean;
+  /** the target went away during the watch (it died: of its heap, say) */
+  targetGone: boolean;
+  /**
+   * the report as it stood when the heap passed 80 % of its limit, written to `file` (the culprit named before the
+   * target could die of it); null when the heap stayed below
+   */
+  evidence: { file: string; heapUsed: number; limit: number; t: number; error: string | null } | null;
   exitCode: number;
 }

@@ -12,6 +12,7 @@
  *   judge        analysis/series/census.ts: the collections whose size rose at every round, named by the line
  *                that adds to them; the dictionaries through the allocation sites.
  */
+import path from 'node:path';
 import { compareProfiles } from '../analysis/findings/allocations.js';
 import { NAMES } from '../analysis/heap/v8.js';
 import type { FindingKind } from '../analysis/findings/kinds.js';
@@ -26,15 +27,19 @@ import { processCwd } from '../capture/process.js';
 import type { HeapUsage } from '../capture/session.js';
 import type { SamplingProfile } from '../formats/heapprofile.js';
 import { ExitCode, TargetError, UserError, InspectorError } from '../common/errors.js';
+import { writeFileAtomic } from '../common/files.js';
 import { formatBytes, setProjectRoot } from '../common/format.js';
 import { addSourceRoots } from '../common/source-files.js';
 import { SourceMapper } from '../common/sourcemaps.js';
 import { WATCH_SCHEMA, type RoundPause, type WatchReport } from '../contracts/watch.js';
 import type { Interrupts } from './interrupts.js';
 import type { LiveOutput } from './attach.js';
+import { captureDirName, makeCaptureDir } from './capture-dir.js';
 
 export interface WatchOptions {
   pid: number | null;
+  /** where evidence near the heap limit is written (default .leakscope/<pid>-<time>/) */
+  dir: string | undefined;
   port?: number;
   ws?: string;
   host: string;
@@ -99,6 +104,7 @@ export async function watchWorkflow(o: WatchOptions, out: LiveOutput, interrupts
   let error: UserError | null = null;
   let lastGcMs: number | null = null;
   let lastProfileMs: number | null = null;
+  let evidence: WatchReport['evidence'] = null;
   const where = conn.target ? `pid ${conn.target.pid}` : `${conn.address.host}:${conn.address.port}`;
   out.line(`watching ${where} without heap snapshots: ${o.rounds} rounds, every ${Math.round(o.intervalMs / 1000)} s`);
   const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
@@ -118,6 +124,36 @@ export async function watchWorkflow(o: WatchOptions, out: LiveOutput, interrupts
         const u = await session.heapUsage();
         usage.push(u);
         events.usage?.(u, session.thread);
+        if (evidence === null && nearLimit(u)) {
+          // close to its heap limit: what is known now is written down before the target can die of it
+          const [read, censusMs] = await timed(() => readCensus(session, leaseMs));
+          let profileMs: number | null = null;
+          if (o.sampling) {
+            const [p, ms] = await timed(() => session.samplingProfile());
+            profiles.push(p);
+            profileMs = ms;
+          }
+          if (read) rounds.push({ t: Date.now() - session.startedAt, read: trimmed(read), heapUsed: u.used });
+          pauses.push({
+            round: k,
+            gcMs: null,
+            profileMs,
+            censusMs,
+            longestMs: Math.max(censusMs, profileMs ?? 0),
+            skipped: [],
+            nearLimit: true,
+          });
+          const written = writeEvidence(o, conn, u, () =>
+            buildWatchReport(o, conn, { rounds, profiles, usage, pauses, install, removal, full, mapper, interrupted: false }),
+          );
+          evidence = written;
+          const share = Math.round((written.heapUsed / written.limit) * 100);
+          out.line(
+            written.error
+              ? `the target is at ${share} % of its heap limit: the evidence could not be written (${written.error})`
+              : `the target is at ${share} % of its heap limit: evidence written to ${written.file}`,
+          );
+        }
       }
       if (interrupts.signal.aborted) break;
       const pause: RoundPause = { round: k, gcMs: null, profileMs: null, censusMs: 0, longestMs: 0, skipped: [] };
@@ -185,6 +221,8 @@ export async function watchWorkflow(o: WatchOptions, out: LiveOutput, interrupts
     mapper,
     interrupted: interrupts.interrupted,
   });
+  report.evidence = evidence;
+  report.targetGone = error instanceof TargetError;
   let exitCode: number = ExitCode.ok;
   if (error) exitCode = error.exitCode;
   else if (interrupts.interrupted) exitCode = interrupts.exitCode;
@@ -197,6 +235,34 @@ export async function watchWorkflow(o: WatchOptions, out: LiveOutput, interrupts
     interrupted: interrupts.interrupted ? (interrupts.received as NodeJS.Signals) : null,
     inspectorLeftOpen: detach.inspectorClosed === false ? detach.errors : [],
   };
+}
+
+/** Evidence is written when the heap passes this share of its limit (the old generation's, when it has its own). */
+export const NEAR_LIMIT = 0.8;
+
+function nearLimit(u: HeapUsage): boolean {
+  if (u.oldLimit && u.oldUsed !== undefined && u.oldUsed / u.oldLimit > NEAR_LIMIT) return true;
+  return u.used / u.limit > NEAR_LIMIT;
+}
+
+/**
+ * The report as it stands, written (0600, atomically) into the capture folder: if the target dies of its heap, this
+ * is what names the culprit. Never throws: a write that fails is said in the report instead.
+ */
+function writeEvidence(o: WatchOptions, conn: Connection, u: HeapUsage, build: () => WatchReport): NonNullable<WatchReport['evidence']> {
+  const dir = captureDirName(o.dir, conn.target?.pid ?? null);
+  const file = path.join(dir, `evidence-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const old = u.oldLimit && u.oldUsed !== undefined;
+  const at = { heapUsed: old ? (u.oldUsed as number) : u.used, limit: old ? (u.oldLimit as number) : u.limit, t: u.t };
+  try {
+    makeCaptureDir(dir);
+    const report = build();
+    report.evidence = { file, ...at, error: null };
+    writeFileAtomic(file, JSON.stringify(report, null, 2));
+    return { file, ...at, error: null };
+  } catch (err) {
+    return { file, ...at, error: (err as Error).message };
+  }
 }
 
 /** Only what the judgement uses: the stacks of the busiest few sites per entry (reads can be large). */
@@ -291,6 +357,8 @@ function buildWatchReport(
       affordable,
     },
     interrupted: g.interrupted,
+    evidence: null,
+    targetGone: false,
     exitCode: 0,
   };
 }

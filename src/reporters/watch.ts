@@ -70,6 +70,7 @@ export function watchTable(r: WatchReport, top: number, o: { verbose?: boolean; 
         ['heap', postGc.length >= 2 ? `${formatBytes(postGc[0].used)} → ${formatBytes(postGc[postGc.length - 1].used)} after GC` : ''],
         ['census', censusText(r)],
         ['not known', notKnownText(r)],
+        ['evidence', evidenceText(r)],
       ],
       width,
     ),
@@ -90,7 +91,11 @@ function pausesText(r: WatchReport): string {
 }
 
 function censusText(r: WatchReport): string {
-  const removed = r.census.removed ? 'all removed' : 'NOT removed (they remove themselves when their lease runs out)';
+  const removed = r.census.removed
+    ? 'all removed'
+    : r.targetGone
+      ? 'gone with the target'
+      : 'NOT removed (they remove themselves when their lease runs out)';
   return `${r.census.wrapped.length} methods wrapped, ${removed}${r.census.skipped.length ? `; not wrapped: ${r.census.skipped.join(', ')}` : ''}`;
 }
 
@@ -100,4 +105,12 @@ function notKnownText(r: WatchReport): string {
     ? `\`${h.command}\` gets it (a snapshot pauses this target about ${Math.max(1, Math.round(h.expectedPauseMs / 1000))} s)`
     : 'a snapshot is not affordable for this target now (too close to a memory limit)';
   return `${r.notKnown}; ${then}`;
+}
+
+/** `written at 82 % of the heap limit (52 MB of 64 MB), 19 s in: .leakscope/…/evidence-….json` */
+function evidenceText(r: WatchReport): string {
+  const e = r.evidence;
+  if (!e) return '';
+  const at = `at ${Math.round((e.heapUsed / e.limit) * 100)} % of the heap limit (${formatBytes(e.heapUsed)} of ${formatBytes(e.limit)}), ${Math.round(e.t / 1000)} s in`;
+  return e.error ? `could not be written ${at}: ${e.error}` : `written ${at}: ${e.file}`;
 }

@@ -6,11 +6,14 @@
  * matrix (test/matrix.mjs).
  */
 import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import CDP from 'chrome-remote-interface';
 import { CENSUS_KEY } from '../../src/capture/census.js';
 import { findInspector } from '../../src/capture/inspector-probe.js';
 import { cliAsync } from '../helpers/cli-async.js';
+import { scratchDir } from '../helpers/scratch.js';
 import { isAlive, startTarget, type Target } from '../helpers/targets.js';
 
 const INSPECT_ANY_PORT = ['--inspect-port=0'];
@@ -172,6 +175,45 @@ describe('attach --no-snapshot: a verdict without a heap snapshot', () => {
       }
     } finally {
       process.kill(t.pid, 'SIGKILL');
+    }
+  });
+
+  it('evidence at out-of-memory: a target that leaks until its heap limit kills it leaves a file naming the culprit', async () => {
+    const dir = scratchDir('leakscope-oom-');
+    const t = await startTarget('oom-leak', ['--max-old-space-size=64', ...INSPECT_ANY_PORT], ENV);
+    try {
+      const r = await cliAsync(
+        ['attach', String(t.pid), '--no-snapshot', '--interval', '3s', '--snapshots', '40', '--dir', dir, '--json'],
+        150_000,
+      ).done;
+      // the target died of its heap (V8's "JavaScript heap out of memory"), which ends the watch: exit 3
+      assert.equal(r.status, 3, r.stderr);
+      assert.match(t.stderr(), /heap out of memory/);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.targetGone, true);
+      assert.ok(report.evidence, 'evidence was written before it died');
+      assert.equal(report.evidence.error, null);
+      assert.ok(report.evidence.heapUsed / report.evidence.limit > 0.8);
+      assert.equal(path.dirname(report.evidence.file), dir);
+      assert.equal(statSync(report.evidence.file).mode & 0o777, 0o600);
+      // the file alone names the culprit: its kind, its name, the line that adds
+      const evidence = JSON.parse(readFileSync(report.evidence.file, 'utf8'));
+      assert.equal(evidence.schema, 'leakscope.watch/v1');
+      assert.equal(evidence.verdict, 'leak', evidence.reason);
+      const f = evidence.findings.find((x: WatchFindingJson) => x.status === 'leak');
+      assert.equal(f.kind, 'growing-collection');
+      assert.equal(f.name, 'renderedReports');
+      assert.ok(f.location.file.endsWith('fixtures/programs/oom-leak.mjs'), f.location.file);
+      assert.equal(f.location.line, 10);
+      // and so does the report leakscope printed after the target died
+      assert.equal(report.verdict, 'leak');
+      assert.equal(report.findings[0].name, 'renderedReports');
+    } finally {
+      try {
+        process.kill(t.pid, 'SIGKILL');
+      } catch {
+        // it died, as it should
+      }
     }
   });
 });
