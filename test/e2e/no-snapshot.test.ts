@@ -152,9 +152,24 @@ describe('attach --no-snapshot: a verdict without a heap snapshot', () => {
     const t = await startTarget('session-leak', ['--inspect=127.0.0.1:0'], ENV);
     try {
       assert.ok(t.inspectPort, 'the target has its own inspector');
-      const { report } = await watch(t);
+      // with a pause budget no call can meet: the GCs and the profile reads after the first are skipped, and said
+      const { report } = await watch(t, ['--max-pause', '1ms']);
       assert.equal(report.verdict, 'leak');
       assert.equal((report as unknown as { target: { openedByUs: boolean } }).target.openedByUs, false);
+      const rounds = (
+        report as unknown as { pauses: { rounds: Array<{ gcMs: number | null; profileMs: number | null; skipped: string[] }> } }
+      ).pauses.rounds;
+      assert.ok(
+        rounds.every((x) => x.gcMs === null),
+        'no forced GC',
+      );
+      assert.match(rounds[0].skipped.join(), /GC \(estimated \d+ ms > --max-pause 1 ms\)/);
+      // a profile read is skipped once one took longer than the budget (one that took 1 ms or less is within it)
+      const reads = rounds;
+      for (const [k, x] of reads.entries())
+        if (k > 0 && (reads[k - 1].profileMs ?? 0) > 1)
+          assert.match(x.skipped.join(), /sampling profile \(last \d+ ms > --max-pause 1 ms\)/);
+      assert.ok(reads.some((x) => x.skipped.some((y) => y.startsWith('sampling profile'))) || reads.every((x) => (x.profileMs ?? 0) <= 1));
       const census = (report as unknown as { census: { removed: boolean; passThrough: number; wrapped: string[] } }).census;
       assert.equal(census.removed, true);
       assert.equal(census.passThrough, 0);
