@@ -231,4 +231,38 @@ describe('attach --no-snapshot: a verdict without a heap snapshot', () => {
       }
     }
   });
+
+  it('Ctrl-C in the middle of the watch: exit 130, the census removed, a report of the rounds gathered', async () => {
+    const t = await startTarget('session-leak', ['--inspect=127.0.0.1:0'], ENV);
+    try {
+      const run = cliAsync(['attach', String(t.pid), '--no-snapshot', '--interval', '2s', '--snapshots', '20', '--json'], 60_000);
+      await new Promise((r) => setTimeout(r, 7000));
+      process.kill(run.pid, 'SIGINT');
+      const r = await run.done;
+      assert.equal(r.status, 130, r.stderr);
+      assert.match(r.stderr, /interrupted by SIGINT after \d+ of 20 rounds; census removed/);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.interrupted, true);
+      assert.equal(report.census.removed, true);
+      assert.ok(report.rounds >= 1 && report.rounds < 20, String(report.rounds));
+      assert.equal(await censusLeft(t.inspectPort as number), 'undefined|native');
+      assert.ok(isAlive(t.pid));
+    } finally {
+      process.kill(t.pid, 'SIGKILL');
+    }
+  });
 });
+
+/** What the census left in a target: its global key (`undefined`) and whether Map.prototype.set is native again. */
+async function censusLeft(port: number): Promise<string> {
+  const c = await CDP({ host: '127.0.0.1', port });
+  try {
+    const r = await c.Runtime.evaluate({
+      expression: `String(globalThis[Symbol.for(${JSON.stringify(CENSUS_KEY)})]) + '|' + (/\\[native code\\]/.test(String(Map.prototype.set)) ? 'native' : 'wrapped')`,
+      returnByValue: true,
+    });
+    return String(r.result.value);
+  } finally {
+    await c.close();
+  }
+}
