@@ -94,13 +94,15 @@ export function installScript(leaseMs: number, names: CensusNames): string {
     if (rec !== undefined && event !== undefined) rec = rec.get(event);
     if (rec === undefined) {
       if (tracked.length >= MAX_TRACKED) {
-        // full: the collected ones make room (short-lived collections that were big once)
+        // full: the collected ones make room (short-lived collections that were big once); when none was, no more
+        // room is looked for until the next read (a scan per call would cost the target)
+        if (st.full) return;
         let j = 0;
         for (const r of tracked) if (r.ref.deref() !== undefined) tracked[j++] = r; else st.collected++;
         tracked.length = j;
         if (j >= MAX_TRACKED) { st.full = true; return; }
       }
-      rec = { id: st.nextId++, kind, label: labelOf(o), event, every, sampled: 0, stacks: new Map(), last: 0, ref: new WeakRef(o) };
+      rec = { id: st.nextId++, kind, label: labelOf(o), event, every, sampled: 0, stacks: new Map(), last: 0, taken: 0, seen: false, ref: new WeakRef(o) };
       if (event !== undefined) {
         let m = byReceiver.get(o);
         if (m === undefined) { m = new Map(); byReceiver.set(o, m); }
@@ -109,9 +111,13 @@ export function installScript(leaseMs: number, names: CensusNames): string {
       append(tracked, rec);
     }
     rec.sampled++;
+    // a stack costs tens of microseconds: only for a collection that was still alive at a read (a request's own
+    // big array dies before one, and costs no stack), the first few, then one every STACK_GAP_MS
+    if (!rec.seen) return;
     const now = Date.now();
-    if (rec.sampled <= FIRST_STACKS || now - rec.last >= STACK_GAP_MS) {
+    if (rec.taken < FIRST_STACKS || now - rec.last >= STACK_GAP_MS) {
       rec.last = now;
+      rec.taken++;
       const s = stackOf(fn);
       const n = rec.stacks.get(s);
       if (n !== undefined) put(rec.stacks, s, n + 1);
@@ -227,6 +233,7 @@ export function installScript(leaseMs: number, names: CensusNames): string {
       const o = rec.ref.deref();
       if (o === undefined) { st.collected++; continue; }
       append(keep, rec);
+      rec.seen = true;
       let size;
       try { size = sizeOf(rec.kind, o, rec.event); } catch { size = -1; }
       const stacks = Array.from(rec.stacks).sort((x, y) => y[1] - x[1]).slice(0, 4);
@@ -242,6 +249,7 @@ export function installScript(leaseMs: number, names: CensusNames): string {
     }
     const out = { now: Date.now(), entries, timers: timerOut, collected: st.collected, full: st.full };
     st.collected = 0;
+    st.full = tracked.length >= MAX_TRACKED;
     return out;
   };
   Object.defineProperty(globalThis, key, { value: { read, remove, renew, wrapped }, configurable: true, enumerable: false });

@@ -191,7 +191,7 @@ export async function watchWorkflow(o: WatchOptions, out: LiveOutput, interrupts
       rounds.push({ t: Date.now() - session.startedAt, read: trimmed(read), heapUsed });
       const skipped = pause.skipped.length ? ` (skipped: ${pause.skipped.join(', ')})` : '';
       out.line(
-        `round ${k}/${o.rounds}: heap ${formatBytes(heapUsed)}, ${read.entries.length} collections followed, longest pause ${pause.longestMs} ms${skipped}`,
+        `round ${k}/${o.rounds}: heap ${formatBytes(heapUsed)}, ${read.entries.length} collection${read.entries.length === 1 ? '' : 's'} followed, longest pause ${pause.longestMs} ms${skipped}`,
       );
     }
   } catch (err) {

@@ -32,7 +32,7 @@ function countsText(f: WatchFinding): string {
   if (f.bytesByStep) return `${f.bytesByStep.map((b) => formatBytes(b)).join(' → ')} live (sampled) allocated where it adds`;
   const shown = f.countByStep.map((c) => (c === null ? '–' : String(c)));
   const what = KIND_TEXT[f.kind] === 'collection' ? 'entries' : KIND_TEXT[f.kind];
-  return `${shown.join(' → ')} ${what}${f.shards ? ` across ${f.shards} ${f.holderClass}s it holds` : ''}, one value per round`;
+  return `${shown.join(' → ')} ${what}${f.shards ? ` across ${f.shards} ${f.holderClass}s it holds` : ''}, counted at each of the ${shown.length} rounds`;
 }
 
 function findingBlock(f: WatchFinding, width: number): string[] {

@@ -59,7 +59,15 @@ describe('census in the target', () => {
         bus.on('changed', () => i);
         small.set(i % 4, i);
       }
-      for (let i = 0; i < 4000; i++) handle(i);
+      for (let i = 0; i < 2000; i++) handle(i);
+      // the first read marks what is alive: stacks are taken only for those (a request's own big array, dead before
+      // a read, costs no stack)
+      const first = census.read(60_000);
+      assert.ok(
+        first.entries.every((e) => e.stacks.length === 0),
+        'no stack before a read',
+      );
+      for (let i = 2000; i < 4000; i++) handle(i);
       for (let i = 0; i < 5; i++) timers.push(setInterval(() => {}, 60_000));
       const read = census.read(60_000);
       const kinds = read.entries.map((e) => `${e.kind} ${e.size}`).sort();
