@@ -153,8 +153,13 @@ describe('attach --no-snapshot: a verdict without a heap snapshot', () => {
     try {
       assert.ok(t.inspectPort, 'the target has its own inspector');
       // with a pause budget no call can meet: the GCs and the profile reads after the first are skipped, and said
+      // (without a GC the heap's growth is read from samples that carry garbage, so the bytes may stay unknown and
+      // the growing Map a watch item: what is asserted is that it is found, not how sure the verdict is)
       const { report } = await watch(t, ['--max-pause', '1ms']);
-      assert.equal(report.verdict, 'leak');
+      assert.ok(
+        report.findings.some((f) => f.name === 'sessions' && f.location?.line === 20),
+        JSON.stringify(report.findings.map((f) => [f.name, f.status])),
+      );
       assert.equal((report as unknown as { target: { openedByUs: boolean } }).target.openedByUs, false);
       const rounds = (
         report as unknown as { pauses: { rounds: Array<{ gcMs: number | null; profileMs: number | null; skipped: string[] }> } }

@@ -188,4 +188,27 @@ describe('judging the census', () => {
       ['listener changed leak'],
     );
   });
+
+  it('a growing collection no stack places joins the sharded holder of its class, or stays a suspect', () => {
+    const shards = (k: number) => [
+      ...Array.from({ length: 10 }, (_, i) => entry(100 + i, 'Map', 10 + k * 3, AT(38))),
+      // followed late, never sampled since: no stack
+      { ...entry(200, 'Map', 10 + k * 3, AT(38)), stacks: [] as Array<[string, number]> },
+    ];
+    const grouped = judgeCensus(rounds([0, 1, 2, 3].map(shards), [50e6, 51e6, 52e6, 53e6]), [], { windowMs: 120_000 });
+    assert.deepEqual(
+      grouped.map((f) => [f.shards, f.location?.line]),
+      [[11, 38]],
+    );
+    const alone = judgeCensus(
+      rounds(
+        [0, 1, 2, 3].map((k) => [{ ...entry(1, 'Set', 100 + k * 100, AT(5)), stacks: [] as Array<[string, number]> }]),
+        [50e6, 52e6, 54e6, 56e6],
+      ),
+      [],
+      { windowMs: 120_000 },
+    );
+    assert.equal(alone[0].status, 'suspect');
+    assert.match(alone[0].statusReason, /no call that adds to it was sampled/);
+  });
 });

@@ -122,6 +122,18 @@ export function judgeCensus(
     if (g) g.push({ entry, counts, added });
     else groups.set(key, [{ entry, counts, added }]);
   }
+  // a collection with no sampled stack (followed late, added to rarely since: a small shard) joins the sharded
+  // holder of its kind and class, when there is one — it is most likely one more of its shards
+  for (const [key, members] of groups) {
+    if (!key.startsWith('id|')) continue;
+    const e = members[0].entry;
+    const home = [...groups.entries()]
+      .filter(([k, m]) => !k.startsWith('id|') && m.length > 1 && m[0].entry.kind === e.kind && m[0].entry.label === e.label)
+      .sort((a, b) => b[1].length - a[1].length)[0];
+    if (!home) continue;
+    home[1].push(...members);
+    groups.delete(key);
+  }
   const candidates: Array<{
     entry: CensusEntry;
     counts: Array<number | null>;
@@ -158,7 +170,8 @@ export function judgeCensus(
     const grew = (counts[last] as number) - (counts[first] as number);
     if (grew <= 0) continue;
     // the busiest member names the group
-    const top = members.reduce((a, m) => (m.entry.sampled > a.entry.sampled ? m : a));
+    const placed = members.filter((m) => m.added.sites.length > 0);
+    const top = (placed.length ? placed : members).reduce((a, m) => (m.entry.sampled > a.entry.sampled ? m : a));
     candidates.push({ entry: top.entry, counts, first, grew, added: top.added, shards: members.length });
   }
   const totalGrew = candidates.reduce((a, c) => a + (KINDS[kindOf(c.entry)].byCount ? 0 : c.grew), 0);
@@ -177,7 +190,12 @@ export function judgeCensus(
     const bytesPerMinute = bySite === null && byShare === null ? null : Math.max(bySite ?? 0, byShare ?? 0);
     const bytesFrom: WatchFinding['bytesFrom'] =
       bytesPerMinute === null ? 'none' : bySite !== null && bySite >= (byShare ?? 0) ? 'allocation-site' : 'heap-share';
-    const { status, reason } = statusOf(c.counts.slice(c.first) as number[], kind, bytesPerMinute, sig);
+    let { status, reason } = statusOf(c.counts.slice(c.first) as number[], kind, bytesPerMinute, sig);
+    // a leak the report cannot place is no answer: it stays a suspect until a call that adds to it is sampled
+    if (!site && status === 'leak') {
+      status = 'suspect';
+      reason = 'no call that adds to it was sampled yet (it was followed late, or is added to rarely): watch longer';
+    }
     const holder = c.shards > 1 && site && statement ? shardHolderIn(site.file, site.line, statement.variable) : null;
     out.push({
       kind,
