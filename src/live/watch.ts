@@ -105,12 +105,35 @@ export async function watchWorkflow(o: WatchOptions, out: LiveOutput, interrupts
   let lastGcMs: number | null = null;
   let lastProfileMs: number | null = null;
   let evidence: WatchReport['evidence'] = null;
+  /** how much had been gathered when the evidence was written */
+  let atEvidence: { rounds: number; profiles: number } | null = null;
   const where = conn.target ? `pid ${conn.target.pid}` : `${conn.address.host}:${conn.address.port}`;
   out.line(`watching ${where} without heap snapshots: ${o.rounds} rounds, every ${Math.round(o.intervalMs / 1000)} s`);
   const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
     const t0 = performance.now();
     const v = await fn();
     return [v, Math.round(performance.now() - t0)];
+  };
+  /** The profile (within --max-pause) and the census, each timed; the round recorded. Null: the census is gone. */
+  const readRound = async (pause: RoundPause, heapUsed: number): Promise<CensusRead | null> => {
+    if (o.sampling) {
+      if (o.maxPauseMs !== null && lastProfileMs !== null && lastProfileMs > o.maxPauseMs) {
+        pause.skipped.push(`sampling profile (last ${lastProfileMs} ms > --max-pause ${o.maxPauseMs} ms)`);
+      } else {
+        const [p, ms] = await timed(() => session.samplingProfile());
+        profiles.push(p);
+        pause.profileMs = lastProfileMs = ms;
+      }
+    }
+    const [read, censusMs] = await timed(() => readCensus(session, leaseMs));
+    pause.censusMs = censusMs;
+    pause.longestMs = Math.max(pause.gcMs ?? 0, pause.profileMs ?? 0, censusMs);
+    pauses.push(pause);
+    if (read) {
+      full ||= read.full;
+      rounds.push({ t: Date.now() - session.startedAt, read: trimmed(read), heapUsed });
+    }
+    return read;
   };
   const events = out.capture(o.rounds, { chart: true, who: '' });
   try {
@@ -126,23 +149,8 @@ export async function watchWorkflow(o: WatchOptions, out: LiveOutput, interrupts
         events.usage?.(u, session.thread);
         if (evidence === null && nearLimit(u)) {
           // close to its heap limit: what is known now is written down before the target can die of it
-          const [read, censusMs] = await timed(() => readCensus(session, leaseMs));
-          let profileMs: number | null = null;
-          if (o.sampling) {
-            const [p, ms] = await timed(() => session.samplingProfile());
-            profiles.push(p);
-            profileMs = ms;
-          }
-          if (read) rounds.push({ t: Date.now() - session.startedAt, read: trimmed(read), heapUsed: u.used });
-          pauses.push({
-            round: k,
-            gcMs: null,
-            profileMs,
-            censusMs,
-            longestMs: Math.max(censusMs, profileMs ?? 0),
-            skipped: [],
-            nearLimit: true,
-          });
+          await readRound({ round: k, gcMs: null, profileMs: null, censusMs: 0, longestMs: 0, skipped: [], nearLimit: true }, u.used);
+          atEvidence = { rounds: rounds.length, profiles: profiles.length };
           const written = writeEvidence(o, conn, u, () =>
             buildWatchReport(o, conn, { rounds, profiles, usage, pauses, install, removal, full, mapper, interrupted: false }),
           );
@@ -173,22 +181,8 @@ export async function watchWorkflow(o: WatchOptions, out: LiveOutput, interrupts
           heapUsed = after.used;
         }
       }
-      if (o.sampling) {
-        if (o.maxPauseMs !== null && lastProfileMs !== null && lastProfileMs > o.maxPauseMs) {
-          pause.skipped.push(`sampling profile (last ${lastProfileMs} ms > --max-pause ${o.maxPauseMs} ms)`);
-        } else {
-          const [p, ms] = await timed(() => session.samplingProfile());
-          profiles.push(p);
-          pause.profileMs = lastProfileMs = ms;
-        }
-      }
-      const [read, censusMs] = await timed(() => readCensus(session, leaseMs));
-      pause.censusMs = censusMs;
-      pause.longestMs = Math.max(pause.gcMs ?? 0, pause.profileMs ?? 0, censusMs);
-      pauses.push(pause);
+      const read = await readRound(pause, heapUsed);
       if (!read) throw new InspectorError('the census is gone from the target (its lease ran out: was leakscope stopped for long?)');
-      full ||= read.full;
-      rounds.push({ t: Date.now() - session.startedAt, read: trimmed(read), heapUsed });
       const skipped = pause.skipped.length ? ` (skipped: ${pause.skipped.join(', ')})` : '';
       out.line(
         `round ${k}/${o.rounds}: heap ${formatBytes(heapUsed)}, ${read.entries.length} collection${read.entries.length === 1 ? '' : 's'} followed, longest pause ${pause.longestMs} ms${skipped}`,
@@ -210,9 +204,13 @@ export async function watchWorkflow(o: WatchOptions, out: LiveOutput, interrupts
     });
   });
   interrupts.dispose();
+  // a target that died after the evidence was written spent its last rounds thrashing near its heap limit (adding
+  // little between reads): it is judged on what was gathered up to the evidence, as the evidence file was
+  const gone = error instanceof TargetError;
+  const upTo = gone && atEvidence && evidence && !evidence.error ? atEvidence : null;
   const report = buildWatchReport(o, conn, {
-    rounds,
-    profiles,
+    rounds: upTo ? rounds.slice(0, upTo.rounds) : rounds,
+    profiles: upTo ? profiles.slice(0, upTo.profiles) : profiles,
     usage,
     pauses,
     install,
@@ -221,8 +219,9 @@ export async function watchWorkflow(o: WatchOptions, out: LiveOutput, interrupts
     mapper,
     interrupted: interrupts.interrupted,
   });
+  if (upTo) report.reason += ' (judged on the rounds up to the evidence: the target then thrashed near its heap limit and died)';
   report.evidence = evidence;
-  report.targetGone = error instanceof TargetError;
+  report.targetGone = gone;
   let exitCode: number = ExitCode.ok;
   if (error) exitCode = error.exitCode;
   else if (interrupts.interrupted) exitCode = interrupts.exitCode;

@@ -256,6 +256,24 @@ describe('attach --no-snapshot: a verdict without a heap snapshot', () => {
       process.kill(t.pid, 'SIGKILL');
     }
   });
+
+  it('bad input: one line, exit 2, nothing touched', async () => {
+    for (const [args, message] of [
+      [['attach', '1', '2', '--no-snapshot'], /^leakscope: --no-snapshot watches one process: give one pid \(or --port \/ --ws\)$/m],
+      [['attach', '1', '--no-snapshot', '--thread', '2'], /^leakscope: --no-snapshot watches the main thread only: leave out --thread$/m],
+      [
+        ['attach', '1', '--no-snapshot', '--format', 'markdown'],
+        /^leakscope: --no-snapshot reports as a table or --json: leave out --format$/m,
+      ],
+      [['attach', '4194300', '--no-snapshot'], /^leakscope: .*4194300.*$/m],
+    ] as const) {
+      const r = await cliAsync([...args], 30_000).done;
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(r.stdout, '');
+    }
+  });
 });
 
 /** What the census left in a target: its global key (`undefined`) and whether Map.prototype.set is native again. */

@@ -252,13 +252,22 @@ function statusOf(
   kind: FindingKind,
   bytesPerMinute: number | null,
   sig: SignificanceOptions,
+  /**
+   * 'sampled': the values are the sampling profiler's live bytes, which can miss a round's few new samples — they may
+   * stay level for a round but never fall, and must rise over the rounds taken together (and over the last two)
+   */
+  series: 'counted' | 'sampled' = 'counted',
 ): { status: WatchFinding['status']; reason: string } {
   if (counts.length < 3) return { status: 'suspect', reason: `seen at ${counts.length} round${counts.length === 1 ? '' : 's'} only` };
   let peak = counts[0];
+  let rises = 0;
   for (const c of counts.slice(1)) {
-    if (c <= peak) return { status: 'suspect', reason: 'did not grow at every round' };
+    if (c < peak || (c === peak && series === 'counted')) return { status: 'suspect', reason: 'did not grow at every round' };
+    if (c > peak) rises++;
     peak = c;
   }
+  if (series === 'sampled' && (rises < counts.length - 2 || counts[counts.length - 1] <= counts[counts.length - 2]))
+    return { status: 'suspect', reason: 'its sampled bytes did not grow at every round but one, nor at the last' };
   const first = counts[0];
   const relative = first > 0 ? (counts[counts.length - 1] - first) / first : Number.POSITIVE_INFINITY;
   const reasons: string[] = [];
@@ -338,7 +347,7 @@ function dictionaryFindings(
     if (statement?.how !== 'index') continue;
     if (out.some((f) => f.location?.file === s.file && f.location.line === statement.line)) continue;
     const bytesPerMinute = s.deltaBytes / span;
-    const { status, reason } = statusOf(s.bytesByStep, 'growing-collection', bytesPerMinute, sig);
+    const { status, reason } = statusOf(s.bytesByStep, 'growing-collection', bytesPerMinute, sig, 'sampled');
     out.push({
       kind: 'growing-collection',
       name: statement.variable,
