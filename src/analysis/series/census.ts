@@ -17,7 +17,7 @@
  * is there, named by that line's variable.
  */
 import type { CensusEntry, CensusRead } from '../../formats/census.js';
-import { formatPercent as pct, formatSmallRate as kB } from '../../common/format.js';
+import { formatPercent as pct, formatSmallRate as kB, locationKey } from '../../common/format.js';
 import { printable } from '../../common/text.js';
 import { addedAt } from '../findings/added.js';
 import type { AddedAt } from '../findings/findings.js';
@@ -117,7 +117,7 @@ export function judgeCensus(
       opts.mapper,
     );
     const site = added.sites[0];
-    const key = site ? `${entry.kind}|${entry.event ?? ''}|${site.file}:${site.line}:${site.column}` : `id|${entry.id}`;
+    const key = site ? `${entry.kind}|${entry.event ?? ''}|${locationKey(site)}` : `id|${entry.id}`;
     const g = groups.get(key);
     if (g) g.push({ entry, counts, added });
     else groups.set(key, [{ entry, counts, added }]);
